@@ -1,0 +1,47 @@
+package io.switchboard.schema.event;
+
+/** Why a job failed, with the HTTP status and OpenAI error type the gateway reports it as. */
+public enum FailureCode {
+    /** No live worker serves the model, and none appeared within the router's wait. */
+    NO_WORKER_AVAILABLE("no_worker_available", 503, "service_unavailable_error"),
+    /** The worker running the job stopped heartbeating. */
+    WORKER_LOST("worker_lost", 503, "service_unavailable_error"),
+    /** The job waited past its deadline in the router's queue. */
+    QUEUE_TIMEOUT("queue_timeout", 503, "service_unavailable_error"),
+    /** The engine raised an error while generating. */
+    INFERENCE_FAILED("inference_failed", 500, "server_error"),
+    /** The prompt does not fit the model's context. */
+    CONTEXT_LENGTH_EXCEEDED("context_length_exceeded", 400, "invalid_request_error");
+
+    private final String wire;
+    private final int status;
+    private final String errorType;
+
+    FailureCode(String wire, int status, String errorType) {
+        this.wire = wire;
+        this.status = status;
+        this.errorType = errorType;
+    }
+
+    public String wire() {
+        return wire;
+    }
+
+    public int status() {
+        return status;
+    }
+
+    public String errorType() {
+        return errorType;
+    }
+
+    /** The OpenAI error type for a wire code; {@code server_error} for codes this version does not know. */
+    public static String errorTypeOf(String wireCode) {
+        for (FailureCode c : values()) {
+            if (c.wire.equals(wireCode)) {
+                return c.errorType;
+            }
+        }
+        return "server_error";
+    }
+}

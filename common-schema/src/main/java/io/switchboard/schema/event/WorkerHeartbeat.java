@@ -1,0 +1,38 @@
+package io.switchboard.schema.event;
+
+import java.util.List;
+
+/**
+ * A worker's periodic statement of what it serves and how much room it has; published on
+ * {@link io.switchboard.schema.wire.Topics#HEARTBEATS}. A worker whose heartbeats stop for the
+ * router's configured time is taken out of the registry and its running jobs are failed.
+ *
+ * @param workerId    unique per worker process (a restarted worker is a new worker)
+ * @param models      the model ids it serves
+ * @param engine      the engine kind ({@code llama}, {@code simulated})
+ * @param totalSlots  sequences it can run at once
+ * @param freeSlots   slots free when the heartbeat was sent
+ * @param queued      assignments waiting inside the worker (0 unless the router over-assigned)
+ * @param runningJobs ids of the jobs in its slots, so the router can reconcile
+ * @param sentAtMs    when it was sent (epoch ms)
+ * @param intervalMs  the worker's heartbeat interval
+ */
+public record WorkerHeartbeat(
+        int v,
+        String workerId,
+        List<String> models,
+        String engine,
+        int totalSlots,
+        int freeSlots,
+        int queued,
+        List<String> runningJobs,
+        long sentAtMs,
+        long intervalMs) {
+
+    public static final int VERSION = 1;
+
+    public WorkerHeartbeat {
+        models = List.copyOf(models);
+        runningJobs = runningJobs == null ? List.of() : List.copyOf(runningJobs);
+    }
+}

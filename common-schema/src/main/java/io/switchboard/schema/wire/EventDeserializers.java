@@ -1,0 +1,43 @@
+package io.switchboard.schema.wire;
+
+import io.switchboard.schema.event.CancelJob;
+import io.switchboard.schema.event.InferenceJob;
+import io.switchboard.schema.event.JobAssignment;
+import io.switchboard.schema.event.JobCompletion;
+import io.switchboard.schema.event.WorkerHeartbeat;
+
+/** One Kafka deserializer per event type, named in the services' channel configuration. */
+public final class EventDeserializers {
+    private EventDeserializers() {
+    }
+
+    public static class Jobs extends EventDeserializer<InferenceJob> {
+        public Jobs() {
+            super(InferenceJob.class);
+        }
+    }
+
+    public static class Assignments extends EventDeserializer<JobAssignment> {
+        public Assignments() {
+            super(JobAssignment.class);
+        }
+    }
+
+    public static class Completions extends EventDeserializer<JobCompletion> {
+        public Completions() {
+            super(JobCompletion.class);
+        }
+    }
+
+    public static class Heartbeats extends EventDeserializer<WorkerHeartbeat> {
+        public Heartbeats() {
+            super(WorkerHeartbeat.class);
+        }
+    }
+
+    public static class Cancels extends EventDeserializer<CancelJob> {
+        public Cancels() {
+            super(CancelJob.class);
+        }
+    }
+}

@@ -1,0 +1,80 @@
+package io.switchboard.schema;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.List;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import io.switchboard.schema.event.CancelJob;
+import io.switchboard.schema.event.FailureCode;
+import io.switchboard.schema.event.InferenceJob;
+import io.switchboard.schema.event.JobAssignment;
+import io.switchboard.schema.event.JobCompletion;
+import io.switchboard.schema.event.PromptMessage;
+import io.switchboard.schema.event.SamplingParams;
+import io.switchboard.schema.event.TokenEvent;
+import io.switchboard.schema.event.WorkerHeartbeat;
+import io.switchboard.schema.openai.Usage;
+import io.switchboard.schema.wire.Json;
+
+/**
+ * Golden files guard the wire format of every internal event: a change that alters the JSON of an
+ * event fails here, and must bump the event's version (and topic) instead.
+ */
+class WireFormatGoldenTest {
+
+    static final InferenceJob JOB = new InferenceJob(1, "chatcmpl-0123456789abcdef", "req-1", "tenant-a", "stories260k", 0,
+            List.of(new PromptMessage("system", "Be brief."), new PromptMessage("user", "Tell a story")),
+            new SamplingParams(0.7, 0.9, null, null, 64, List.of("\n\n"), 42L, 0.0, 0.5),
+            1_700_000_000_000L, 1_700_000_120_000L);
+
+    static Stream<Arguments> events() {
+        return Stream.of(
+                Arguments.of("inference-job.v1.json", JOB, InferenceJob.class),
+                Arguments.of("job-assignment.v1.json", JobAssignment.of(JOB, "worker-1", 1_700_000_000_005L),
+                        JobAssignment.class),
+                Arguments.of("job-completion.v1.json",
+                        JobCompletion.of(JOB.jobId(), "worker-1", JobCompletion.Outcome.FINISHED, 1_700_000_000_900L),
+                        JobCompletion.class),
+                Arguments.of("cancel-job.v1.json", CancelJob.of(JOB.jobId(), "client_disconnected", 1_700_000_000_500L),
+                        CancelJob.class),
+                Arguments.of("worker-heartbeat.v1.json",
+                        new WorkerHeartbeat(1, "worker-1", List.of("stories260k"), "llama", 4, 3, 0,
+                                List.of(JOB.jobId()), 1_700_000_000_100L, 1000L),
+                        WorkerHeartbeat.class),
+                Arguments.of("token-delta.v1.json", TokenEvent.Delta.of("Once upon"), TokenEvent.class),
+                Arguments.of("token-finish.v1.json", TokenEvent.Finish.of("length", Usage.of(31, 64)), TokenEvent.class),
+                Arguments.of("token-failure.v1.json",
+                        TokenEvent.Failure.of(FailureCode.WORKER_LOST, "worker worker-1 stopped heartbeating"),
+                        TokenEvent.class));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("events")
+    void eventEncodesExactlyAsItsGoldenFile(String golden, Object event, Class<?> type) throws IOException {
+        JsonNode expected = Json.MAPPER.readTree(read(golden));
+        JsonNode actual = Json.MAPPER.readTree(Json.write(event));
+        assertThat(actual).isEqualTo(expected);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("events")
+    void goldenFileDecodesToTheSameEvent(String golden, Object event, Class<?> type) throws IOException {
+        assertThat(Json.MAPPER.readValue(read(golden), type)).isEqualTo(event);
+    }
+
+    private static String read(String name) throws IOException {
+        try (InputStream in = WireFormatGoldenTest.class.getResourceAsStream("/golden/" + name)) {
+            assertThat(in).as("golden file " + name).isNotNull();
+            return new String(in.readAllBytes());
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package io.switchboard.gateway.catalog;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import org.eclipse.microprofile.reactive.messaging.Incoming;
+
+import io.switchboard.gateway.GatewayConfig;
+import io.switchboard.schema.event.WorkerHeartbeat;
+import io.switchboard.schema.openai.Model;
+
+/**
+ * The models this gateway answers for: the configured ones plus every model a live worker announced
+ * in a heartbeat within {@code switchboard.gateway.model-liveness}.
+ */
+@ApplicationScoped
+public class ModelCatalog {
+    private final Map<String, Long> lastSeenMs = new ConcurrentHashMap<>();
+    private final Map<String, Long> firstSeenSec = new ConcurrentHashMap<>();
+    private final long startedSec = System.currentTimeMillis() / 1000;
+
+    @Inject
+    GatewayConfig config;
+
+    @Incoming("heartbeats")
+    public void onHeartbeat(WorkerHeartbeat heartbeat) {
+        if (heartbeat == null) {
+            return;
+        }
+        long now = System.currentTimeMillis();
+        for (String model : heartbeat.models()) {
+            lastSeenMs.put(model, now);
+            firstSeenSec.putIfAbsent(model, now / 1000);
+        }
+    }
+
+    public List<Model> list() {
+        TreeMap<String, Model> models = new TreeMap<>();
+        config.models().orElse(List.of()).forEach(id -> models.put(id, Model.of(id, startedSec, "switchboard")));
+        long cutoff = System.currentTimeMillis() - config.modelLiveness().toMillis();
+        lastSeenMs.forEach((id, seen) -> {
+            if (seen >= cutoff) {
+                models.putIfAbsent(id, Model.of(id, firstSeenSec.getOrDefault(id, startedSec), "switchboard"));
+            }
+        });
+        return List.copyOf(models.values());
+    }
+
+    public Optional<Model> find(String id) {
+        return list().stream().filter(m -> m.id().equals(id)).findFirst();
+    }
+}

@@ -1,0 +1,68 @@
+package io.switchboard.worker.capacity;
+
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+
+import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.eclipse.microprofile.reactive.messaging.Message;
+import org.jboss.logging.Logger;
+
+import io.quarkus.runtime.StartupEvent;
+import io.smallrye.reactive.messaging.MutinyEmitter;
+import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
+import io.switchboard.schema.event.WorkerHeartbeat;
+import io.switchboard.worker.WorkerConfig;
+import io.switchboard.worker.engine.InferenceEngine;
+
+/** Announces the worker's model and free slots every heartbeat interval, from start-up (the engine is loaded by then). */
+@ApplicationScoped
+public class HeartbeatPublisher {
+    private static final Logger LOG = Logger.getLogger(HeartbeatPublisher.class);
+
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "heartbeat");
+        t.setDaemon(true);
+        return t;
+    });
+
+    @Inject
+    @Channel("heartbeats")
+    MutinyEmitter<WorkerHeartbeat> heartbeats;
+    @Inject
+    WorkerConfig config;
+    @Inject
+    InferenceEngine engine;
+    @Inject
+    SlotPool slots;
+    @Inject
+    WorkerIdentity identity;
+
+    void start(@Observes StartupEvent ignored) {
+        long interval = config.heartbeatInterval().toMillis();
+        LOG.infof("worker %s serves '%s' (%s engine) with %d slots", identity.id(), engine.modelId(), engine.kind(),
+                config.slots());
+        timer.scheduleAtFixedRate(this::beat, 0, interval, TimeUnit.MILLISECONDS);
+    }
+
+    private void beat() {
+        SlotPool.Status s = slots.status();
+        WorkerHeartbeat hb = new WorkerHeartbeat(WorkerHeartbeat.VERSION, identity.id(), List.of(engine.modelId()),
+                engine.kind(), s.slots(), Math.max(0, s.slots() - s.active() - s.queued()), s.queued(), s.runningJobs(),
+                System.currentTimeMillis(), config.heartbeatInterval().toMillis());
+        heartbeats.sendMessage(Message.of(hb).addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(identity.id()).build()))
+                .subscribe().with(ok -> {
+                }, t -> LOG.warnf("heartbeat not sent: %s", t.getMessage()));
+    }
+
+    @PreDestroy
+    void stop() {
+        timer.shutdownNow();
+    }
+}

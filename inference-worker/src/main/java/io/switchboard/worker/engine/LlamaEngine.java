@@ -1,0 +1,139 @@
+package io.switchboard.worker.engine;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+import org.jboss.logging.Logger;
+
+import de.kherud.llama.InferenceParameters;
+import de.kherud.llama.LlamaIterator;
+import de.kherud.llama.LlamaModel;
+import de.kherud.llama.LlamaOutput;
+import de.kherud.llama.ModelParameters;
+import io.switchboard.schema.event.FailureCode;
+import io.switchboard.schema.event.InferenceJob;
+import io.switchboard.schema.event.PromptMessage;
+import io.switchboard.schema.event.SamplingParams;
+import io.switchboard.schema.wire.Json;
+
+/**
+ * llama.cpp in-process through its Java binding ({@code de.kherud:llama}): one model, {@code slots}
+ * parallel sequences batched by llama.cpp's continuous batching. Applies the model's own chat
+ * template (llama.cpp falls back to ChatML when the GGUF has none), and counts tokens with the model's
+ * tokenizer.
+ */
+public final class LlamaEngine implements InferenceEngine {
+    private static final Logger LOG = Logger.getLogger(LlamaEngine.class);
+
+    private final LlamaModel model;
+    private final String modelId;
+    private final int ctxPerSlot;
+
+    public LlamaEngine(Path gguf, String modelId, int slots, int ctxPerSlot, Integer threads, int gpuLayers,
+            boolean nativeLog) {
+        if (!Files.isRegularFile(gguf)) {
+            throw new IllegalArgumentException("model file not found: " + gguf);
+        }
+        ModelParameters params = new ModelParameters()
+                .setModel(gguf.toString())
+                .setParallel(slots)
+                .setCtxSize(slots * ctxPerSlot)
+                .enableContBatching();
+        if (threads != null) {
+            params.setThreads(threads);
+        }
+        if (gpuLayers > 0) {
+            params.setGpuLayers(gpuLayers);
+        }
+        if (!nativeLog) {
+            params.disableLog();
+        }
+        long t0 = System.nanoTime();
+        this.model = new LlamaModel(params);
+        this.modelId = modelId;
+        this.ctxPerSlot = ctxPerSlot;
+        LOG.infof("loaded %s as '%s' with %d slots of %d tokens in %d ms", gguf.getFileName(), modelId, slots, ctxPerSlot,
+                (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    @Override
+    public String kind() {
+        return "llama";
+    }
+
+    @Override
+    public String modelId() {
+        return modelId;
+    }
+
+    @Override
+    public Generation generate(InferenceJob job, Consumer<String> onDelta, BooleanSupplier cancelled) {
+        String prompt = model.applyTemplate(templateRequest(job.messages()));
+        int promptTokens = model.encode(prompt).length;
+        if (promptTokens >= ctxPerSlot) {
+            throw new EngineException(FailureCode.CONTEXT_LENGTH_EXCEEDED, "This model's maximum context length is "
+                    + ctxPerSlot + " tokens, but the messages use " + promptTokens + " tokens.", null);
+        }
+        int maxTokens = Math.min(job.sampling().maxTokens(), ctxPerSlot - promptTokens);
+        InferenceParameters params = parameters(prompt, job.sampling(), maxTokens);
+        int completionTokens = 0;
+        LlamaIterator it = model.generate(params).iterator();
+        try {
+            while (it.hasNext()) {
+                if (cancelled.getAsBoolean()) {
+                    it.cancel();
+                    return new Generation("stop", promptTokens, completionTokens, true);
+                }
+                LlamaOutput out = it.next();
+                // every output but the final one (which only marks the end) is one sampled token
+                if (it.hasNext()) {
+                    completionTokens++;
+                }
+                if (!out.text.isEmpty()) {
+                    onDelta.accept(out.text);
+                }
+            }
+        } catch (RuntimeException e) {
+            it.cancel();
+            throw new EngineException(FailureCode.INFERENCE_FAILED, "llama.cpp failed: " + e.getMessage(), e);
+        }
+        return new Generation(FinishReasons.of(completionTokens, maxTokens), promptTokens, completionTokens, false);
+    }
+
+    static String templateRequest(List<PromptMessage> messages) {
+        List<Map<String, String>> list = messages.stream()
+                .map(m -> Map.of("role", "developer".equals(m.role()) ? "system" : m.role(), "content", m.content()))
+                .toList();
+        return Json.write(Map.of("messages", list));
+    }
+
+    static InferenceParameters parameters(String prompt, SamplingParams s, int maxTokens) {
+        InferenceParameters p = new InferenceParameters(prompt)
+                .setNPredict(maxTokens)
+                .setTemperature((float) s.temperature())
+                .setTopP((float) s.topP())
+                // OpenAI semantics: no top-k, no min-p and no repeat penalty unless asked for
+                .setTopK(s.topK() == null ? 0 : s.topK())
+                .setMinP(s.minP() == null ? 0f : s.minP().floatValue())
+                .setRepeatPenalty(1.0f)
+                .setPresencePenalty((float) s.presencePenalty())
+                .setFrequencyPenalty((float) s.frequencyPenalty())
+                .setCachePrompt(true);
+        if (s.seed() != null) {
+            p.setSeed((int) (s.seed() ^ (s.seed() >>> 32)));
+        }
+        if (!s.stop().isEmpty()) {
+            p.setStopStrings(s.stop().toArray(String[]::new));
+        }
+        return p;
+    }
+
+    @Override
+    public void close() {
+        model.close();
+    }
+}

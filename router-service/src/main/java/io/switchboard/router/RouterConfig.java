@@ -1,0 +1,38 @@
+package io.switchboard.router;
+
+import java.time.Duration;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+/** Router settings ({@code switchboard.router.*}; env {@code SWITCHBOARD_ROUTER_*}). */
+@ConfigMapping(prefix = "switchboard.router")
+public interface RouterConfig {
+
+    /** A worker with no heartbeat for this long is taken out of the registry and its running jobs are failed. */
+    @WithDefault("3s")
+    Duration workerTimeout();
+
+    /** How long a job may wait for a model that no live worker serves before it fails with 503. */
+    @WithDefault("10s")
+    Duration noWorkerWait();
+
+    /** How often the router expires workers and queued jobs. */
+    @WithDefault("200ms")
+    Duration tickInterval();
+
+    /** Partitions of each topic the router creates at start-up. */
+    @WithDefault("1")
+    int topicPartitions();
+
+    /** How long a job stream written by the router (a failure) is kept in Redis. */
+    @WithDefault("5m")
+    Duration failedStreamTtl();
+
+    /** Placement scorers by name, each optionally weighted as name:weight. Unknown names fail start-up. */
+    @WithDefault("least-loaded:1")
+    java.util.List<String> scorers();
+
+    /** Seed of the random tie-break between equally scored workers; absent means seeded from the clock. */
+    java.util.Optional<Long> tieBreakSeed();
+}

@@ -1,0 +1,37 @@
+package io.switchboard.router.api;
+
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+
+import jakarta.inject.Inject;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+
+import io.switchboard.router.dispatch.RouterLoop;
+import io.switchboard.router.registry.WorkerSnapshot;
+
+/** Operator view of the router: the live workers and the queue. */
+@Path("/router")
+@Produces(MediaType.APPLICATION_JSON)
+public class RouterStatusResource {
+
+    @Inject
+    RouterLoop loop;
+
+    public record QueueStatus(int queued, int running) {
+    }
+
+    @GET
+    @Path("workers")
+    public CompletionStage<List<WorkerSnapshot>> workers() {
+        return loop.workers();
+    }
+
+    @GET
+    @Path("queue")
+    public CompletionStage<QueueStatus> queue() {
+        return loop.queueAndRunning().thenApply(a -> new QueueStatus(a[0], a[1]));
+    }
+}

@@ -1,0 +1,131 @@
+package io.switchboard.router.dispatch;
+
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+
+import org.jboss.logging.Logger;
+
+import io.quarkus.runtime.StartupEvent;
+import io.switchboard.router.RouterConfig;
+import io.switchboard.router.failure.JobFailureWriter;
+import io.switchboard.router.intake.AssignmentPublisher;
+import io.switchboard.router.registry.WorkerSnapshot;
+import io.switchboard.router.scheduling.Placement;
+import io.switchboard.schema.event.InferenceJob;
+import io.switchboard.schema.event.WorkerHeartbeat;
+
+/**
+ * Owns the {@link Dispatcher} and runs every input through it on one thread (no locks, no races on
+ * slot accounting), then carries out the resulting actions: assignments to Kafka, failures to the
+ * job's Redis stream. A clock tick expires silent workers and stale jobs.
+ */
+@ApplicationScoped
+public class RouterLoop {
+    private static final Logger LOG = Logger.getLogger(RouterLoop.class);
+
+    private final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "router-loop");
+        t.setDaemon(true);
+        return t;
+    });
+
+    @Inject
+    RouterConfig config;
+    @Inject
+    Placement placement;
+    @Inject
+    AssignmentPublisher assignments;
+    @Inject
+    JobFailureWriter failures;
+
+    private Dispatcher dispatcher;
+
+    void start(@Observes StartupEvent ignored) {
+        dispatcher = new Dispatcher(placement, config.workerTimeout().toMillis(), config.noWorkerWait().toMillis());
+        long tick = config.tickInterval().toMillis();
+        loop.scheduleWithFixedDelay(() -> apply(d -> d.tick(now())), tick, tick, TimeUnit.MILLISECONDS);
+    }
+
+    @PreDestroy
+    void stop() {
+        loop.shutdownNow();
+    }
+
+    public void job(InferenceJob job) {
+        loop.execute(() -> apply(d -> d.onJob(job, now())));
+    }
+
+    public void heartbeat(WorkerHeartbeat hb) {
+        loop.execute(() -> apply(d -> d.onHeartbeat(hb, now())));
+    }
+
+    public void completed(String jobId) {
+        loop.execute(() -> apply(d -> d.onCompletion(jobId, now())));
+    }
+
+    public void cancelled(String jobId) {
+        loop.execute(() -> apply(d -> d.onCancel(jobId, now())));
+    }
+
+    public CompletableFuture<List<WorkerSnapshot>> workers() {
+        return call(() -> dispatcher.workers());
+    }
+
+    public CompletableFuture<int[]> queueAndRunning() {
+        return call(() -> new int[] { dispatcher.queued(), dispatcher.runningCount() });
+    }
+
+    private <T> CompletableFuture<T> call(Callable<T> query) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        loop.execute(() -> {
+            try {
+                result.complete(query.call());
+            } catch (Exception e) {
+                result.completeExceptionally(e);
+            }
+        });
+        return result;
+    }
+
+    private void apply(Function<Dispatcher, List<Action>> input) {
+        try {
+            for (Action action : input.apply(dispatcher)) {
+                carryOut(action);
+            }
+        } catch (RuntimeException e) {
+            LOG.error("router loop input failed", e);
+        }
+    }
+
+    private void carryOut(Action action) {
+        switch (action) {
+            case Action.Assign assign -> assignments.publish(assign.job(), assign.workerId())
+                    .subscribe().with(
+                            ok -> LOG.debugf("job %s of tenant %s assigned to %s", assign.job().jobId(),
+                                    assign.job().tenantId(), assign.workerId()),
+                            t -> {
+                                LOG.warnf("assignment of job %s to %s failed: %s", assign.job().jobId(),
+                                        assign.workerId(), t.getMessage());
+                                loop.execute(() -> apply(d -> d.onAssignFailed(assign.job(), t.getMessage(), now())));
+                            });
+            case Action.Fail fail -> {
+                LOG.infof("job %s of tenant %s failed: %s", fail.job().jobId(), fail.job().tenantId(), fail.code().wire());
+                failures.fail(fail.job().jobId(), fail.code(), fail.message());
+            }
+        }
+    }
+
+    private static long now() {
+        return System.currentTimeMillis();
+    }
+}

@@ -1,0 +1,57 @@
+package io.switchboard.router.registry;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import io.switchboard.schema.event.WorkerHeartbeat;
+
+/**
+ * The live workers, from their heartbeats; not thread-safe (owned by the dispatcher's single thread).
+ * {@link #expire} takes out the workers whose heartbeats stopped.
+ */
+public final class WorkerRegistry {
+    private final Map<String, WorkerState> workers = new LinkedHashMap<>();
+
+    public void heartbeat(WorkerHeartbeat hb, long nowMs, Set<String> recentlyCompleted) {
+        WorkerState state = workers.get(hb.workerId());
+        if (state == null) {
+            workers.put(hb.workerId(), new WorkerState(hb, nowMs));
+        } else {
+            state.update(hb, nowMs, recentlyCompleted);
+        }
+    }
+
+    public Optional<WorkerState> get(String workerId) {
+        return Optional.ofNullable(workers.get(workerId));
+    }
+
+    /** Removes and returns the workers not seen since {@code nowMs - timeoutMs}. */
+    public List<WorkerState> expire(long nowMs, long timeoutMs) {
+        List<WorkerState> gone = new ArrayList<>();
+        for (Iterator<WorkerState> it = workers.values().iterator(); it.hasNext();) {
+            WorkerState w = it.next();
+            if (nowMs - w.lastSeenMs() > timeoutMs) {
+                gone.add(w);
+                it.remove();
+            }
+        }
+        return gone;
+    }
+
+    public boolean anyServes(String model) {
+        return workers.values().stream().anyMatch(w -> w.serves(model));
+    }
+
+    public List<WorkerSnapshot> snapshots() {
+        return workers.values().stream().map(WorkerState::snapshot).toList();
+    }
+
+    public int totalFreeSlots() {
+        return workers.values().stream().mapToInt(WorkerState::freeSlots).sum();
+    }
+}

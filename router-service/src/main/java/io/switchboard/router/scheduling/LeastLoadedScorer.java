@@ -1,0 +1,22 @@
+package io.switchboard.router.scheduling;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import io.smallrye.common.annotation.Identifier;
+import io.switchboard.router.registry.WorkerSnapshot;
+import io.switchboard.schema.event.InferenceJob;
+
+/**
+ * {@code least-loaded}: the share of the worker's slots that are free. A 4-slot worker with 3 free
+ * (0.75) beats an 8-slot worker with 4 free (0.5): load, not absolute room, spreads the work.
+ */
+@ApplicationScoped
+@Identifier(LeastLoadedScorer.NAME)
+public class LeastLoadedScorer implements Scorer {
+    public static final String NAME = "least-loaded";
+
+    @Override
+    public double score(InferenceJob job, WorkerSnapshot worker) {
+        return 1.0 - worker.load();
+    }
+}

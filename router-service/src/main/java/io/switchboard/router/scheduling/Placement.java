@@ -1,0 +1,54 @@
+package io.switchboard.router.scheduling;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.random.RandomGenerator;
+
+import io.switchboard.router.registry.WorkerSnapshot;
+import io.switchboard.schema.event.InferenceJob;
+
+/**
+ * Where a job runs: a pure function of the job and a snapshot of the workers. Filters keep the
+ * workers that serve the model and have a free slot; weighted scorers rank them; the picker takes the
+ * best, breaking ties with an injected (seedable) random source. Empty when no worker can take the job
+ * now: the job then waits in the queue.
+ */
+public final class Placement {
+
+    public record WeightedScorer(Scorer scorer, double weight) {
+    }
+
+    private final List<WeightedScorer> scorers;
+    private final RandomGenerator random;
+
+    public Placement(List<WeightedScorer> scorers, RandomGenerator random) {
+        this.scorers = List.copyOf(scorers);
+        this.random = random;
+    }
+
+    public Optional<String> place(InferenceJob job, List<WorkerSnapshot> workers) {
+        List<WorkerSnapshot> best = new ArrayList<>();
+        double bestScore = Double.NEGATIVE_INFINITY;
+        for (WorkerSnapshot w : workers) {
+            if (!w.serves(job.model()) || w.freeSlots() <= 0) {
+                continue;
+            }
+            double score = 0;
+            for (WeightedScorer s : scorers) {
+                score += s.weight() * s.scorer().score(job, w);
+            }
+            if (score > bestScore + 1e-9) {
+                best.clear();
+                best.add(w);
+                bestScore = score;
+            } else if (Math.abs(score - bestScore) <= 1e-9) {
+                best.add(w);
+            }
+        }
+        if (best.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(best.get(best.size() == 1 ? 0 : random.nextInt(best.size())).workerId());
+    }
+}
