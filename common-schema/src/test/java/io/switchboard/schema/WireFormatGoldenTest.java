@@ -33,7 +33,7 @@ class WireFormatGoldenTest {
 
     static final InferenceJob JOB = new InferenceJob(1, "chatcmpl-0123456789abcdef", "req-1", "tenant-a", "stories260k", 0,
             List.of(new PromptMessage("system", "Be brief."), new PromptMessage("user", "Tell a story")),
-            new SamplingParams(0.7, 0.9, null, null, 64, List.of("\n\n"), 42L, 0.0, 0.5),
+            new SamplingParams(0.7, 0.9, null, null, 64, List.of("\n\n"), 42L, 0.0, 0.5, false),
             1_700_000_000_000L, 1_700_000_120_000L);
 
     static Stream<Arguments> events() {

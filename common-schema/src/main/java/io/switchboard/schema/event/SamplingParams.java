@@ -16,7 +16,8 @@ public record SamplingParams(
         List<String> stop,
         Long seed,
         double presencePenalty,
-        double frequencyPenalty) {
+        double frequencyPenalty,
+        boolean ignoreEos) {
 
     public SamplingParams {
         stop = stop == null ? List.of() : List.copyOf(stop);

@@ -49,7 +49,9 @@ public record ChatCompletionRequest(
         /** Top-k sampling; absent or -1 disables it. */
         Integer topK,
         /** Min-p sampling in [0, 1]; absent disables it. */
-        Double minP) {
+        Double minP,
+        /** Keep generating past the end-of-sequence token until max_tokens (benchmarks, load tests). */
+        Boolean ignoreEos) {
 
     public boolean streaming() {
         return Boolean.TRUE.equals(stream);

@@ -37,7 +37,8 @@ public final class JobFactory {
                 r.stop(),
                 r.seed(),
                 r.presencePenalty() == null ? 0.0 : r.presencePenalty(),
-                r.frequencyPenalty() == null ? 0.0 : r.frequencyPenalty());
+                r.frequencyPenalty() == null ? 0.0 : r.frequencyPenalty(),
+                Boolean.TRUE.equals(r.ignoreEos()));
         List<PromptMessage> messages = new ArrayList<>(r.messages().size());
         for (ChatMessage m : r.messages()) {
             messages.add(new PromptMessage(m.role(), text(m.content())));

@@ -5,7 +5,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
-import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
@@ -14,6 +13,7 @@ import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.jboss.logging.Logger;
 
+import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
@@ -61,8 +61,8 @@ public class HeartbeatPublisher {
                 }, t -> LOG.warnf("heartbeat not sent: %s", t.getMessage()));
     }
 
-    @PreDestroy
-    void stop() {
+    /** Stops before the Kafka connectors close, so no heartbeat is sent into a closing producer. */
+    void stop(@Observes ShutdownEvent ignored) {
         timer.shutdownNow();
     }
 }

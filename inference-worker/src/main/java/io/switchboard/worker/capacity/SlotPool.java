@@ -51,6 +51,7 @@ public class SlotPool {
     private final AtomicInteger active = new AtomicInteger();
     private final AtomicInteger peak = new AtomicInteger();
     private final AtomicLong finished = new AtomicLong();
+    private final AtomicLong cancelledCount = new AtomicLong();
 
     @Inject
     public SlotPool(WorkerConfig config, InferenceEngine engine, ReactiveRedisDataSource redis,
@@ -69,7 +70,12 @@ public class SlotPool {
                 });
     }
 
-    public record Status(int slots, int active, int peakActive, int queued, long finished, List<String> runningJobs) {
+    /**
+     * @param finished  sequences that left a slot, however they ended
+     * @param cancelled of those, the ones stopped by a cancel (client gone, deadline)
+     */
+    public record Status(int slots, int active, int peakActive, int queued, long finished, long cancelled,
+            List<String> runningJobs) {
     }
 
     public void submit(JobAssignment assignment) {
@@ -122,12 +128,15 @@ public class SlotPool {
             active.decrementAndGet();
             running.remove(job.jobId());
             finished.incrementAndGet();
+            if (outcome == Outcome.CANCELLED) {
+                cancelledCount.incrementAndGet();
+            }
             completions.report(job.jobId(), identity.id(), outcome);
         }
     }
 
     public Status status() {
-        return new Status(config.slots(), active.get(), peak.get(), executor.getQueue().size(), finished.get(),
+        return new Status(config.slots(), active.get(), peak.get(), executor.getQueue().size(), finished.get(), cancelledCount.get(),
                 new ArrayList<>(running.keySet()));
     }
 

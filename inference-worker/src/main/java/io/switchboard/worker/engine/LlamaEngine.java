@@ -122,7 +122,8 @@ public final class LlamaEngine implements InferenceEngine {
                 .setRepeatPenalty(1.0f)
                 .setPresencePenalty((float) s.presencePenalty())
                 .setFrequencyPenalty((float) s.frequencyPenalty())
-                .setCachePrompt(true);
+                .setCachePrompt(true)
+                .setIgnoreEos(s.ignoreEos());
         if (s.seed() != null) {
             p.setSeed((int) (s.seed() ^ (s.seed() >>> 32)));
         }

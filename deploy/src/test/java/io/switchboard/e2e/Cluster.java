@@ -1,0 +1,151 @@
+package io.switchboard.e2e;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.switchboard.testing.TestInfra;
+import io.switchboard.testing.Wait;
+
+/**
+ * The whole platform for end-to-end tests, started once per test JVM: a real Kafka broker and Redis
+ * ({@link TestInfra}), the router, two llama.cpp workers with two slots each on the real model, and the
+ * gateway — each the packaged service in its own JVM. Tests may add workers of their own.
+ */
+final class Cluster {
+    static final String API_KEY = "sk-e2e-test";
+    static final String TENANT = "e2e";
+    static final int SLOTS = 2;
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static Cluster instance;
+    private static RuntimeException startFailure;
+
+    final Path root;
+    final Path model;
+    final String modelId = "stories260K";
+    final TestInfra infra;
+    final ServiceProcess router;
+    final List<ServiceProcess> workers = new ArrayList<>();
+    final ServiceProcess gateway;
+
+    private Cluster() throws IOException {
+        root = Path.of("..").toAbsolutePath().normalize();
+        model = Path.of(System.getProperty("switchboard.test.model", root.resolve("../shared/models/stories260K.gguf").toString()))
+                .toAbsolutePath().normalize();
+        if (!Files.isRegularFile(model)) {
+            throw new IllegalStateException("test model not found at " + model + " (set -Dswitchboard.test.model)");
+        }
+        infra = TestInfra.get();
+        router = ServiceProcess.start("router", root, "router-service", infraProps(Map.of(
+                "switchboard.router.worker-timeout", "1500ms",
+                "switchboard.router.no-worker-wait", "3s",
+                "switchboard.router.tick-interval", "100ms")));
+        List<ServiceProcess> started = new ArrayList<>();
+        for (int i = 1; i <= 2; i++) {
+            started.add(startWorker("worker-" + i, modelId));
+        }
+        gateway = ServiceProcess.start("gateway", root, "gateway-service", infraProps(Map.of(
+                "switchboard.gateway.api-keys", TENANT + ":" + API_KEY,
+                "switchboard.gateway.request-timeout", "60s")));
+        router.awaitReady(Duration.ofSeconds(90));
+        for (ServiceProcess w : started) {
+            w.awaitReady(Duration.ofSeconds(90));
+        }
+        workers.addAll(started);
+        gateway.awaitReady(Duration.ofSeconds(90));
+        awaitWorkers(2);
+        Wait.until(Duration.ofSeconds(30), "gateway lists " + modelId,
+                () -> gatewayGet("/v1/models").body().contains("\"" + modelId + "\""));
+    }
+
+    static synchronized Cluster get() {
+        if (startFailure != null) {
+            throw startFailure;
+        }
+        if (instance == null) {
+            try {
+                instance = new Cluster();
+            } catch (IOException | RuntimeException e) {
+                startFailure = new IllegalStateException("the e2e cluster did not start: " + e.getMessage(), e);
+                throw startFailure;
+            }
+        }
+        return instance;
+    }
+
+    /** Starts one more llama.cpp worker serving the test model under {@code servedAs}; not yet awaited. */
+    ServiceProcess startWorker(String name, String servedAs) throws IOException {
+        Map<String, String> props = new HashMap<>(Map.of(
+                "switchboard.worker.id", name,
+                "switchboard.worker.engine", "llama",
+                "switchboard.worker.llama.model", model.toString(),
+                "switchboard.worker.model-id", servedAs,
+                "switchboard.worker.slots", String.valueOf(SLOTS),
+                "switchboard.worker.llama.threads", "1",
+                "switchboard.worker.heartbeat-interval", "300ms"));
+        return ServiceProcess.start(name, root, "inference-worker", infraProps(props));
+    }
+
+    private Map<String, String> infraProps(Map<String, String> props) {
+        Map<String, String> all = new HashMap<>(props);
+        all.put("kafka.bootstrap.servers", infra.kafkaBootstrapServers());
+        all.put("quarkus.redis.hosts", infra.redisUri());
+        return all;
+    }
+
+    ServiceProcess router() {
+        return router;
+    }
+
+    /** Waits until the router's registry holds at least {@code n} workers. */
+    void awaitWorkers(int n) {
+        Wait.until(Duration.ofSeconds(60), n + " workers registered", () -> routerWorkers().size() >= n);
+    }
+
+    List<JsonNode> routerWorkers() throws IOException, InterruptedException {
+        List<JsonNode> out = new ArrayList<>();
+        JSON.readTree(router.get("/router/workers").body()).forEach(out::add);
+        return out;
+    }
+
+    JsonNode workerStatus(ServiceProcess worker) throws IOException, InterruptedException {
+        return JSON.readTree(worker.get("/worker/status").body());
+    }
+
+    String baseUrl() {
+        return gateway.url() + "/v1";
+    }
+
+    HttpResponse<String> gatewayGet(String path) throws IOException, InterruptedException {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(gateway.url() + path))
+                .header("Authorization", "Bearer " + API_KEY).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    HttpResponse<String> post(String body, Map<String, String> headers) throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(gateway.url() + "/v1/chat/completions"))
+                .timeout(Duration.ofSeconds(90))
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        headers.forEach(b::header);
+        return HttpClient.newHttpClient().send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    HttpResponse<String> post(String body) throws IOException, InterruptedException {
+        return post(body, Map.of("Authorization", "Bearer " + API_KEY, "Content-Type", "application/json"));
+    }
+
+    static JsonNode json(String body) throws IOException {
+        return JSON.readTree(body);
+    }
+}
