@@ -1,0 +1,29 @@
+package io.switchboard.router;
+
+import java.util.List;
+
+import io.switchboard.schema.event.InferenceJob;
+import io.switchboard.schema.event.PromptMessage;
+import io.switchboard.schema.event.SamplingParams;
+import io.switchboard.schema.event.WorkerHeartbeat;
+
+/** Small builders for router tests. */
+public final class Fixtures {
+    private Fixtures() {
+    }
+
+    public static InferenceJob job(String id, String model, int priority) {
+        return job(id, model, priority, 60_000);
+    }
+
+    public static InferenceJob job(String id, String model, int priority, long deadlineMs) {
+        return new InferenceJob(InferenceJob.VERSION, id, "req-" + id, "tenant", model, priority,
+                List.of(new PromptMessage("user", "hi")),
+                new SamplingParams(1.0, 1.0, null, null, 16, List.of(), null, 0, 0, false), 0, deadlineMs);
+    }
+
+    public static WorkerHeartbeat heartbeat(String workerId, int slots, String... models) {
+        return new WorkerHeartbeat(WorkerHeartbeat.VERSION, workerId, List.of(models), "llama", slots, slots, 0, List.of(), 0,
+                1000);
+    }
+}

@@ -1,0 +1,89 @@
+package io.switchboard.router;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+
+import jakarta.inject.Inject;
+
+import org.junit.jupiter.api.Test;
+
+import io.quarkus.redis.datasource.RedisDataSource;
+import io.quarkus.redis.datasource.stream.StreamRange;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.switchboard.schema.event.InferenceJob;
+import io.switchboard.schema.event.JobAssignment;
+import io.switchboard.schema.event.JobCompletion;
+import io.switchboard.schema.event.TokenEvent;
+import io.switchboard.schema.event.WorkerHeartbeat;
+import io.switchboard.schema.wire.Json;
+import io.switchboard.schema.wire.RedisKeys;
+import io.switchboard.schema.wire.Topics;
+import io.switchboard.testing.InfraTestResource;
+import io.switchboard.testing.KafkaTestClient;
+import io.switchboard.testing.Wait;
+import io.restassured.RestAssured;
+
+/** The router service against a real Kafka broker and Redis, with the test playing gateway and workers. */
+@QuarkusTest
+@QuarkusTestResource(InfraTestResource.class)
+class RouterServiceTest {
+
+    @Inject
+    RedisDataSource redis;
+
+    @Test
+    void jobFromKafkaIsAssignedToALiveWorkerOnTheAssignmentsTopic() {
+        String worker = "w-" + UUID.randomUUID();
+        String model = "model-" + worker;
+        heartbeatUntilRegistered(worker, model, 1);
+        InferenceJob job = Fixtures.job("job-" + UUID.randomUUID(), model, 0, System.currentTimeMillis() + 60_000);
+
+        KafkaTestClient.send(Topics.JOBS, job.jobId(), job);
+
+        JobAssignment assignment = KafkaTestClient.await(Topics.ASSIGNMENTS, JobAssignment.class,
+                a -> a.jobId().equals(job.jobId()), Duration.ofSeconds(20));
+        assertThat(assignment.workerId()).isEqualTo(worker);
+        assertThat(assignment.job()).isEqualTo(job);
+
+        KafkaTestClient.send(Topics.COMPLETIONS, job.jobId(),
+                JobCompletion.of(job.jobId(), worker, JobCompletion.Outcome.FINISHED, System.currentTimeMillis()));
+        Wait.until(Duration.ofSeconds(10), "slot freed", () -> {
+            heartbeat(worker, model, 1);
+            return RestAssured.get("/router/workers").jsonPath().getInt("find { it.workerId == '" + worker + "' }.freeSlots") == 1;
+        });
+    }
+
+    @Test
+    void jobForAModelNoWorkerServesEndsWithA503FailureInItsStream() {
+        InferenceJob job = Fixtures.job("job-" + UUID.randomUUID(), "model-nobody-serves", 0, System.currentTimeMillis() + 60_000);
+
+        KafkaTestClient.send(Topics.JOBS, job.jobId(), job);
+
+        Wait.until(Duration.ofSeconds(20), "failure in the job stream",
+                () -> !redis.stream(String.class).xrange(RedisKeys.jobStream(job.jobId()), StreamRange.of("-", "+")).isEmpty());
+        var entries = redis.stream(String.class).xrange(RedisKeys.jobStream(job.jobId()), StreamRange.of("-", "+"));
+        TokenEvent event = Json.read(entries.get(0).payload().get(RedisKeys.EVENT_FIELD), TokenEvent.class);
+        assertThat(event).isInstanceOfSatisfying(TokenEvent.Failure.class, f -> {
+            assertThat(f.code()).isEqualTo("no_worker_available");
+            assertThat(f.status()).isEqualTo(503);
+        });
+        assertThat(redis.key().ttl(RedisKeys.jobStream(job.jobId()))).isPositive();
+    }
+
+    private void heartbeatUntilRegistered(String worker, String model, int slots) {
+        Wait.until(Duration.ofSeconds(30), "router registers " + worker, () -> {
+            heartbeat(worker, model, slots);
+            return RestAssured.get("/router/workers").body().asString().contains(worker);
+        });
+    }
+
+    /** The worker's heartbeat (the router's worker timeout in tests is 1 s, so tests keep sending it). */
+    private static void heartbeat(String worker, String model, int slots) {
+        KafkaTestClient.send(Topics.HEARTBEATS, worker, new WorkerHeartbeat(WorkerHeartbeat.VERSION, worker, List.of(model),
+                "simulated", slots, slots, 0, List.of(), System.currentTimeMillis(), 300));
+    }
+}

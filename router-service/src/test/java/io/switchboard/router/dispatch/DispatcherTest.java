@@ -1,0 +1,153 @@
+package io.switchboard.router.dispatch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import org.junit.jupiter.api.Test;
+
+import io.switchboard.router.Fixtures;
+import io.switchboard.router.scheduling.LeastLoadedScorer;
+import io.switchboard.router.scheduling.Placement;
+import io.switchboard.schema.event.FailureCode;
+
+/** The router's state machine, driven input by input with an explicit clock. */
+class DispatcherTest {
+    static final long WORKER_TIMEOUT = 3_000;
+    static final long NO_WORKER_WAIT = 10_000;
+
+    final Dispatcher d = new Dispatcher(new Placement(List.of(new Placement.WeightedScorer(new LeastLoadedScorer(), 1)),
+            new Random(1)), WORKER_TIMEOUT, NO_WORKER_WAIT);
+
+    @Test
+    void neverAssignsMoreJobsThanAWorkerHasSlots() {
+        d.onHeartbeat(Fixtures.heartbeat("w1", 2, "m"), 0);
+        d.onHeartbeat(Fixtures.heartbeat("w2", 2, "m"), 0);
+        Map<String, Integer> perWorker = new HashMap<>();
+        for (int i = 0; i < 8; i++) {
+            for (Action a : d.onJob(Fixtures.job("j" + i, "m", 0), 1)) {
+                perWorker.merge(((Action.Assign) a).workerId(), 1, Integer::sum);
+            }
+        }
+        assertThat(perWorker).containsEntry("w1", 2).containsEntry("w2", 2);
+        assertThat(d.queued()).isEqualTo(4);
+        // a stale heartbeat claiming all slots free changes nothing: the router's own accounting rules
+        assertThat(d.onHeartbeat(Fixtures.heartbeat("w1", 2, "m"), 2)).isEmpty();
+    }
+
+    @Test
+    void completionFreesTheSlotForTheNextJobInPriorityOrder() {
+        d.onHeartbeat(Fixtures.heartbeat("w1", 1, "m"), 0);
+        d.onJob(Fixtures.job("running", "m", 0), 1);
+        d.onJob(Fixtures.job("normal", "m", 0), 2);
+        d.onJob(Fixtures.job("urgent", "m", -1), 3);
+
+        List<Action> next = d.onCompletion("running", 4);
+
+        assertThat(next).containsExactly(new Action.Assign(Fixtures.job("urgent", "m", -1), "w1"));
+    }
+
+    @Test
+    void jobWaitsForAWorkerThatJoinsLater() {
+        assertThat(d.onJob(Fixtures.job("j", "m", 0), 0)).isEmpty();
+        assertThat(d.onHeartbeat(Fixtures.heartbeat("late", 1, "m"), 500))
+                .containsExactly(new Action.Assign(Fixtures.job("j", "m", 0), "late"));
+    }
+
+    @Test
+    void silentWorkerIsRemovedAndItsJobsFail() {
+        d.onHeartbeat(Fixtures.heartbeat("w1", 2, "m"), 0);
+        d.onJob(Fixtures.job("j", "m", 0), 1);
+
+        assertThat(d.tick(WORKER_TIMEOUT)).isEmpty();
+        List<Action> actions = d.tick(WORKER_TIMEOUT + 1);
+
+        assertThat(actions).singleElement().isInstanceOfSatisfying(Action.Fail.class,
+                f -> assertThat(f.code()).isEqualTo(FailureCode.WORKER_LOST));
+        assertThat(d.workers()).isEmpty();
+        assertThat(d.runningCount()).isZero();
+    }
+
+    @Test
+    void jobForAModelNobodyServesFailsAfterTheWait() {
+        d.onHeartbeat(Fixtures.heartbeat("w1", 2, "other"), 0);
+        d.onJob(Fixtures.job("j", "m", 0), 0);
+
+        assertThat(d.tick(NO_WORKER_WAIT - 1)).isEmpty();
+        d.onHeartbeat(Fixtures.heartbeat("w1", 2, "other"), NO_WORKER_WAIT - 1);
+        assertThat(d.tick(NO_WORKER_WAIT)).singleElement().isInstanceOfSatisfying(Action.Fail.class,
+                f -> assertThat(f.code()).isEqualTo(FailureCode.NO_WORKER_AVAILABLE));
+    }
+
+    @Test
+    void busyWorkersMakeAJobWaitNotFail() {
+        d.onHeartbeat(Fixtures.heartbeat("w1", 1, "m"), 0);
+        d.onJob(Fixtures.job("a", "m", 0), 0);
+        d.onJob(Fixtures.job("b", "m", 0), 0);
+        d.onHeartbeat(Fixtures.heartbeat("w1", 1, "m"), NO_WORKER_WAIT);
+
+        assertThat(d.tick(NO_WORKER_WAIT + 1)).isEmpty();
+        assertThat(d.queued()).isEqualTo(1);
+    }
+
+    @Test
+    void expiredQueuedJobFailsWithQueueTimeout() {
+        d.onHeartbeat(Fixtures.heartbeat("w1", 1, "m"), 0);
+        d.onJob(Fixtures.job("a", "m", 0), 0);
+        d.onJob(Fixtures.job("b", "m", 0, 1_000), 0);
+        d.onHeartbeat(Fixtures.heartbeat("w1", 1, "m"), 900);
+
+        assertThat(d.tick(1_000)).singleElement().isInstanceOfSatisfying(Action.Fail.class, f -> {
+            assertThat(f.job().jobId()).isEqualTo("b");
+            assertThat(f.code()).isEqualTo(FailureCode.QUEUE_TIMEOUT);
+        });
+    }
+
+    @Test
+    void cancelledWaitingJobIsNeverAssigned() {
+        d.onHeartbeat(Fixtures.heartbeat("w1", 1, "m"), 0);
+        d.onJob(Fixtures.job("a", "m", 0), 0);
+        d.onJob(Fixtures.job("gone", "m", 0), 0);
+        d.onCancel("gone", 1);
+
+        assertThat(d.onCompletion("a", 2)).isEmpty();
+        assertThat(d.queued()).isZero();
+    }
+
+    @Test
+    void redeliveredJobIsNotRunTwice() {
+        d.onHeartbeat(Fixtures.heartbeat("w1", 2, "m"), 0);
+        assertThat(d.onJob(Fixtures.job("a", "m", 0), 0)).hasSize(1);
+        assertThat(d.onJob(Fixtures.job("a", "m", 0), 1)).isEmpty();
+        d.onCompletion("a", 2);
+        assertThat(d.onJob(Fixtures.job("a", "m", 0), 3)).isEmpty();
+    }
+
+    @Test
+    void jobsAWorkerReportsButThisRouterDidNotAssignOccupySlots() {
+        d.onHeartbeat(new io.switchboard.schema.event.WorkerHeartbeat(1, "w1", List.of("m"), "llama", 2, 1, 0,
+                List.of("from-before-restart"), 0, 1000), 0);
+        List<Action> actions = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            actions.addAll(d.onJob(Fixtures.job("j" + i, "m", 0), 1));
+        }
+        assertThat(actions).hasSize(1);
+    }
+
+    @Test
+    void failedAssignmentReleasesTheSlotAndFailsTheJob() {
+        d.onHeartbeat(Fixtures.heartbeat("w1", 1, "m"), 0);
+        d.onJob(Fixtures.job("a", "m", 0), 0);
+        d.onJob(Fixtures.job("b", "m", 0), 0);
+
+        List<Action> actions = d.onAssignFailed(Fixtures.job("a", "m", 0), "broker down", 1);
+
+        assertThat(actions).hasSize(2);
+        assertThat(actions.get(0)).isInstanceOf(Action.Fail.class);
+        assertThat(actions.get(1)).isEqualTo(new Action.Assign(Fixtures.job("b", "m", 0), "w1"));
+    }
+}
