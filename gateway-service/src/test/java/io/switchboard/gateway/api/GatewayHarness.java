@@ -1,0 +1,55 @@
+package io.switchboard.gateway.api;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+
+import io.quarkus.redis.datasource.RedisDataSource;
+import io.quarkus.redis.datasource.stream.XAddArgs;
+import io.switchboard.schema.event.InferenceJob;
+import io.switchboard.schema.event.TokenEvent;
+import io.switchboard.schema.wire.Json;
+import io.switchboard.schema.wire.RedisKeys;
+import io.switchboard.schema.wire.Topics;
+import io.switchboard.testing.KafkaTestClient;
+
+/** Plays the rest of the system for gateway tests: finds the published job on Kafka and writes its token events to Redis. */
+final class GatewayHarness {
+    private final URI endpoint;
+    private final RedisDataSource redis;
+
+    GatewayHarness(URI endpoint, RedisDataSource redis) {
+        this.endpoint = endpoint;
+        this.redis = redis;
+    }
+
+    /** Sends a chat completion whose user message is a unique marker; returns the marker and the pending response. */
+    record Pending(String marker, CompletableFuture<HttpResponse<String>> response) {
+    }
+
+    Pending send(String extraJson) {
+        String marker = "marker-" + UUID.randomUUID();
+        String body = "{\"model\":\"test-model\",\"messages\":[{\"role\":\"user\",\"content\":\"" + marker + "\"}]"
+                + (extraJson.isEmpty() ? "" : "," + extraJson) + "}";
+        HttpRequest request = HttpRequest.newBuilder(endpoint).timeout(Duration.ofSeconds(30))
+                .header("Authorization", "Bearer sk-test").header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        return new Pending(marker, HttpClient.newHttpClient().sendAsync(request, HttpResponse.BodyHandlers.ofString()));
+    }
+
+    InferenceJob publishedJob(String marker) {
+        return KafkaTestClient.await(Topics.JOBS, InferenceJob.class,
+                j -> j.messages().stream().anyMatch(m -> m.content().equals(marker)), Duration.ofSeconds(20));
+    }
+
+    void write(String jobId, TokenEvent... events) {
+        for (TokenEvent e : events) {
+            redis.stream(String.class).xadd(RedisKeys.jobStream(jobId), new XAddArgs(), Map.of(RedisKeys.EVENT_FIELD, Json.write(e)));
+        }
+    }
+}

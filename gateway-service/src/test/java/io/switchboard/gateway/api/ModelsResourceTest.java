@@ -1,0 +1,48 @@
+package io.switchboard.gateway.api;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.notNullValue;
+
+import org.junit.jupiter.api.Test;
+
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.switchboard.testing.InfraTestResource;
+import io.switchboard.testing.OpenAiSchemas;
+
+@QuarkusTest
+@QuarkusTestResource(InfraTestResource.class)
+class ModelsResourceTest {
+
+    @Test
+    void listsConfiguredModelsInOpenAiShape() {
+        String body = given().header("Authorization", "Bearer sk-test").get("/v1/models")
+                .then().statusCode(200).header("x-request-id", notNullValue())
+                .body("data[0].id", equalTo("test-model")).extract().asString();
+        OpenAiSchemas.assertValid("ListModelsResponse", body);
+    }
+
+    @Test
+    void unknownModelIs404ModelNotFound() {
+        String body = given().header("Authorization", "Bearer sk-test").get("/v1/models/nope")
+                .then().statusCode(404).body("error.code", equalTo("model_not_found")).extract().asString();
+        OpenAiSchemas.assertValid("ErrorResponse", body);
+    }
+
+    @Test
+    void modelsNeedAKey() {
+        given().get("/v1/models").then().statusCode(401).body("error.code", equalTo("invalid_api_key"));
+    }
+
+    @Test
+    void unknownEndpointIsAnOpenAiStyle404() {
+        given().header("Authorization", "Bearer sk-test").get("/v1/nothing-here")
+                .then().statusCode(404).body("error.type", equalTo("invalid_request_error"));
+    }
+
+    @Test
+    void healthIsUp() {
+        given().get("/q/health/live").then().statusCode(200);
+    }
+}
