@@ -71,6 +71,13 @@ class WireFormatGoldenTest {
         assertThat(Json.MAPPER.readValue(read(golden), type)).isEqualTo(event);
     }
 
+    @org.junit.jupiter.api.Test
+    void jobWrittenBeforeIgnoreEosExistedStillDecodes() throws IOException {
+        InferenceJob old = Json.MAPPER.readValue(read("inference-job.v1.before-ignore-eos.json"), InferenceJob.class);
+        assertThat(old.sampling().ignoreEos()).isFalse();
+        assertThat(old).isEqualTo(JOB);
+    }
+
     private static String read(String name) throws IOException {
         try (InputStream in = WireFormatGoldenTest.class.getResourceAsStream("/golden/" + name)) {
             assertThat(in).as("golden file " + name).isNotNull();

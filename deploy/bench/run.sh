@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Reruns every figure of the README's "Measured" table, side by side in one run, on this machine:
+#   1. time from deploy/local/run.sh to the first answer (services already built, model on disk)
+#   2. TTFT and tokens/s for 1 and 8 concurrent streams, llama.cpp worker (8 slots), tiny model
+#   3. the platform's own time to first token: the same path with the simulated engine set to a
+#      0 ms time to first token, so everything measured is gateway + Kafka + router + worker + Redis
+# Usage: deploy/bench/run.sh [path/to/model.gguf]   (default: ../shared/models/stories260K.gguf)
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$ROOT/deploy/local/lib.sh"
+JAVA_HOME=$(switchboard_find_jdk); export JAVA_HOME
+MODEL=${1:-$ROOT/../shared/models/stories260K.gguf}
+MODEL=$(cd "$(dirname "$MODEL")" && pwd)/$(basename "$MODEL")
+PORT=${BENCH_PORT:-18181}
+OUT=$(mktemp -d)
+REQUESTS=${BENCH_REQUESTS:-64}
+(cd "$ROOT" && ./mvnw -B -q install -DskipTests)
+
+RUN_PID=
+start() { # engine slots model-id [extra env...]
+  local engine=$1 slots=$2 model_id=$3; shift 3
+  local t0; t0=$(date +%s%N)
+  env "$@" SWITCHBOARD_MODEL_ID="$model_id" SWITCHBOARD_ENGINE="$engine" SWITCHBOARD_SLOTS="$slots" SWITCHBOARD_PORT=$PORT SWITCHBOARD_MODEL="$MODEL" \
+    SWITCHBOARD_RUN_DIR="$OUT/run-$engine" "$ROOT/deploy/local/run.sh" >"$OUT/$engine.out" 2>&1 &
+  RUN_PID=$!
+  for _ in $(seq 1800); do
+    grep -q 'Switchboard is serving' "$OUT/$engine.out" 2>/dev/null && break
+    kill -0 $RUN_PID 2>/dev/null || { cat "$OUT/$engine.out"; exit 1; }
+    sleep 0.1
+  done
+  local answered; answered=$(curl -fsS -H 'Authorization: Bearer sk-switchboard-local' -H 'Content-Type: application/json' \
+    -d '{"model":"'"$model_id"'","messages":[{"role":"user","content":"Hi"}],"max_tokens":4}' "http://127.0.0.1:$PORT/v1/chat/completions" >/dev/null && date +%s%N)
+  echo "startup ($engine): run.sh to first answer $(( (answered - t0) / 1000000 )) ms"
+}
+stop() { kill -TERM $RUN_PID 2>/dev/null || true; wait $RUN_PID 2>/dev/null || true; }
+trap stop EXIT
+bench() { "$JAVA_HOME/bin/java" "$ROOT/deploy/bench/Bench.java" --url "http://127.0.0.1:$PORT" "$@"; }
+
+MODEL_ID=$(basename "$MODEL" .gguf)
+echo "== llama.cpp worker, 1 worker x 8 slots, model $MODEL_ID"
+start llama 8 "$MODEL_ID"
+bench --model "$MODEL_ID" --concurrency 1 --requests $((REQUESTS / 4)) --max-tokens 128 --label "llama c=1"
+bench --model "$MODEL_ID" --concurrency 8 --requests "$REQUESTS" --max-tokens 128 --label "llama c=8"
+stop
+
+echo "== simulated engine (0 ms TTFT, 2000 tok/s), 1 worker x 64 slots: platform overhead"
+start simulated 64 simulated SWITCHBOARD_WORKER_SIMULATED_TIME_TO_FIRST_TOKEN=0ms SWITCHBOARD_WORKER_SIMULATED_TOKENS_PER_SECOND=2000
+bench --model simulated --concurrency 1 --requests $((REQUESTS * 4)) --max-tokens 8 --warmup 20 --label "platform c=1"
+bench --model simulated --concurrency 8 --requests $((REQUESTS * 4)) --max-tokens 8 --warmup 20 --label "platform c=8"
+stop
