@@ -131,7 +131,7 @@ share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 EOF
 KAFKA_CP=$(cat "$KAFKA_CP_FILE")
-KAFKA_JVM=(-Xms128m -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp "$KAFKA_CP")
+KAFKA_JVM=(-Xms256m -Xmx512m -XX:+UseSerialGC -cp "$KAFKA_CP")
 "$JAVA" "${KAFKA_JVM[@]}" kafka.tools.StorageTool format -t "$("$JAVA" -cp "$KAFKA_CP" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1)" \
   -c "$KAFKA_DIR/server.properties" >"$RUN_DIR/logs/kafka-format.log" 2>&1 || die "kafka storage format failed: see $RUN_DIR/logs/kafka-format.log"
 "$JAVA" "${KAFKA_JVM[@]}" kafka.Kafka "$KAFKA_DIR/server.properties" >"$RUN_DIR/logs/kafka.log" 2>&1 &

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 import jakarta.inject.Inject;
 
@@ -11,6 +12,7 @@ import org.junit.jupiter.api.Test;
 
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.redis.datasource.stream.StreamRange;
+import io.quarkus.redis.datasource.stream.XAddArgs;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
@@ -28,7 +30,7 @@ import io.switchboard.testing.KafkaTestClient;
 import io.switchboard.testing.Wait;
 import io.switchboard.worker.capacity.WorkerIdentity;
 
-/** The worker service with the real model on a real Kafka broker and Redis; the test plays the router. */
+/** The worker service with the real model on a real Kafka broker and Redis; the test plays the router (inbox, cancels). */
 @QuarkusTest
 @QuarkusTestResource(InfraTestResource.class)
 class WorkerServiceTest {
@@ -50,7 +52,7 @@ class WorkerServiceTest {
     @Test
     void assignedJobStreamsDeltasThenFinishWithUsageAndReportsCompletion() {
         InferenceJob job = Jobs.job("test-model", 12, 0.0, List.of(), true);
-        KafkaTestClient.send(Topics.ASSIGNMENTS, identity.id(), JobAssignment.of(job, identity.id(), System.currentTimeMillis()));
+        assign(identity.id(), job);
 
         JobCompletion done = KafkaTestClient.await(Topics.COMPLETIONS, JobCompletion.class,
                 c -> c.jobId().equals(job.jobId()), Duration.ofSeconds(30));
@@ -70,9 +72,10 @@ class WorkerServiceTest {
     @Test
     void assignmentForAnotherWorkerIsIgnored() {
         InferenceJob job = Jobs.job("test-model", 4, 0.0, List.of(), true);
-        KafkaTestClient.send(Topics.ASSIGNMENTS, "someone-else", JobAssignment.of(job, "someone-else", System.currentTimeMillis()));
+        // written to this worker's inbox but addressed to another: not run
+        write(identity.id(), JobAssignment.of(job, "someone-else", System.currentTimeMillis()));
         InferenceJob mine = Jobs.job("test-model", 2, 0.0, List.of(), true);
-        KafkaTestClient.send(Topics.ASSIGNMENTS, identity.id(), JobAssignment.of(mine, identity.id(), System.currentTimeMillis()));
+        assign(identity.id(), mine);
 
         KafkaTestClient.await(Topics.COMPLETIONS, JobCompletion.class, c -> c.jobId().equals(mine.jobId()), Duration.ofSeconds(30));
         assertThat(redis.key().exists(RedisKeys.jobStream(job.jobId()))).isFalse();
@@ -81,7 +84,7 @@ class WorkerServiceTest {
     @Test
     void cancelStopsARunningSequenceAndFreesItsSlot() {
         InferenceJob job = Jobs.job("test-model", 1900, 0.8, List.of(), true);
-        KafkaTestClient.send(Topics.ASSIGNMENTS, identity.id(), JobAssignment.of(job, identity.id(), System.currentTimeMillis()));
+        assign(identity.id(), job);
         Wait.until(Duration.ofSeconds(20), "first tokens", () -> redis.key().exists(RedisKeys.jobStream(job.jobId())));
 
         KafkaTestClient.send(Topics.CANCELS, job.jobId(), CancelJob.of(job.jobId(), "client_disconnected", System.currentTimeMillis()));
@@ -90,6 +93,16 @@ class WorkerServiceTest {
                 c -> c.jobId().equals(job.jobId()), Duration.ofSeconds(20));
         assertThat(done.outcome()).isEqualTo(JobCompletion.Outcome.CANCELLED);
         Wait.until(Duration.ofSeconds(5), "slot free", () -> RestAssured.get("/worker/status").jsonPath().getInt("slots.active") == 0);
+    }
+
+    /** Plays the router: appends an assignment to the worker's inbox stream. */
+    private void assign(String workerId, InferenceJob job) {
+        write(workerId, JobAssignment.of(job, workerId, System.currentTimeMillis()));
+    }
+
+    private void write(String inboxOf, JobAssignment assignment) {
+        redis.stream(String.class).xadd(RedisKeys.workerInbox(inboxOf), new XAddArgs(),
+                Map.of(RedisKeys.EVENT_FIELD, Json.write(assignment)));
     }
 
     private List<TokenEvent> events(String jobId) {

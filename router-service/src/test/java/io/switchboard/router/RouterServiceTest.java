@@ -36,7 +36,7 @@ class RouterServiceTest {
     RedisDataSource redis;
 
     @Test
-    void jobFromKafkaIsAssignedToALiveWorkerOnTheAssignmentsTopic() {
+    void jobFromKafkaIsAssignedToALiveWorkerThroughItsRedisInbox() {
         String worker = "w-" + UUID.randomUUID();
         String model = "model-" + worker;
         heartbeatUntilRegistered(worker, model, 1);
@@ -44,8 +44,14 @@ class RouterServiceTest {
 
         KafkaTestClient.send(Topics.JOBS, job.jobId(), job);
 
-        JobAssignment assignment = KafkaTestClient.await(Topics.ASSIGNMENTS, JobAssignment.class,
-                a -> a.jobId().equals(job.jobId()), Duration.ofSeconds(20));
+        String inbox = RedisKeys.workerInbox(worker);
+        Wait.until(Duration.ofSeconds(20), "assignment in " + inbox, () -> {
+            heartbeat(worker, model, 1);
+            return !redis.stream(String.class).xrange(inbox, StreamRange.of("-", "+")).isEmpty();
+        });
+        JobAssignment assignment = Json.read(redis.stream(String.class).xrange(inbox, StreamRange.of("-", "+")).get(0)
+                .payload().get(RedisKeys.EVENT_FIELD), JobAssignment.class);
+        assertThat(redis.key().ttl(inbox)).isPositive();
         assertThat(assignment.workerId()).isEqualTo(worker);
         assertThat(assignment.job()).isEqualTo(job);
 

@@ -1,8 +1,8 @@
 package io.switchboard.schema.event;
 
 /**
- * The router's decision that {@code workerId} runs {@code job}; published on
- * {@link io.switchboard.schema.wire.Topics#ASSIGNMENTS} keyed by worker id.
+ * The router's decision that {@code workerId} runs {@code job}; written to the worker's inbox stream,
+ * {@link io.switchboard.schema.wire.RedisKeys#workerInbox(String)}.
  */
 public record JobAssignment(int v, String jobId, String workerId, InferenceJob job, long assignedAtMs) {
     public static final int VERSION = 1;

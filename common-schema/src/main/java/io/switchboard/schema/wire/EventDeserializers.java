@@ -2,7 +2,6 @@ package io.switchboard.schema.wire;
 
 import io.switchboard.schema.event.CancelJob;
 import io.switchboard.schema.event.InferenceJob;
-import io.switchboard.schema.event.JobAssignment;
 import io.switchboard.schema.event.JobCompletion;
 import io.switchboard.schema.event.WorkerHeartbeat;
 
@@ -14,12 +13,6 @@ public final class EventDeserializers {
     public static class Jobs extends EventDeserializer<InferenceJob> {
         public Jobs() {
             super(InferenceJob.class);
-        }
-    }
-
-    public static class Assignments extends EventDeserializer<JobAssignment> {
-        public Assignments() {
-            super(JobAssignment.class);
         }
     }
 

@@ -21,4 +21,14 @@ public final class RedisKeys {
     public static String jobStream(String jobId) {
         return PREFIX + "job:{" + jobId + "}:events";
     }
+
+    /**
+     * The inbox of one worker: a stream of {@link io.switchboard.schema.event.JobAssignment}s (field
+     * {@link #EVENT_FIELD}) written by the router, read by that worker alone with XREAD BLOCK. A Redis hop
+     * instead of a Kafka one keeps the assignment off the time to first token, and no worker reads the
+     * others' assignments. Bounded with MAXLEN, and it expires when its worker stops reading.
+     */
+    public static String workerInbox(String workerId) {
+        return PREFIX + "worker:{" + workerId + "}:assignments";
+    }
 }

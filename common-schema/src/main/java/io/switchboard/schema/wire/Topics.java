@@ -13,8 +13,6 @@ public final class Topics {
 
     /** gateway → router: {@link io.switchboard.schema.event.InferenceJob}, keyed by job id. */
     public static final String JOBS = "switchboard.jobs.v1";
-    /** router → workers: {@link io.switchboard.schema.event.JobAssignment}, keyed by worker id. */
-    public static final String ASSIGNMENTS = "switchboard.assignments.v1";
     /** workers → router: {@link io.switchboard.schema.event.JobCompletion}, keyed by job id; frees the slot. */
     public static final String COMPLETIONS = "switchboard.completions.v1";
     /** workers → router and gateways: {@link io.switchboard.schema.event.WorkerHeartbeat}, keyed by worker id. */
@@ -22,5 +20,5 @@ public final class Topics {
     /** gateway → router and workers: {@link io.switchboard.schema.event.CancelJob}, keyed by job id. */
     public static final String CANCELS = "switchboard.cancels.v1";
 
-    public static final List<String> ALL = List.of(JOBS, ASSIGNMENTS, COMPLETIONS, HEARTBEATS, CANCELS);
+    public static final List<String> ALL = List.of(JOBS, COMPLETIONS, HEARTBEATS, CANCELS);
 }

@@ -6,25 +6,14 @@ import jakarta.inject.Inject;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 
 import io.switchboard.schema.event.CancelJob;
-import io.switchboard.schema.event.JobAssignment;
 import io.switchboard.worker.capacity.SlotPool;
-import io.switchboard.worker.capacity.WorkerIdentity;
 
-/** The worker's Kafka inputs: its own assignments (others' are skipped) and cancels. */
+/** The worker's Kafka input: cancels (its assignments arrive in its Redis inbox, {@link AssignmentInbox}). */
 @ApplicationScoped
 public class WorkerInputs {
 
     @Inject
     SlotPool slots;
-    @Inject
-    WorkerIdentity identity;
-
-    @Incoming("assignments")
-    public void assignment(JobAssignment assignment) {
-        if (assignment != null && identity.id().equals(assignment.workerId())) {
-            slots.submit(assignment);
-        }
-    }
 
     @Incoming("cancels")
     public void cancel(CancelJob cancel) {

@@ -26,7 +26,7 @@ import io.switchboard.schema.event.WorkerHeartbeat;
 
 /**
  * Owns the {@link Dispatcher} and runs every input through it on one thread (no locks, no races on
- * slot accounting), then carries out the resulting actions: assignments to Kafka, failures to the
+ * slot accounting), then carries out the resulting actions: assignments to the workers' Redis inboxes, failures to the
  * job's Redis stream. A clock tick expires silent workers and stale jobs.
  */
 @ApplicationScoped
