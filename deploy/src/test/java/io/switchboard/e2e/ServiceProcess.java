@@ -81,6 +81,15 @@ final class ServiceProcess implements AutoCloseable {
         new ProcessBuilder("kill", "-STOP", String.valueOf(pid())).start().waitFor();
     }
 
+    /** Asks the process to stop (SIGTERM), as Kubernetes does on scale-down. */
+    void terminate() {
+        process.destroy();
+    }
+
+    boolean alive() {
+        return process.isAlive();
+    }
+
     String tail() {
         try {
             List<String> lines = Files.readAllLines(log);

@@ -24,60 +24,56 @@ import io.switchboard.testing.OpenAiSchemas;
 import io.switchboard.testing.Wait;
 
 /**
- * A worker that stops (frozen with SIGSTOP: no heartbeats, no tokens, connections left open) mid-request:
- * the router notices the silence, fails its jobs, and the clients get an error instead of a hang. A
- * worker of its own, serving its own model id, keeps the shared workers out of it.
+ * Workers that stop mid-request, each serving a model id of its own so the shared workers stay out of it:
+ * one frozen with SIGSTOP (no heartbeats, no tokens, connections left open), whose jobs the router fails
+ * when the silence lasts past its timeout; one asked to stop with SIGTERM, which ends its streams with an
+ * error itself. Either way the client gets an error, never a hang.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class StoppedWorkerIT {
     static final String DOOMED_MODEL = "stories260K-doomed";
+    static final String LEAVING_MODEL = "stories260K-leaving";
     final Cluster cluster = Cluster.get();
     ServiceProcess doomed;
+    ServiceProcess leaving;
 
     @BeforeAll
-    void startDoomedWorker() throws Exception {
+    void startTheirOwnWorkers() throws Exception {
         doomed = cluster.startWorker("worker-doomed", DOOMED_MODEL);
-        doomed.awaitReady(Duration.ofSeconds(90));
-        Wait.until(Duration.ofSeconds(30), "router and gateway see the doomed worker",
-                () -> cluster.routerWorkers().stream().anyMatch(w -> w.get("workerId").asText().equals("worker-doomed"))
-                        && cluster.gatewayGet("/v1/models").body().contains(DOOMED_MODEL));
+        leaving = cluster.startWorker("worker-leaving", LEAVING_MODEL);
+        for (ServiceProcess w : List.of(doomed, leaving)) {
+            w.awaitReady(Duration.ofSeconds(90));
+            Wait.until(Duration.ofSeconds(30), "router and gateway see " + w.name,
+                    () -> cluster.routerWorkers().stream().anyMatch(r -> r.get("workerId").asText().equals(w.name))
+                            && cluster.gatewayGet("/v1/models").body().contains(w.name.equals("worker-doomed") ? DOOMED_MODEL
+                                    : LEAVING_MODEL));
+        }
     }
 
     @AfterAll
-    void killDoomedWorker() {
-        if (doomed != null) {
-            doomed.close();
+    void stopTheirOwnWorkers() {
+        for (ServiceProcess w : new ServiceProcess[] { doomed, leaving }) {
+            if (w != null) {
+                w.close();
+            }
         }
     }
 
     @Test
-    void requestsOnAStoppedWorkerEndWithAnErrorNotAHang() throws Exception {
-        String body = """
-                {"model":"%s","messages":[{"role":"user","content":"A long story"}],"max_tokens":1900,"ignore_eos":true,
-                 "stream":true}""".formatted(DOOMED_MODEL);
-        HttpResponse<java.io.InputStream> response = HttpClient.newHttpClient().send(
-                HttpRequest.newBuilder(URI.create(cluster.gateway.url() + "/v1/chat/completions"))
-                        .header("Authorization", "Bearer " + Cluster.API_KEY)
-                        .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-                HttpResponse.BodyHandlers.ofInputStream());
-        assertThat(response.statusCode()).isEqualTo(200);
+    void workerAskedToStopEndsItsStreamsWithAnErrorAtOnce() throws Exception {
+        List<String> events = streamUntilEnd(LEAVING_MODEL, leaving::terminate);
 
-        List<String> events = new ArrayList<>();
+        assertThat(events.get(events.size() - 1)).isEqualTo("data: [DONE]");
+        JsonNode e = Cluster.json(events.get(events.size() - 2).substring("data: ".length())).get("error");
+        // worker_shutting_down comes from the worker itself; the router's silence timeout would say worker_lost
+        assertThat(e.get("code").asText()).isEqualTo("worker_shutting_down");
+        Wait.until(Duration.ofSeconds(20), "the worker process exits", () -> !leaving.alive());
+    }
+
+    @Test
+    void requestsOnAStoppedWorkerEndWithAnErrorNotAHang() throws Exception {
         long start = System.nanoTime();
-        try (BufferedReader reader = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
-            String line;
-            boolean frozen = false;
-            while ((line = reader.readLine()) != null) {
-                if (line.isEmpty()) {
-                    continue;
-                }
-                events.add(line);
-                if (!frozen && line.contains("\"content\":\"") && !line.contains("\"role\"")) {
-                    doomed.freeze();
-                    frozen = true;
-                }
-            }
-        }
+        List<String> events = streamUntilEnd(DOOMED_MODEL, doomed::freeze);
         Duration took = Duration.ofNanos(System.nanoTime() - start);
 
         assertThat(events.get(events.size() - 1)).isEqualTo("data: [DONE]");
@@ -96,5 +92,38 @@ class StoppedWorkerIT {
         assertThat(next.statusCode()).as(next.body()).isEqualTo(503);
         OpenAiSchemas.assertValid("ErrorResponse", next.body());
         assertThat(Cluster.json(next.body()).at("/error/code").asText()).isEqualTo("no_worker_available");
+    }
+
+    interface Action {
+        void run() throws Exception;
+    }
+
+    /** Streams a long completion of {@code model}, runs {@code afterFirstToken} once content flows, and returns every SSE line. */
+    private List<String> streamUntilEnd(String model, Action afterFirstToken) throws Exception {
+        String body = """
+                {"model":"%s","messages":[{"role":"user","content":"A long story"}],"max_tokens":1900,"ignore_eos":true,
+                 "stream":true}""".formatted(model);
+        HttpResponse<java.io.InputStream> response = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create(cluster.gateway.url() + "/v1/chat/completions"))
+                        .header("Authorization", "Bearer " + Cluster.API_KEY)
+                        .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        assertThat(response.statusCode()).isEqualTo(200);
+        List<String> events = new ArrayList<>();
+        try (BufferedReader reader = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+            String line;
+            boolean done = false;
+            while ((line = reader.readLine()) != null) {
+                if (line.isEmpty()) {
+                    continue;
+                }
+                events.add(line);
+                if (!done && line.contains("\"content\":\"") && !line.contains("\"role\"")) {
+                    afterFirstToken.run();
+                    done = true;
+                }
+            }
+        }
+        return events;
     }
 }

@@ -27,6 +27,10 @@ public interface WorkerConfig {
     @WithDefault("1s")
     Duration heartbeatInterval();
 
+    /** On shutdown, how long to wait for the stopped sequences to write their last event before the model closes. */
+    @WithDefault("10s")
+    Duration drainTimeout();
+
     /** Entries a job stream keeps at most (approximate trimming). */
     @WithDefault("10000")
     long streamMaxLen();

@@ -6,6 +6,8 @@ public enum FailureCode {
     NO_WORKER_AVAILABLE("no_worker_available", 503, "service_unavailable_error"),
     /** The worker running the job stopped heartbeating. */
     WORKER_LOST("worker_lost", 503, "service_unavailable_error"),
+    /** The worker was stopped (SIGTERM, scale-down) while it held the job. */
+    WORKER_SHUTTING_DOWN("worker_shutting_down", 503, "service_unavailable_error"),
     /** The job waited past its deadline in the router's queue. */
     QUEUE_TIMEOUT("queue_timeout", 503, "service_unavailable_error"),
     /** The engine raised an error while generating. */

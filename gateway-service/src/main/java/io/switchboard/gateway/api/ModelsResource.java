@@ -26,7 +26,7 @@ public class ModelsResource {
     }
 
     @GET
-    @Path("{id}")
+    @Path("{id: .+}")
     public Model get(@PathParam("id") String id) {
         return catalog.find(id).orElseThrow(() -> ApiException.modelNotFound(id));
     }

@@ -2,6 +2,7 @@ package io.switchboard.gateway.api;
 
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.notNullValue;
 
 import org.junit.jupiter.api.Test;
@@ -19,8 +20,14 @@ class ModelsResourceTest {
     void listsConfiguredModelsInOpenAiShape() {
         String body = given().header("Authorization", "Bearer sk-test").get("/v1/models")
                 .then().statusCode(200).header("x-request-id", notNullValue())
-                .body("data[0].id", equalTo("test-model")).extract().asString();
+                .body("data.id", hasItem("test-model")).extract().asString();
         OpenAiSchemas.assertValid("ListModelsResponse", body);
+    }
+
+    @Test
+    void modelIdWithASlashIsFound() {
+        given().header("Authorization", "Bearer sk-test").get("/v1/models/org/model-with-slash")
+                .then().statusCode(200).body("id", equalTo("org/model-with-slash"));
     }
 
     @Test

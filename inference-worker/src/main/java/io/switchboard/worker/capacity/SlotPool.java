@@ -7,6 +7,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -14,12 +15,15 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import jakarta.annotation.PreDestroy;
+import jakarta.annotation.Priority;
+import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
 import org.jboss.logging.Logger;
 
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
+import io.quarkus.runtime.ShutdownEvent;
 import io.switchboard.schema.event.FailureCode;
 import io.switchboard.schema.event.JobAssignment;
 import io.switchboard.schema.event.JobCompletion.Outcome;
@@ -52,6 +56,7 @@ public class SlotPool {
     private final AtomicInteger peak = new AtomicInteger();
     private final AtomicLong finished = new AtomicLong();
     private final AtomicLong cancelledCount = new AtomicLong();
+    private volatile boolean draining;
 
     @Inject
     public SlotPool(WorkerConfig config, InferenceEngine engine, ReactiveRedisDataSource redis,
@@ -80,10 +85,32 @@ public class SlotPool {
 
     public void submit(JobAssignment assignment) {
         String jobId = assignment.jobId();
-        if (running.putIfAbsent(jobId, new AtomicBoolean(cancels.wasCancelled(jobId))) != null) {
+        if (running.putIfAbsent(jobId, new AtomicBoolean(cancels.wasCancelled(jobId) || draining)) != null) {
             return; // redelivered
         }
-        executor.execute(() -> run(assignment));
+        try {
+            executor.execute(() -> run(assignment));
+        } catch (RejectedExecutionException e) {
+            Thread.ofPlatform().name("reject-" + jobId).start(() -> run(assignment));
+        }
+    }
+
+    /**
+     * On shutdown (SIGTERM, scale-down): every sequence stops, and its client gets a
+     * {@code worker_shutting_down} error at once instead of waiting for the router to notice the silence;
+     * the model is closed only after the slots are empty.
+     */
+    void drain(@Observes @Priority(1) ShutdownEvent ignored) {
+        draining = true;
+        running.values().forEach(flag -> flag.set(true));
+        executor.shutdown();
+        try {
+            if (!executor.awaitTermination(config.drainTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+                LOG.warnf("%d sequences still running after the drain timeout", active.get());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     public void cancel(String jobId) {
@@ -105,21 +132,26 @@ public class SlotPool {
         JobStreamWriter writer = new JobStreamWriter(redis, job.jobId(), config.streamMaxLen(),
                 java.time.Duration.ofMillis(ttlWhileRunning), config.streamTtlAfterEnd());
         try {
-            if (job.expiredAt(System.currentTimeMillis()) || cancelled.get()) {
+            TokenEvent terminal;
+            if (draining) {
+                outcome = Outcome.CANCELLED;
+                terminal = shuttingDown();
+            } else if (job.expiredAt(System.currentTimeMillis()) || cancelled.get()) {
                 outcome = Outcome.CANCELLED;
                 return;
-            }
-            TokenEvent terminal;
-            try {
-                Generation g = engine.generate(job, writer::delta, cancelled::get);
-                outcome = g.cancelled() ? Outcome.CANCELLED : Outcome.FINISHED;
-                terminal = TokenEvent.Finish.of(g.finishReason(), Usage.of(g.promptTokens(), g.completionTokens()));
-            } catch (EngineException e) {
-                LOG.warnf("job %s of tenant %s failed: %s", job.jobId(), job.tenantId(), e.getMessage());
-                terminal = TokenEvent.Failure.of(e.code(), e.getMessage());
-            } catch (RuntimeException e) {
-                LOG.errorf(e, "job %s of tenant %s failed in the engine", job.jobId(), job.tenantId());
-                terminal = TokenEvent.Failure.of(FailureCode.INFERENCE_FAILED, "The model failed while generating.");
+            } else {
+                try {
+                    Generation g = engine.generate(job, writer::delta, cancelled::get);
+                    outcome = g.cancelled() ? Outcome.CANCELLED : Outcome.FINISHED;
+                    terminal = g.cancelled() && draining ? shuttingDown()
+                            : TokenEvent.Finish.of(g.finishReason(), Usage.of(g.promptTokens(), g.completionTokens()));
+                } catch (EngineException e) {
+                    LOG.warnf("job %s of tenant %s failed: %s", job.jobId(), job.tenantId(), e.getMessage());
+                    terminal = TokenEvent.Failure.of(e.code(), e.getMessage());
+                } catch (RuntimeException e) {
+                    LOG.errorf(e, "job %s of tenant %s failed in the engine", job.jobId(), job.tenantId());
+                    terminal = TokenEvent.Failure.of(FailureCode.INFERENCE_FAILED, "The model failed while generating.");
+                }
             }
             writer.end(terminal).get(10, TimeUnit.SECONDS);
         } catch (Exception e) {
@@ -133,6 +165,11 @@ public class SlotPool {
             }
             completions.report(job.jobId(), identity.id(), outcome);
         }
+    }
+
+    private static TokenEvent shuttingDown() {
+        return TokenEvent.Failure.of(FailureCode.WORKER_SHUTTING_DOWN,
+                "The worker serving this request is shutting down; retry the request.");
     }
 
     public Status status() {
