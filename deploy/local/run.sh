@@ -85,16 +85,24 @@ fi
 # ---- processes ------------------------------------------------------------------------------------
 mkdir -p "$RUN_DIR/logs"
 PIDS=()
+stop_pids() { # stops the given processes together, waiting up to 15 s before killing
+  local pid
+  for pid in "$@"; do kill "$pid" 2>/dev/null || true; done
+  for _ in $(seq 150); do
+    local alive=0
+    for pid in "$@"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ $alive = 0 ] && return 0
+    sleep 0.1
+  done
+  for pid in "$@"; do kill -9 "$pid" 2>/dev/null || true; done
+}
 cleanup() {
   trap - INT TERM EXIT
   if [ ${#PIDS[@]} -gt 0 ]; then
     log "stopping ${#PIDS[@]} processes"
-    for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-      pid=${PIDS[$i]}
-      kill "$pid" 2>/dev/null || continue
-      for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -9 "$pid" 2>/dev/null || true
-    done
+    # the services first, together (workers end their streams with an error), then Kafka and Redis
+    [ ${#PIDS[@]} -gt 2 ] && stop_pids "${PIDS[@]:2}"
+    stop_pids "${PIDS[@]:0:2}"
   fi
 }
 trap cleanup EXIT
