@@ -3,7 +3,8 @@
 #   1. time from deploy/local/run.sh to the first answer (services already built, model on disk)
 #   2. TTFT and tokens/s for 1 and 8 concurrent streams, llama.cpp worker (8 slots), tiny model
 #   3. the platform's own time to first token: the same path with the simulated engine set to a
-#      0 ms time to first token, so everything measured is gateway + Kafka + router + worker + Redis
+#      0 ms time to first token, so everything measured is gateway + Kafka + router + worker + Redis,
+#      and (Hops.java) how it splits between the hops
 # Usage: deploy/bench/run.sh [path/to/model.gguf]   (default: ../shared/models/stories260K.gguf)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -47,4 +48,9 @@ echo "== simulated engine (0 ms TTFT, 2000 tok/s), 1 worker x 64 slots: platform
 start simulated 64 simulated SWITCHBOARD_WORKER_SIMULATED_TIME_TO_FIRST_TOKEN=0ms SWITCHBOARD_WORKER_SIMULATED_TOKENS_PER_SECOND=2000
 bench --model simulated --concurrency 1 --requests $((REQUESTS * 4)) --max-tokens 8 --warmup 20 --label "platform c=1"
 bench --model simulated --concurrency 8 --requests $((REQUESTS * 4)) --max-tokens 8 --warmup 20 --label "platform c=8"
+echo "== where the platform's time to first token goes (c=1)"
+KAFKA=$(grep -o 'kafka on [0-9.:]*' "$OUT/simulated.out" | awk '{print $3}')
+REDIS_PORT=$(grep -o 'redis on [0-9.:]*' "$OUT/simulated.out" | awk -F: '{print $2}')
+"$JAVA_HOME/bin/java" -cp "$(cat "$ROOT/deploy/kafka/target/classpath.txt")" "$ROOT/deploy/bench/Hops.java" \
+  "http://127.0.0.1:$PORT" "$KAFKA" "$REDIS_PORT" 2>&1 | grep -v '^SLF4J'
 stop
