@@ -105,10 +105,6 @@ final class Cluster {
         return all;
     }
 
-    ServiceProcess router() {
-        return router;
-    }
-
     /** Waits until the router's registry holds at least {@code n} workers. */
     void awaitWorkers(int n) {
         Wait.until(Duration.ofSeconds(60), n + " workers registered", () -> routerWorkers().size() >= n);

@@ -52,7 +52,15 @@ public class ModelCatalog {
         return List.copyOf(models.values());
     }
 
+    /** The model, if it is configured or a live worker announced it; called on every request, so no list is built. */
     public Optional<Model> find(String id) {
-        return list().stream().filter(m -> m.id().equals(id)).findFirst();
+        if (config.models().map(m -> m.contains(id)).orElse(false)) {
+            return Optional.of(Model.of(id, startedSec, "switchboard"));
+        }
+        Long seen = lastSeenMs.get(id);
+        if (seen != null && seen >= System.currentTimeMillis() - config.modelLiveness().toMillis()) {
+            return Optional.of(Model.of(id, firstSeenSec.getOrDefault(id, startedSec), "switchboard"));
+        }
+        return Optional.empty();
     }
 }

@@ -39,10 +39,6 @@ public final class JobQueue {
         return true;
     }
 
-    public boolean contains(String jobId) {
-        return byId.containsKey(jobId);
-    }
-
     public boolean remove(String jobId) {
         Waiting w = byId.remove(jobId);
         return w != null && ordered.remove(w);
