@@ -5,20 +5,18 @@ import jakarta.ws.rs.NotAllowedException;
 import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.container.ContainerRequestContext;
-import jakarta.ws.rs.container.ContainerResponseContext;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
-import org.jboss.resteasy.reactive.server.ServerResponseFilter;
 
 import io.switchboard.gateway.auth.ApiKeyAuthenticator;
 import io.switchboard.gateway.error.ApiException;
 
 /**
- * Cross-cutting behaviour of the JAX-RS endpoints under {@code /v1}: bearer authentication,
- * {@code x-request-id} on every response, and every error as an OpenAI envelope.
+ * Cross-cutting behaviour of the JAX-RS endpoints under {@code /v1}: bearer authentication, and every
+ * error as an OpenAI envelope ({@code x-request-id} is {@link RequestIdRoute}'s).
  */
 public class ApiFilters {
 
@@ -27,8 +25,6 @@ public class ApiFilters {
 
     @ServerRequestFilter(preMatching = true)
     public Response authenticate(ContainerRequestContext request) {
-        String requestId = RequestIds.resolve(request.getHeaderString(RequestIds.HEADER));
-        request.setProperty(RequestIds.HEADER, requestId);
         if (!request.getUriInfo().getPath().startsWith("/v1/")) {
             return null;
         }
@@ -36,14 +32,8 @@ public class ApiFilters {
             auth.tenantOf(request.getHeaderString("authorization"));
             return null;
         } catch (ApiException e) {
-            return envelope(e).header(RequestIds.HEADER, requestId).build();
+            return envelope(e).build();
         }
-    }
-
-    @ServerResponseFilter
-    public void requestId(ContainerRequestContext request, ContainerResponseContext response) {
-        Object id = request.getProperty(RequestIds.HEADER);
-        response.getHeaders().putSingle(RequestIds.HEADER, id != null ? id : RequestIds.resolve(null));
     }
 
     @ServerExceptionMapper

@@ -45,7 +45,6 @@ public class ChatCompletionsRoute {
 
     void register(@Observes Router router) {
         router.route(PATH).order(-1000).handler(ctx -> {
-            ctx.response().putHeader(RequestIds.HEADER, RequestIds.resolve(ctx.request().getHeader(RequestIds.HEADER)));
             if (ctx.request().method() == HttpMethod.POST) {
                 ctx.next();
                 return;

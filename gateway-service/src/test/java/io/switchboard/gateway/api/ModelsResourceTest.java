@@ -39,7 +39,8 @@ class ModelsResourceTest {
 
     @Test
     void modelsNeedAKey() {
-        given().get("/v1/models").then().statusCode(401).body("error.code", equalTo("invalid_api_key"));
+        given().header("x-request-id", "client-id-7").get("/v1/models").then().statusCode(401)
+                .header("x-request-id", equalTo("client-id-7")).body("error.code", equalTo("invalid_api_key"));
     }
 
     @Test
@@ -49,7 +50,7 @@ class ModelsResourceTest {
     }
 
     @Test
-    void healthIsUp() {
-        given().get("/q/health/live").then().statusCode(200);
+    void healthIsUpAndCarriesARequestId() {
+        given().get("/q/health/live").then().statusCode(200).header("x-request-id", notNullValue());
     }
 }
