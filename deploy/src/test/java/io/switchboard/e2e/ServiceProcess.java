@@ -12,9 +12,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import io.switchboard.testing.Ports;
+import io.switchboard.testing.Processes;
 import io.switchboard.testing.Wait;
 
 /** One packaged Switchboard service ({@code target/quarkus-app}) running as its own JVM, as run.sh starts it. */
@@ -106,14 +106,6 @@ final class ServiceProcess implements AutoCloseable {
         } catch (Exception ignored) {
             // best effort
         }
-        process.destroy();
-        try {
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            process.destroyForcibly();
-        }
+        Processes.stop(process, Duration.ofSeconds(10));
     }
 }

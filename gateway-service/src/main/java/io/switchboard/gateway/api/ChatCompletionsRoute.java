@@ -111,17 +111,25 @@ public class ChatCompletionsRoute {
             throw ApiException.invalid(null, "invalid_json",
                     "We could not parse the JSON body of your request. The body must be a valid JSON object.");
         }
+        byte[] bytes = body.buffer().getBytes();
+        if (!startsWithObject(bytes)) {
+            throw ApiException.invalid(null, "invalid_json", "The request body must be a JSON object.");
+        }
         try {
-            var tree = Json.MAPPER.readTree(body.buffer().getBytes());
-            if (tree == null || !tree.isObject()) {
-                throw ApiException.invalid(null, "invalid_json", "The request body must be a JSON object.");
-            }
-            return Json.MAPPER.treeToValue(tree, ChatCompletionRequest.class);
-        } catch (ApiException e) {
-            throw e;
+            return Json.MAPPER.readValue(bytes, ChatCompletionRequest.class);
         } catch (Exception e) {
             throw Errors.from(e);
         }
+    }
+
+    /** Whether the first non-blank byte opens an object: arrays and scalars are refused before any parsing. */
+    private static boolean startsWithObject(byte[] bytes) {
+        for (byte b : bytes) {
+            if (b != ' ' && b != '\t' && b != '\n' && b != '\r') {
+                return b == '{';
+            }
+        }
+        return false;
     }
 
     private void failure(RoutingContext ctx) {

@@ -43,12 +43,7 @@ public class ModelCatalog {
     public List<Model> list() {
         TreeMap<String, Model> models = new TreeMap<>();
         config.models().orElse(List.of()).forEach(id -> models.put(id, Model.of(id, startedSec, "switchboard")));
-        long cutoff = System.currentTimeMillis() - config.modelLiveness().toMillis();
-        lastSeenMs.forEach((id, seen) -> {
-            if (seen >= cutoff) {
-                models.putIfAbsent(id, Model.of(id, firstSeenSec.getOrDefault(id, startedSec), "switchboard"));
-            }
-        });
+        lastSeenMs.keySet().forEach(id -> live(id).ifPresent(m -> models.putIfAbsent(id, m)));
         return List.copyOf(models.values());
     }
 
@@ -57,10 +52,15 @@ public class ModelCatalog {
         if (config.models().map(m -> m.contains(id)).orElse(false)) {
             return Optional.of(Model.of(id, startedSec, "switchboard"));
         }
+        return live(id);
+    }
+
+    /** The model as announced by workers, while a heartbeat naming it is younger than the liveness window. */
+    private Optional<Model> live(String id) {
         Long seen = lastSeenMs.get(id);
-        if (seen != null && seen >= System.currentTimeMillis() - config.modelLiveness().toMillis()) {
-            return Optional.of(Model.of(id, firstSeenSec.getOrDefault(id, startedSec), "switchboard"));
+        if (seen == null || seen < System.currentTimeMillis() - config.modelLiveness().toMillis()) {
+            return Optional.empty();
         }
-        return Optional.empty();
+        return Optional.of(Model.of(id, firstSeenSec.getOrDefault(id, startedSec), "switchboard"));
     }
 }

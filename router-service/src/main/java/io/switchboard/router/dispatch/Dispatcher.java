@@ -120,8 +120,9 @@ public final class Dispatcher {
             return List.of();
         }
         List<Action> actions = new ArrayList<>();
+        // one snapshot per dispatch, refreshed only when an assignment changed it
+        List<WorkerSnapshot> workers = registry.snapshots();
         for (JobQueue.Waiting w : queue.inOrder()) {
-            List<WorkerSnapshot> workers = registry.snapshots();
             Optional<String> target = placement.place(w.job(), workers);
             if (target.isEmpty()) {
                 continue;
@@ -134,6 +135,7 @@ public final class Dispatcher {
             if (registry.totalFreeSlots() == 0) {
                 break;
             }
+            workers = registry.snapshots();
         }
         return actions;
     }
