@@ -5,6 +5,9 @@
 #   3. the platform's own time to first token: the same path with the simulated engine set to a
 #      0 ms time to first token, so everything measured is gateway + Kafka + router + worker + Redis,
 #      and (Hops.java) how it splits between the hops
+#   4. what authentication plus tenant limits add to a request: a tenant without limits and one with every
+#      counted limit set (high enough never to refuse), alternated, both as time to first token at the client
+#      and as the gateway's own admission timer (switchboard_gateway_admission_seconds, limits=off|on)
 # Usage: deploy/bench/run.sh [path/to/model.gguf]   (default: ../shared/models/stories260K.gguf)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -53,4 +56,25 @@ KAFKA=$(grep -o 'kafka on [0-9.:]*' "$OUT/simulated.out" | awk '{print $3}')
 REDIS_PORT=$(grep -o 'redis on [0-9.:]*' "$OUT/simulated.out" | awk -F: '{print $2}')
 "$JAVA_HOME/bin/java" -cp "$(cat "$ROOT/deploy/kafka/target/classpath.txt")" "$ROOT/deploy/bench/Hops.java" \
   "http://127.0.0.1:$PORT" "$KAFKA" "$REDIS_PORT" 2>&1 | grep -v '^SLF4J'
+
+echo "== what authentication plus tenant limits add (c=1): limits off (tenant local) and on, alternated"
+GW="http://127.0.0.1:$PORT"
+ADMIN=(-H 'Authorization: Bearer sk-switchboard-admin-local' -H 'Content-Type: application/json')
+curl -fsS "${ADMIN[@]}" -o /dev/null -d '{"id":"bench-limited","limits":{"requests_per_minute":1000000,
+  "tokens_per_minute":1000000000000,"max_concurrent_requests":100000,"tokens_per_day":1000000000000,
+  "tokens_per_month":1000000000000}}' "$GW/admin/v1/tenants"
+LIMITED_KEY=$(curl -fsS "${ADMIN[@]}" -d '{}' "$GW/admin/v1/tenants/bench-limited/keys" | sed 's/.*"key":"\([^"]*\)".*/\1/')
+for round in 1 2; do
+  bench --model simulated --concurrency 1 --requests $((REQUESTS * 2)) --max-tokens 8 --warmup 20 --label "limits off, round $round"
+  bench --model simulated --concurrency 1 --requests $((REQUESTS * 2)) --max-tokens 8 --warmup 20 --key "$LIMITED_KEY" \
+    --label "limits on,  round $round"
+done
+curl -fsS "$GW/q/metrics" | awk '
+  /^switchboard_gateway_admission_seconds\{/ && /quantile/ {
+    limits = $0; sub(/.*limits="/, "", limits); sub(/".*/, "", limits)
+    q = $0; sub(/.*quantile="/, "", q); sub(/".*/, "", q)
+    v[limits, q] = $2 * 1000 }
+  END {
+    printf "gateway admission (auth, parse, validation, limits), last 2 min: limits off p50 %.3f ms p99 %.3f ms; ", v["off","0.5"], v["off","0.99"]
+    printf "limits on p50 %.3f ms p99 %.3f ms; added by limits p50 %.3f ms p99 %.3f ms\n", v["on","0.5"], v["on","0.99"], v["on","0.5"] - v["off","0.5"], v["on","0.99"] - v["off","0.99"] }'
 stop

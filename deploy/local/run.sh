@@ -10,7 +10,9 @@
 #   SWITCHBOARD_WORKERS     number of workers (1)
 #   SWITCHBOARD_SLOTS       parallel sequences per worker (4)
 #   SWITCHBOARD_ENGINE      llama (default) or simulated (no model: load tests of the platform)
-#   SWITCHBOARD_API_KEY     the local dev key (sk-switchboard-local)
+#   SWITCHBOARD_API_KEY     the local dev key (sk-switchboard-local) of the tenant 'local'
+#   SWITCHBOARD_ADMIN_KEY   the admin API's key (sk-switchboard-admin-local)
+#   SWITCHBOARD_TENANTS_FILE  a tenants file (YAML) to serve instead of the generated one with tenant 'local'
 #   SWITCHBOARD_CACHE       cache folder for downloaded models (~/.cache/switchboard)
 #   SWITCHBOARD_RUN_DIR     logs and broker data (deploy/local/.run)
 #   SWITCHBOARD_REBUILD=1   build even when the packaged services look current
@@ -26,6 +28,7 @@ WORKERS=${SWITCHBOARD_WORKERS:-1}
 SLOTS=${SWITCHBOARD_SLOTS:-4}
 ENGINE=${SWITCHBOARD_ENGINE:-llama}
 API_KEY=${SWITCHBOARD_API_KEY:-sk-switchboard-local}
+ADMIN_KEY=${SWITCHBOARD_ADMIN_KEY:-sk-switchboard-admin-local}
 CACHE=${SWITCHBOARD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/switchboard}
 RUN_DIR=${SWITCHBOARD_RUN_DIR:-$ROOT/deploy/local/.run}
 MODEL_URL=${SWITCHBOARD_MODEL_URL:-https://huggingface.co/HuggingFaceTB/SmolLM2-135M-Instruct-GGUF/resolve/main/smollm2-135m-instruct-q8_0.gguf}
@@ -110,8 +113,10 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 REDIS_PORT=$(switchboard_free_port "${SWITCHBOARD_REDIS_PORT:-6380}")
-redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$RUN_DIR" \
-  >"$RUN_DIR/logs/redis.log" 2>&1 &
+# Redis is the system of record of tenants, keys and usage: append-only file, kept across runs
+mkdir -p "$RUN_DIR/redis"
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly yes --appendfsync everysec \
+  --dir "$RUN_DIR/redis" >"$RUN_DIR/logs/redis.log" 2>&1 &
 PIDS+=($!)
 log "redis on 127.0.0.1:$REDIS_PORT"
 
@@ -178,9 +183,28 @@ for ((w = 1; w <= WORKERS; w++)); do
   start_service "worker-$w" "$WPORT" "$ROOT/inference-worker/target/quarkus-app/quarkus-run.jar" "${args[@]}"
 done
 
+# tenants: the given file, or one with the tenant 'local' (class standard, no limits) and the dev key, by hash
+TENANTS_FILE=${SWITCHBOARD_TENANTS_FILE:-$RUN_DIR/tenants.yaml}
+if [ -z "${SWITCHBOARD_TENANTS_FILE:-}" ]; then
+  cat >"$TENANTS_FILE" <<EOF
+# Written by deploy/local/run.sh: the local tenant and its key (SWITCHBOARD_API_KEY), given by SHA-256.
+tenants:
+  - id: local
+    name: Local development
+    class: standard
+    keys:
+      - id: key_local
+        name: SWITCHBOARD_API_KEY
+        sha256: $(printf %s "$API_KEY" | sha256sum | cut -d' ' -f1)
+        prefix: ${API_KEY:0:8}
+EOF
+fi
+[ -f "$TENANTS_FILE" ] || die "SWITCHBOARD_TENANTS_FILE=$TENANTS_FILE is not a file"
+
 [ "$PORT" = "$(switchboard_free_port "$PORT")" ] || die "port $PORT is taken (set SWITCHBOARD_PORT)"
 start_service gateway "$PORT" "$ROOT/gateway-service/target/quarkus-app/quarkus-run.jar" \
-  -Dswitchboard.gateway.api-keys="local:$API_KEY" -Dswitchboard.gateway.models="$MODEL_ID"
+  -Dswitchboard.gateway.tenancy.file="$TENANTS_FILE" -Dswitchboard.gateway.tenancy.admin-key="$ADMIN_KEY" \
+  -Dswitchboard.gateway.models="$MODEL_ID"
 
 # ready when the router has every worker and a first request answers
 for _ in $(seq 300); do
@@ -196,7 +220,7 @@ ELAPSED_MS=$((($(date +%s%N) - START_NS) / 1000000))
 cat <<EOF
 
 Switchboard is serving '$MODEL_ID' on http://127.0.0.1:$PORT ($WORKERS worker(s) x $SLOTS slots, $ENGINE engine; ready in ${ELAPSED_MS} ms)
-API key: $API_KEY
+API key: $API_KEY (tenant 'local')   admin key: $ADMIN_KEY (/admin/v1)
 
   curl -N http://127.0.0.1:$PORT/v1/chat/completions \\
     -H 'Authorization: Bearer $API_KEY' -H 'Content-Type: application/json' \\

@@ -20,7 +20,9 @@ import io.switchboard.schema.event.JobAssignment;
 import io.switchboard.schema.event.JobCompletion;
 import io.switchboard.schema.event.PromptMessage;
 import io.switchboard.schema.event.SamplingParams;
+import io.switchboard.schema.event.ServiceClass;
 import io.switchboard.schema.event.TokenEvent;
+import io.switchboard.schema.event.UsageRecord;
 import io.switchboard.schema.event.WorkerHeartbeat;
 import io.switchboard.schema.openai.Usage;
 import io.switchboard.schema.wire.Json;
@@ -31,14 +33,23 @@ import io.switchboard.schema.wire.Json;
  */
 class WireFormatGoldenTest {
 
-    static final InferenceJob JOB = new InferenceJob(1, "chatcmpl-0123456789abcdef", "req-1", "tenant-a", "stories260k", 0,
+    /** A job as v1 wrote it: no key id, class or weight. */
+    static final InferenceJob JOB_V1 = new InferenceJob(1, "chatcmpl-0123456789abcdef", "req-1", "tenant-a", "stories260k", 0,
             List.of(new PromptMessage("system", "Be brief."), new PromptMessage("user", "Tell a story")),
             new SamplingParams(0.7, 0.9, null, null, 64, List.of("\n\n"), 42L, 0.0, 0.5, false),
             1_700_000_000_000L, 1_700_000_120_000L);
 
+    static final InferenceJob JOB = new InferenceJob(InferenceJob.VERSION, JOB_V1.jobId(), "req-1", "tenant-a", "stories260k", 0,
+            JOB_V1.messages(), JOB_V1.sampling(), 1_700_000_000_000L, 1_700_000_120_000L, "key_4f2a9c", ServiceClass.CRITICAL, 2.0);
+
+    static final UsageRecord USAGE = new UsageRecord(UsageRecord.VERSION, JOB.jobId(), "req-1", "tenant-a", "key_4f2a9c",
+            "stories260k", "llama", "worker-1", 31, 64, 0, 5L, 42L, 900L, "length", UsageRecord.Outcome.FINISHED, null,
+            1_700_000_000_000L, 1_700_000_000_900L);
+
     static Stream<Arguments> events() {
         return Stream.of(
-                Arguments.of("inference-job.v1.json", JOB, InferenceJob.class),
+                Arguments.of("inference-job.v2.json", JOB, InferenceJob.class),
+                Arguments.of("usage-record.v1.json", USAGE, UsageRecord.class),
                 Arguments.of("job-assignment.v1.json", JobAssignment.of(JOB, "worker-1", 1_700_000_000_005L),
                         JobAssignment.class),
                 Arguments.of("job-completion.v1.json",
@@ -75,7 +86,23 @@ class WireFormatGoldenTest {
     void jobWrittenBeforeIgnoreEosExistedStillDecodes() throws IOException {
         InferenceJob old = Json.MAPPER.readValue(read("inference-job.v1.before-ignore-eos.json"), InferenceJob.class);
         assertThat(old.sampling().ignoreEos()).isFalse();
-        assertThat(old).isEqualTo(JOB);
+        assertThat(old).isEqualTo(JOB_V1);
+    }
+
+    @org.junit.jupiter.api.Test
+    void v1JobDecodesAsStandardClassWithWeightOneAndNoKey() throws IOException {
+        InferenceJob old = Json.MAPPER.readValue(read("inference-job.v1.json"), InferenceJob.class);
+        assertThat(old).isEqualTo(JOB_V1);
+        assertThat(old.serviceClass()).isEqualTo(ServiceClass.STANDARD);
+        assertThat(old.weight()).isEqualTo(1.0);
+        assertThat(old.keyId()).isNull();
+    }
+
+    @org.junit.jupiter.api.Test
+    void aRequestCanLowerItsClassButNeverRaiseIt() {
+        assertThat(ServiceClass.STANDARD.atMost(ServiceClass.BATCH)).isEqualTo(ServiceClass.BATCH);
+        assertThat(ServiceClass.BATCH.atMost(ServiceClass.CRITICAL)).isEqualTo(ServiceClass.BATCH);
+        assertThat(ServiceClass.STANDARD.atMost(ServiceClass.CRITICAL)).isEqualTo(ServiceClass.STANDARD);
     }
 
     private static String read(String name) throws IOException {

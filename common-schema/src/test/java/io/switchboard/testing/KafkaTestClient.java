@@ -1,6 +1,7 @@
 package io.switchboard.testing;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.UUID;
@@ -11,6 +12,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
@@ -50,5 +52,29 @@ public final class KafkaTestClient {
             }
         }
         throw new AssertionError("no matching " + type.getSimpleName() + " on " + topic + " within " + timeout);
+    }
+
+    /** Every event on {@code topic} (read from the start of every partition, no consumer group) that decodes to
+     * {@code type} and matches, reading for {@code window}. */
+    public static <T> List<T> all(String topic, Class<T> type, Predicate<T> match, Duration window) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, TestInfra.get().kafkaBootstrapServers());
+        try (var consumer = new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                    .map(info -> new TopicPartition(topic, info.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            List<T> found = new ArrayList<>();
+            long deadline = System.nanoTime() + window.toNanos();
+            while (System.nanoTime() < deadline) {
+                for (var record : consumer.poll(Duration.ofMillis(100))) {
+                    T event = Json.read(record.value(), type);
+                    if (match.test(event)) {
+                        found.add(event);
+                    }
+                }
+            }
+            return found;
+        }
     }
 }

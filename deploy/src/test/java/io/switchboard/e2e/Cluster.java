@@ -26,6 +26,7 @@ import io.switchboard.testing.Wait;
  */
 final class Cluster {
     static final String API_KEY = "sk-e2e-test";
+    static final String ADMIN_KEY = "sk-e2e-admin";
     static final String TENANT = "e2e";
     static final int SLOTS = 2;
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -39,6 +40,9 @@ final class Cluster {
     final ServiceProcess router;
     final List<ServiceProcess> workers = new ArrayList<>();
     final ServiceProcess gateway;
+    /** A second gateway replica: the same tenants, keys and limits, held in the same Redis. */
+    final ServiceProcess gateway2;
+    final Path logs;
 
     private Cluster() throws IOException {
         root = Path.of("..").toAbsolutePath().normalize();
@@ -56,15 +60,29 @@ final class Cluster {
         for (int i = 1; i <= 2; i++) {
             started.add(startWorker("worker-" + i, modelId));
         }
-        gateway = ServiceProcess.start("gateway", root, "gateway-service", infraProps(Map.of(
-                "switchboard.gateway.api-keys", TENANT + ":" + API_KEY,
-                "switchboard.gateway.request-timeout", "60s")));
+        logs = root.resolve("deploy/target/e2e-logs");
+        Path tenants = root.resolve("deploy/target/e2e-tenants.yaml");
+        Files.createDirectories(tenants.getParent());
+        Files.writeString(tenants, """
+                tenants:
+                  - id: %s
+                    keys:
+                      - id: key_e2e
+                        sha256: %s
+                """.formatted(TENANT, sha256(API_KEY)));
+        Map<String, String> gatewayProps = infraProps(Map.of(
+                "switchboard.gateway.tenancy.file", tenants.toString(),
+                "switchboard.gateway.tenancy.admin-key", ADMIN_KEY,
+                "switchboard.gateway.request-timeout", "60s"));
+        gateway = ServiceProcess.start("gateway", root, "gateway-service", gatewayProps);
+        gateway2 = ServiceProcess.start("gateway-2", root, "gateway-service", gatewayProps);
         router.awaitReady(Duration.ofSeconds(90));
         for (ServiceProcess w : started) {
             w.awaitReady(Duration.ofSeconds(90));
         }
         workers.addAll(started);
         gateway.awaitReady(Duration.ofSeconds(90));
+        gateway2.awaitReady(Duration.ofSeconds(90));
         awaitWorkers(2);
         Wait.until(Duration.ofSeconds(30), "gateway lists " + modelId,
                 () -> gatewayGet("/v1/models").body().contains("\"" + modelId + "\""));
@@ -139,6 +157,56 @@ final class Cluster {
 
     HttpResponse<String> post(String body) throws IOException, InterruptedException {
         return post(body, Map.of("Authorization", "Bearer " + API_KEY, "Content-Type", "application/json"));
+    }
+
+    static String sha256(String key) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(key.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** An admin API call on {@code replica}: method, path and JSON body (null for none). */
+    HttpResponse<String> admin(ServiceProcess replica, String method, String path, String body)
+            throws IOException, InterruptedException {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(replica.url() + path))
+                .header("Authorization", "Bearer " + ADMIN_KEY).header("Content-Type", "application/json")
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
+                .build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** A new tenant with these limits (a JSON object) and one key; returns the key. */
+    String tenantWithKey(String id, String limits) throws IOException, InterruptedException {
+        HttpResponse<String> t = admin(gateway, "POST", "/admin/v1/tenants", "{\"id\":\"" + id + "\",\"limits\":" + limits + "}");
+        if (t.statusCode() != 201) {
+            throw new IllegalStateException("tenant " + id + " not created: " + t.body());
+        }
+        HttpResponse<String> k = admin(gateway, "POST", "/admin/v1/tenants/" + id + "/keys", "{}");
+        if (k.statusCode() != 201) {
+            throw new IllegalStateException("key of " + id + " not created: " + k.body());
+        }
+        String key = json(k.body()).get("key").asText();
+        awaitKeyOnEveryReplica(key);
+        return key;
+    }
+
+    /** A new key works on the replica that made it at once, and on the others within their refresh interval (250 ms). */
+    void awaitKeyOnEveryReplica(String key) {
+        for (ServiceProcess replica : List.of(gateway, gateway2)) {
+            Wait.until(Duration.ofSeconds(5), "the new key works on " + replica.name, () -> HttpClient.newHttpClient()
+                    .send(HttpRequest.newBuilder(URI.create(replica.url() + "/v1/models")).header("Authorization", "Bearer " + key)
+                            .build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
+        }
+    }
+
+    /** A chat completion on {@code replica} with {@code key}. */
+    HttpResponse<String> post(ServiceProcess replica, String key, String body) throws IOException, InterruptedException {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(replica.url() + "/v1/chat/completions"))
+                .timeout(Duration.ofSeconds(90)).header("Authorization", "Bearer " + key)
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     static JsonNode json(String body) throws IOException {

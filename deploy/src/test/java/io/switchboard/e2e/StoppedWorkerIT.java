@@ -20,7 +20,9 @@ import org.junit.jupiter.api.TestInstance;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import io.switchboard.schema.event.UsageRecord;
 import io.switchboard.testing.OpenAiSchemas;
+import io.switchboard.testing.UsageTopic;
 import io.switchboard.testing.Wait;
 
 /**
@@ -83,6 +85,13 @@ class StoppedWorkerIT {
         JsonNode e = Cluster.json(error.substring("data: ".length())).get("error");
         assertThat(e.get("code").asText()).isEqualTo("worker_lost");
         assertThat(took).isLessThan(Duration.ofSeconds(30));
+
+        // the job whose worker was lost is accounted for once, by the router, as failed
+        String jobId = Cluster.json(events.get(0).substring("data: ".length())).get("id").asText();
+        UsageRecord usage = UsageTopic.awaitFirst(jobId, Duration.ofSeconds(20));
+        assertThat(usage.outcome()).isEqualTo(UsageRecord.Outcome.FAILED);
+        assertThat(usage.detail()).isEqualTo("worker_lost");
+        assertThat(UsageTopic.recordsOf(jobId, Duration.ofSeconds(2))).hasSize(1);
 
         // the worker is gone from the registry; a new request for its model fails with 503, not a hang
         Wait.until(Duration.ofSeconds(10), "router drops the stopped worker",

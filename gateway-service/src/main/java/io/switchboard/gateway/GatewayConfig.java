@@ -1,5 +1,6 @@
 package io.switchboard.gateway;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -10,9 +11,6 @@ import io.smallrye.config.WithDefault;
 /** Gateway settings ({@code switchboard.gateway.*}; env {@code SWITCHBOARD_GATEWAY_*}). */
 @ConfigMapping(prefix = "switchboard.gateway")
 public interface GatewayConfig {
-
-    /** Accepted API keys, each written {@code tenant:key}; the key resolves to the tenant carried on the job. */
-    List<String> apiKeys();
 
     /** Model ids always listed and accepted, even before a worker serving them has heartbeated. */
     Optional<List<String>> models();
@@ -48,4 +46,38 @@ public interface GatewayConfig {
     /** Value of {@code system_fingerprint} in responses. */
     @WithDefault("switchboard-v1")
     String systemFingerprint();
+
+    /** Tenants, keys and the admin API. */
+    Tenancy tenancy();
+
+    interface Tenancy {
+        /**
+         * The declarative tenants file (YAML; env {@code SWITCHBOARD_TENANTS_FILE}), read at start and whenever it
+         * changes; its tenants can only be changed there. Unset: tenants come from the admin API alone.
+         */
+        Optional<Path> file();
+
+        /** How often the tenants file is checked for a change. */
+        @WithDefault("1s")
+        Duration fileCheckInterval();
+
+        /** How often the gateway checks Redis for a tenant or key change (a revocation takes effect within this). */
+        @WithDefault("250ms")
+        Duration refreshInterval();
+
+        /** The admin API's bearer key (env {@code SWITCHBOARD_ADMIN_KEY}); unset, the admin API answers 401 to everyone. */
+        Optional<String> adminKey();
+
+        /** A request's {@code priority} is clamped to [-range, range]; it only orders requests within the tenant's band. */
+        @WithDefault("100")
+        int priorityRange();
+
+        /** How long the admission counters of a finished job wait for its usage record before they lapse on their own. */
+        @WithDefault("1h")
+        Duration reservationTtl();
+
+        /** How long per-day usage views are kept. */
+        @WithDefault("400d")
+        Duration usageRetention();
+    }
 }

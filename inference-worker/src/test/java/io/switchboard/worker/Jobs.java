@@ -6,6 +6,7 @@ import java.util.UUID;
 import io.switchboard.schema.event.InferenceJob;
 import io.switchboard.schema.event.PromptMessage;
 import io.switchboard.schema.event.SamplingParams;
+import io.switchboard.schema.event.ServiceClass;
 
 /** Jobs for worker tests. */
 public final class Jobs {
@@ -17,6 +18,6 @@ public final class Jobs {
                 "tenant", model, 0,
                 List.of(new PromptMessage("system", "You tell stories."), new PromptMessage("user", "Tell me a story.")),
                 new SamplingParams(temperature, 1.0, null, null, maxTokens, stop, 42L, 0, 0, ignoreEos),
-                System.currentTimeMillis(), System.currentTimeMillis() + 60_000);
+                System.currentTimeMillis(), System.currentTimeMillis() + 60_000, "key-1", ServiceClass.STANDARD, 1.0);
     }
 }

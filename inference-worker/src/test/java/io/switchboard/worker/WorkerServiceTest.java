@@ -5,29 +5,38 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import jakarta.inject.Inject;
 
+import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.junit.jupiter.api.Test;
 
+import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.redis.datasource.stream.StreamRange;
 import io.quarkus.redis.datasource.stream.XAddArgs;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
+import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.switchboard.schema.event.CancelJob;
 import io.switchboard.schema.event.InferenceJob;
 import io.switchboard.schema.event.JobAssignment;
 import io.switchboard.schema.event.JobCompletion;
 import io.switchboard.schema.event.TokenEvent;
+import io.switchboard.schema.event.UsageRecord;
 import io.switchboard.schema.event.WorkerHeartbeat;
 import io.switchboard.schema.wire.Json;
 import io.switchboard.schema.wire.RedisKeys;
 import io.switchboard.schema.wire.Topics;
+import io.switchboard.testing.UsageTopic;
 import io.switchboard.testing.InfraTestResource;
 import io.switchboard.testing.KafkaTestClient;
 import io.switchboard.testing.Wait;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.switchboard.common.usage.UsageReporter;
 import io.switchboard.worker.capacity.WorkerIdentity;
 
 /** The worker service with the real model on a real Kafka broker and Redis; the test plays the router (inbox, cancels). */
@@ -39,6 +48,11 @@ class WorkerServiceTest {
     RedisDataSource redis;
     @Inject
     WorkerIdentity identity;
+    @Inject
+    ReactiveRedisDataSource reactiveRedis;
+    @Inject
+    @Channel("usage")
+    MutinyEmitter<UsageRecord> usageChannel;
 
     @Test
     void heartbeatsAnnounceModelAndSlots() {
@@ -95,6 +109,89 @@ class WorkerServiceTest {
         Wait.until(Duration.ofSeconds(5), "slot free", () -> RestAssured.get("/worker/status").jsonPath().getInt("slots.active") == 0);
     }
 
+    @Test
+    void finishedJobHasExactlyOneUsageRecordWithTheTokensOfItsFinish() {
+        InferenceJob job = Jobs.job("test-model", 12, 0.0, List.of(), true);
+        assign(identity.id(), job);
+
+        UsageRecord usage = UsageTopic.awaitFirst(job.jobId(), Duration.ofSeconds(30));
+
+        TokenEvent.Finish finish = (TokenEvent.Finish) terminal(job.jobId());
+        assertThat(usage.outcome()).isEqualTo(UsageRecord.Outcome.FINISHED);
+        assertThat(usage.detail()).isNull();
+        assertThat(usage.finishReason()).isEqualTo(finish.finishReason()).isEqualTo("length");
+        assertThat(usage.promptTokens()).isEqualTo(finish.usage().promptTokens()).isPositive();
+        assertThat(usage.completionTokens()).isEqualTo(finish.usage().completionTokens()).isEqualTo(12);
+        assertThat(usage.totalTokens()).isEqualTo(finish.usage().totalTokens());
+        assertThat(usage.tenantId()).isEqualTo(job.tenantId());
+        assertThat(usage.keyId()).isEqualTo(job.keyId());
+        assertThat(usage.model()).isEqualTo(job.model());
+        assertThat(usage.engine()).isEqualTo("llama");
+        assertThat(usage.workerId()).isEqualTo(identity.id());
+        assertThat(usage.timeToFirstTokenMs()).isNotNull().isBetween(usage.queueMs(), usage.durationMs());
+        assertThat(usage.endedAtMs() - usage.createdAtMs()).isEqualTo(usage.durationMs());
+        assertThat(UsageTopic.recordsOf(job.jobId(), Duration.ofSeconds(3))).hasSize(1);
+    }
+
+    @Test
+    void cancelledSequenceHasOneCancelledUsageRecordWithTheTokensItGenerated() {
+        InferenceJob job = Jobs.job("test-model", 1900, 0.8, List.of(), true);
+        assign(identity.id(), job);
+        Wait.until(Duration.ofSeconds(20), "first tokens", () -> redis.key().exists(RedisKeys.jobStream(job.jobId())));
+
+        KafkaTestClient.send(Topics.CANCELS, job.jobId(), CancelJob.of(job.jobId(), "client_disconnected", System.currentTimeMillis()));
+
+        UsageRecord usage = UsageTopic.awaitFirst(job.jobId(), Duration.ofSeconds(20));
+        // the client's stream ends with a finish carrying what was generated; the usage record says the same
+        TokenEvent.Finish finish = (TokenEvent.Finish) terminal(job.jobId());
+        assertThat(usage.outcome()).isEqualTo(UsageRecord.Outcome.CANCELLED);
+        assertThat(usage.detail()).isEqualTo("client_disconnected");
+        assertThat(usage.finishReason()).isNull();
+        assertThat(usage.completionTokens()).isEqualTo(finish.usage().completionTokens()).isBetween(1, 1899);
+        assertThat(usage.promptTokens()).isEqualTo(finish.usage().promptTokens()).isPositive();
+        assertThat(usage.timeToFirstTokenMs()).isNotNull();
+        assertThat(UsageTopic.recordsOf(job.jobId(), Duration.ofSeconds(3))).hasSize(1);
+    }
+
+    @Test
+    void jobPastItsDeadlineIsNotRunAndHasOneCancelledUsageRecordWithNoTokens() {
+        InferenceJob fresh = Jobs.job("test-model", 8, 0.0, List.of(), true);
+        long now = System.currentTimeMillis();
+        InferenceJob expired = new InferenceJob(InferenceJob.VERSION, fresh.jobId(), fresh.requestId(), fresh.tenantId(),
+                fresh.model(), 0, fresh.messages(), fresh.sampling(), now - 2_000, now - 1_000, fresh.keyId(),
+                fresh.serviceClass(), fresh.weight());
+        assign(identity.id(), expired);
+
+        UsageRecord usage = UsageTopic.awaitFirst(expired.jobId(), Duration.ofSeconds(20));
+
+        assertThat(usage.outcome()).isEqualTo(UsageRecord.Outcome.CANCELLED);
+        assertThat(usage.detail()).isEqualTo("timeout");
+        assertThat(usage.totalTokens()).isZero();
+        assertThat(usage.engine()).isEqualTo("none");
+        assertThat(usage.timeToFirstTokenMs()).isNull();
+        assertThat(usage.queueMs()).isEqualTo(usage.durationMs());
+        assertThat(redis.key().exists(RedisKeys.jobStream(expired.jobId()))).isFalse();
+        assertThat(UsageTopic.recordsOf(expired.jobId(), Duration.ofSeconds(3))).hasSize(1);
+    }
+
+    @Test
+    void twoReportersRacingOnOneJobPublishOneRecord() throws Exception {
+        InferenceJob job = Jobs.job("test-model", 8, 0.0, List.of(), true);
+        UsageRecord record = UsageRecord.notRun(job, UsageRecord.Outcome.CANCELLED, "client_disconnected",
+                System.currentTimeMillis());
+        UsageReporter worker = new UsageReporter(reactiveRedis, usageChannel, new SimpleMeterRegistry());
+        UsageReporter router = new UsageReporter(reactiveRedis, usageChannel, new SimpleMeterRegistry());
+
+        // both claims are in flight before either is answered
+        CompletableFuture<Boolean> first = worker.report(record);
+        CompletableFuture<Boolean> second = router.report(record);
+
+        assertThat(List.of(first.get(10, TimeUnit.SECONDS), second.get(10, TimeUnit.SECONDS))).containsExactlyInAnyOrder(true, false);
+        assertThat(UsageTopic.recordsOf(job.jobId(), Duration.ofSeconds(3))).containsExactly(record);
+        assertThat(redis.key().ttl(RedisKeys.usageClaim(job.jobId()))).isBetween(86_000L, 86_400L);
+        assertThat(worker.report(record).get(10, TimeUnit.SECONDS)).as("a late third writer").isFalse();
+    }
+
     /** Plays the router: appends an assignment to the worker's inbox stream. */
     private void assign(String workerId, InferenceJob job) {
         write(workerId, JobAssignment.of(job, workerId, System.currentTimeMillis()));
@@ -103,6 +200,11 @@ class WorkerServiceTest {
     private void write(String inboxOf, JobAssignment assignment) {
         redis.stream(String.class).xadd(RedisKeys.workerInbox(inboxOf), new XAddArgs(),
                 Map.of(RedisKeys.EVENT_FIELD, Json.write(assignment)));
+    }
+
+    private TokenEvent terminal(String jobId) {
+        List<TokenEvent> events = events(jobId);
+        return events.get(events.size() - 1);
     }
 
     private List<TokenEvent> events(String jobId) {

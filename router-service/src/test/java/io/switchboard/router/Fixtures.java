@@ -5,6 +5,7 @@ import java.util.List;
 import io.switchboard.schema.event.InferenceJob;
 import io.switchboard.schema.event.PromptMessage;
 import io.switchboard.schema.event.SamplingParams;
+import io.switchboard.schema.event.ServiceClass;
 import io.switchboard.schema.event.WorkerHeartbeat;
 
 /** Small builders for router tests. */
@@ -17,9 +18,17 @@ public final class Fixtures {
     }
 
     public static InferenceJob job(String id, String model, int priority, long deadlineMs) {
+        return job(id, model, ServiceClass.STANDARD, priority, deadlineMs);
+    }
+
+    public static InferenceJob job(String id, String model, ServiceClass band, int priority) {
+        return job(id, model, band, priority, 60_000);
+    }
+
+    public static InferenceJob job(String id, String model, ServiceClass band, int priority, long deadlineMs) {
         return new InferenceJob(InferenceJob.VERSION, id, "req-" + id, "tenant", model, priority,
                 List.of(new PromptMessage("user", "hi")),
-                new SamplingParams(1.0, 1.0, null, null, 16, List.of(), null, 0, 0, false), 0, deadlineMs);
+                new SamplingParams(1.0, 1.0, null, null, 16, List.of(), null, 0, 0, false), 0, deadlineMs, "key-1", band, 1.0);
     }
 
     public static WorkerHeartbeat heartbeat(String workerId, int slots, String... models) {

@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 import jakarta.inject.Inject;
 
@@ -14,14 +17,17 @@ import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.redis.datasource.stream.StreamRange;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.switchboard.schema.event.CancelJob;
 import io.switchboard.schema.event.InferenceJob;
 import io.switchboard.schema.event.JobAssignment;
 import io.switchboard.schema.event.JobCompletion;
 import io.switchboard.schema.event.TokenEvent;
+import io.switchboard.schema.event.UsageRecord;
 import io.switchboard.schema.event.WorkerHeartbeat;
 import io.switchboard.schema.wire.Json;
 import io.switchboard.schema.wire.RedisKeys;
 import io.switchboard.schema.wire.Topics;
+import io.switchboard.testing.UsageTopic;
 import io.switchboard.testing.InfraTestResource;
 import io.switchboard.testing.KafkaTestClient;
 import io.switchboard.testing.Wait;
@@ -78,6 +84,54 @@ class RouterServiceTest {
             assertThat(f.status()).isEqualTo(503);
         });
         assertThat(redis.key().ttl(RedisKeys.jobStream(job.jobId()))).isPositive();
+    }
+
+    @Test
+    void jobForAModelNoWorkerServesHasExactlyOneFailedUsageRecord() {
+        InferenceJob job = Fixtures.job("job-" + UUID.randomUUID(), "model-nobody-serves", 0, System.currentTimeMillis() + 60_000);
+
+        KafkaTestClient.send(Topics.JOBS, job.jobId(), job);
+
+        UsageRecord usage = UsageTopic.awaitFirst(job.jobId(), Duration.ofSeconds(20));
+        assertThat(usage.outcome()).isEqualTo(UsageRecord.Outcome.FAILED);
+        assertThat(usage.detail()).isEqualTo("no_worker_available");
+        assertThat(usage.tenantId()).isEqualTo(job.tenantId());
+        assertThat(usage.keyId()).isEqualTo(job.keyId());
+        assertThat(usage.engine()).isEqualTo("none");
+        assertThat(usage.workerId()).isNull();
+        assertThat(usage.totalTokens()).isZero();
+        assertThat(UsageTopic.recordsOf(job.jobId(), Duration.ofSeconds(3))).hasSize(1);
+    }
+
+    @Test
+    void jobCancelledWhileQueuedHasOneCancelledUsageRecordWithTheCancelReason() throws Exception {
+        String worker = "w-" + UUID.randomUUID();
+        String model = "model-" + worker;
+        heartbeatUntilRegistered(worker, model, 1);
+        ScheduledExecutorService alive = Executors.newSingleThreadScheduledExecutor();
+        alive.scheduleAtFixedRate(() -> heartbeat(worker, model, 1), 0, 200, TimeUnit.MILLISECONDS);
+        try {
+            // the worker's one slot is taken, so the next job waits in the router's queue
+            InferenceJob blocker = Fixtures.job("job-" + UUID.randomUUID(), model, 0, System.currentTimeMillis() + 60_000);
+            KafkaTestClient.send(Topics.JOBS, blocker.jobId(), blocker);
+            Wait.until(Duration.ofSeconds(20), "blocker assigned",
+                    () -> !redis.stream(String.class).xrange(RedisKeys.workerInbox(worker), StreamRange.of("-", "+")).isEmpty());
+            InferenceJob waiting = Fixtures.job("job-" + UUID.randomUUID(), model, 0, System.currentTimeMillis() + 60_000);
+            KafkaTestClient.send(Topics.JOBS, waiting.jobId(), waiting);
+            Wait.until(Duration.ofSeconds(20), "job queued", () -> RestAssured.get("/router/queue").jsonPath().getInt("queued") > 0);
+
+            KafkaTestClient.send(Topics.CANCELS, waiting.jobId(), CancelJob.of(waiting.jobId(), "timeout", System.currentTimeMillis()));
+
+            UsageRecord usage = UsageTopic.awaitFirst(waiting.jobId(), Duration.ofSeconds(20));
+            assertThat(usage.outcome()).isEqualTo(UsageRecord.Outcome.CANCELLED);
+            assertThat(usage.detail()).isEqualTo("timeout");
+            assertThat(usage.totalTokens()).isZero();
+            assertThat(UsageTopic.recordsOf(waiting.jobId(), Duration.ofSeconds(2))).hasSize(1);
+            assertThat(redis.key().exists(RedisKeys.jobStream(waiting.jobId()))).isFalse();
+        } finally {
+            alive.shutdownNow();
+            alive.awaitTermination(5, TimeUnit.SECONDS);
+        }
     }
 
     private void heartbeatUntilRegistered(String worker, String model, int slots) {

@@ -11,11 +11,16 @@ import java.util.List;
  * @param requestId    the {@code x-request-id} of the HTTP request, for tracing
  * @param tenantId     the tenant the API key resolved to
  * @param model        the model id the client asked for
- * @param priority     lower runs first (0 is the default); ties keep arrival order
+ * @param priority     orders the job within its tenant and band: lower runs first (0 is the default; the gateway
+ *                     clamps it to [-100, 100]); ties keep arrival order
  * @param messages     the conversation
  * @param sampling     the validated sampling parameters
  * @param createdAtMs  when the gateway accepted the request (epoch ms)
  * @param deadlineAtMs when the gateway stops waiting (epoch ms): nobody runs the job after it
+ * @param keyId        the id of the API key that made the request (never the key); null for jobs before v2
+ * @param serviceClass the router's priority band: the tenant's class, or lower ({@code service_tier: "flex"});
+ *                     {@link ServiceClass#STANDARD} for jobs before v2
+ * @param weight       the tenant's share within its band (positive; 1 for jobs before v2)
  */
 public record InferenceJob(
         int v,
@@ -27,12 +32,24 @@ public record InferenceJob(
         List<PromptMessage> messages,
         SamplingParams sampling,
         long createdAtMs,
-        long deadlineAtMs) {
+        long deadlineAtMs,
+        String keyId,
+        ServiceClass serviceClass,
+        double weight) {
 
-    public static final int VERSION = 1;
+    /** v2 added {@code keyId}, {@code serviceClass} and {@code weight}; v1 jobs decode with their defaults. */
+    public static final int VERSION = 2;
 
     public InferenceJob {
         messages = List.copyOf(messages);
+        serviceClass = serviceClass == null ? ServiceClass.STANDARD : serviceClass;
+        weight = weight > 0 ? weight : 1.0;
+    }
+
+    /** A job without tenancy details (a v1 job): no key id, {@link ServiceClass#STANDARD}, weight 1. */
+    public InferenceJob(int v, String jobId, String requestId, String tenantId, String model, int priority,
+            List<PromptMessage> messages, SamplingParams sampling, long createdAtMs, long deadlineAtMs) {
+        this(v, jobId, requestId, tenantId, model, priority, messages, sampling, createdAtMs, deadlineAtMs, null, null, 1.0);
     }
 
     public boolean expiredAt(long nowMs) {

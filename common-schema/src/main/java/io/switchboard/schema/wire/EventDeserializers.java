@@ -3,6 +3,7 @@ package io.switchboard.schema.wire;
 import io.switchboard.schema.event.CancelJob;
 import io.switchboard.schema.event.InferenceJob;
 import io.switchboard.schema.event.JobCompletion;
+import io.switchboard.schema.event.UsageRecord;
 import io.switchboard.schema.event.WorkerHeartbeat;
 
 /** One Kafka deserializer per event type, named in the services' channel configuration. */
@@ -31,6 +32,12 @@ public final class EventDeserializers {
     public static class Cancels extends EventDeserializer<CancelJob> {
         public Cancels() {
             super(CancelJob.class);
+        }
+    }
+
+    public static class Usage extends EventDeserializer<UsageRecord> {
+        public Usage() {
+            super(UsageRecord.class);
         }
     }
 }

@@ -31,4 +31,56 @@ public final class RedisKeys {
     public static String workerInbox(String workerId) {
         return PREFIX + "worker:{" + workerId + "}:assignments";
     }
+
+    /**
+     * The claim on writing a job's {@link io.switchboard.schema.event.UsageRecord}: {@code SET NX} by the worker or
+     * router about to publish it, so exactly one record is written per job.
+     */
+    public static String usageClaim(String jobId) {
+        return PREFIX + "usage:claim:{" + jobId + "}";
+    }
+
+    // ---- Tenancy: the system of record of tenants and keys (written by the gateways' admin API and tenants file)
+
+    /** Hash: tenant id → tenant JSON. */
+    public static final String TENANTS = PREFIX + "tenancy:tenants";
+    /** Hash: key id → key JSON (the key's SHA-256, never the key). */
+    public static final String API_KEYS = PREFIX + "tenancy:keys";
+    /** Counter bumped on every change of {@link #TENANTS} or {@link #API_KEYS}; gateways reload when it moves. */
+    public static final String TENANCY_VERSION = PREFIX + "tenancy:version";
+
+    // ---- Limits and budgets. Every key of one tenant shares the hash tag {tenant}, so the one admission script
+    // ---- (tenant scope and key scope together) touches a single Redis Cluster slot.
+
+    /**
+     * The prefix of one limit scope's keys: a tenant ({@code scope} = {@code t}) or one of its keys ({@code k:keyId}).
+     * Under it: {@code requests} (sliding-window log), {@code tokens} and {@code tokens:sum} (sliding-window log of
+     * reserved tokens and its running sum), {@code concurrent} (running jobs, scored by deadline),
+     * {@code day:yyyymmdd} and {@code month:yyyymm} (budget counters).
+     */
+    public static String limitScope(String tenantId, String scope) {
+        return PREFIX + "limits:{" + tenantId + "}:" + scope + ":";
+    }
+
+    /** Hash: what admission reserved for one job (scopes, tokens, windows), settled once by its usage record. */
+    public static String reservation(String tenantId, String jobId) {
+        return PREFIX + "limits:{" + tenantId + "}:reservation:" + jobId;
+    }
+
+    // ---- Usage views, kept from the usage records
+
+    /** Hash: one tenant's usage on one UTC day ({@code yyyymmdd}): totals, per model and per key. */
+    public static String usageDay(String tenantId, String day) {
+        return PREFIX + "usage:{" + tenantId + "}:day:" + day;
+    }
+
+    /** Set: the tenants with usage on one UTC day. */
+    public static String usageTenantsOfDay(String day) {
+        return PREFIX + "usage:tenants:day:" + day;
+    }
+
+    /** Marks a usage record as applied to counters and views (records may be delivered twice). */
+    public static String usageApplied(String tenantId, String jobId) {
+        return PREFIX + "usage:{" + tenantId + "}:applied:" + jobId;
+    }
 }

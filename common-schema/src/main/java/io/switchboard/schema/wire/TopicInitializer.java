@@ -33,7 +33,7 @@ public final class TopicInitializer {
             List<NewTopic> missing = Topics.ALL.stream()
                     .filter(t -> !existing.contains(t))
                     .map(t -> new NewTopic(t, partitions, (short) 1)
-                            .configs(Map.of("retention.ms", String.valueOf(Duration.ofHours(1).toMillis()))))
+                            .configs(Map.of("retention.ms", String.valueOf(Topics.retention(t).toMillis()))))
                     .toList();
             if (missing.isEmpty()) {
                 return;

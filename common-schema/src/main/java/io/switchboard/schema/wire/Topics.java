@@ -1,5 +1,6 @@
 package io.switchboard.schema.wire;
 
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -20,5 +21,16 @@ public final class Topics {
     /** gateway → router and workers: {@link io.switchboard.schema.event.CancelJob}, keyed by job id. */
     public static final String CANCELS = "switchboard.cancels.v1";
 
-    public static final List<String> ALL = List.of(JOBS, COMPLETIONS, HEARTBEATS, CANCELS);
+    /**
+     * workers and router → billing and gateways: {@link io.switchboard.schema.event.UsageRecord}, keyed by tenant id;
+     * exactly one per job that ends. Retained longer than the control topics (billing reads it).
+     */
+    public static final String USAGE = "switchboard.usage.v1";
+
+    public static final List<String> ALL = List.of(JOBS, COMPLETIONS, HEARTBEATS, CANCELS, USAGE);
+
+    /** How long a topic keeps its records: an hour for the control topics, a week for usage (billing reads it). */
+    public static Duration retention(String topic) {
+        return USAGE.equals(topic) ? Duration.ofDays(7) : Duration.ofHours(1);
+    }
 }

@@ -1,6 +1,7 @@
 package io.switchboard.gateway.api;
 
 import jakarta.inject.Inject;
+import jakarta.validation.ConstraintViolationException;
 import jakarta.ws.rs.NotAllowedException;
 import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.WebApplicationException;
@@ -11,29 +12,50 @@ import jakarta.ws.rs.core.Response;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
+import io.switchboard.gateway.auth.AdminAuthenticator;
 import io.switchboard.gateway.auth.ApiKeyAuthenticator;
+import io.switchboard.gateway.auth.Caller;
 import io.switchboard.gateway.error.ApiException;
+import io.switchboard.gateway.error.BeanViolations;
+import io.switchboard.gateway.error.Errors;
+import io.quarkus.hibernate.validator.runtime.jaxrs.ResteasyReactiveViolationException;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import io.vertx.ext.web.RoutingContext;
 
 /**
- * Cross-cutting behaviour of the JAX-RS endpoints under {@code /v1}: bearer authentication, and every
+ * Cross-cutting behaviour of the JAX-RS endpoints under {@code /v1} and {@code /admin}: bearer authentication (a
+ * tenant's key, or the admin key), and every
  * error as an OpenAI envelope ({@code x-request-id} is {@link RequestIdRoute}'s).
  */
 public class ApiFilters {
 
+    /** The request property holding the authenticated {@link Caller} of a {@code /v1} endpoint. */
+    public static final String CALLER = "switchboard.caller";
+
     @Inject
     ApiKeyAuthenticator auth;
+    @Inject
+    AdminAuthenticator admin;
 
     @ServerRequestFilter(preMatching = true)
-    public Response authenticate(ContainerRequestContext request) {
-        if (!request.getUriInfo().getPath().startsWith("/v1/")) {
-            return null;
-        }
+    public Response authenticate(ContainerRequestContext request, RoutingContext routing) {
+        String path = request.getUriInfo().getPath();
         try {
-            auth.tenantOf(request.getHeaderString("authorization"));
+            if (path.startsWith("/v1/")) {
+                routing.put(CALLER, auth.authenticate(request.getHeaderString("authorization")));
+            } else if (path.startsWith("/admin/")) {
+                admin.authenticate(request.getHeaderString("authorization"));
+            }
             return null;
         } catch (ApiException e) {
             return envelope(e).build();
         }
+    }
+
+    /** The caller a {@code /v1} request authenticated as. */
+    public static Caller caller(RoutingContext routing) {
+        return routing.get(CALLER);
     }
 
     @ServerExceptionMapper
@@ -60,7 +82,30 @@ public class ApiFilters {
                 .build();
     }
 
+    @ServerExceptionMapper
+    public Response invalidBody(ConstraintViolationException e) {
+        return envelope(BeanViolations.toApiException(e)).build();
+    }
+
+    /** Quarkus's own subtype for a {@code @Valid} body, mapped here so it too gets the OpenAI envelope. */
+    @ServerExceptionMapper
+    public Response invalidValidBody(ResteasyReactiveViolationException e) {
+        return envelope(BeanViolations.toApiException(e)).build();
+    }
+
+    @ServerExceptionMapper
+    public Response unreadableBody(JsonProcessingException e) {
+        return envelope(Errors.from(e)).build();
+    }
+
+    @ServerExceptionMapper
+    public Response mistypedBody(MismatchedInputException e) {
+        return envelope(Errors.from(e)).build();
+    }
+
     private static Response.ResponseBuilder envelope(ApiException e) {
-        return Response.status(e.status()).type(MediaType.APPLICATION_JSON_TYPE).entity(e.body());
+        Response.ResponseBuilder b = Response.status(e.status()).type(MediaType.APPLICATION_JSON_TYPE).entity(e.body());
+        e.headers().forEach(b::header);
+        return b;
     }
 }

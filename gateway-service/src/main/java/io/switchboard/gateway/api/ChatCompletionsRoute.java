@@ -9,6 +9,7 @@ import org.jboss.logging.Logger;
 import io.smallrye.mutiny.subscription.Cancellable;
 import io.switchboard.gateway.GatewayConfig;
 import io.switchboard.gateway.auth.ApiKeyAuthenticator;
+import io.switchboard.gateway.auth.Caller;
 import io.switchboard.gateway.error.ApiException;
 import io.switchboard.gateway.error.Errors;
 import io.switchboard.gateway.job.ChatCompletionService;
@@ -62,10 +63,10 @@ public class ChatCompletionsRoute {
     private void handle(RoutingContext ctx) {
         HttpServerResponse response = ctx.response();
         String requestId = response.headers().get(RequestIds.HEADER);
-        String tenant = auth.tenantOf(ctx.request().getHeader("authorization"));
+        Caller caller = auth.authenticate(ctx.request().getHeader("authorization"));
         ChatCompletionRequest request = parse(ctx);
         Context context = Vertx.currentContext();
-        service.submit(tenant, requestId, request)
+        service.submit(caller, requestId, request)
                 .emitOn(task -> context.runOnContext(v -> task.run()))
                 .subscribe().with(
                         running -> answer(ctx, request, running),
@@ -74,6 +75,7 @@ public class ChatCompletionsRoute {
 
     private void answer(RoutingContext ctx, ChatCompletionRequest request, RunningJob running) {
         HttpServerResponse response = ctx.response();
+        running.rateLimits().writeTo(response::putHeader);
         ResponseWriter writer = new ResponseWriter(response, running, request.includeUsage(), service.systemFingerprint());
         boolean streaming = request.streaming();
         Context context = Vertx.currentContext();
@@ -82,6 +84,9 @@ public class ChatCompletionsRoute {
                 .emitOn(task -> context.runOnContext(v -> task.run()))
                 .subscribe().with(
                         event -> {
+                            if (event.terminal() && !terminal[0]) {
+                                service.ended(running);
+                            }
                             terminal[0] |= event.terminal();
                             if (streaming) {
                                 writer.stream(event);
@@ -93,6 +98,9 @@ public class ChatCompletionsRoute {
                             LOG.debugf("job %s of tenant %s ended without a terminal event: %s", running.job().jobId(),
                                     running.job().tenantId(), failure.toString());
                             service.cancel(running.job(), ResponseWriter.isTimeout(failure) ? "timeout" : "stream_error");
+                            if (!terminal[0]) {
+                                service.ended(running);
+                            }
                             terminal[0] = true;
                             writer.streamFailure(failure);
                         });
@@ -101,6 +109,7 @@ public class ChatCompletionsRoute {
                 terminal[0] = true;
                 subscription.cancel();
                 service.cancel(running.job(), "client_disconnected");
+                service.ended(running);
             }
         });
     }

@@ -1,5 +1,8 @@
 package io.switchboard.gateway.error;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 import io.switchboard.schema.openai.ErrorResponse;
 
 /**
@@ -11,13 +14,37 @@ public class ApiException extends RuntimeException {
     private final String type;
     private final String param;
     private final String code;
+    private final Map<String, String> headers;
 
     public ApiException(int status, String type, String param, String code, String message) {
+        this(status, type, param, code, message, Map.of());
+    }
+
+    private ApiException(int status, String type, String param, String code, String message, Map<String, String> headers) {
         super(message, null, false, false);
         this.status = status;
         this.type = type;
         this.param = param;
         this.code = code;
+        this.headers = headers;
+    }
+
+    /** The same error with one more response header (such as {@code retry-after}). */
+    public ApiException withHeader(String name, String value) {
+        Map<String, String> more = new LinkedHashMap<>(headers);
+        more.put(name, value);
+        return new ApiException(status, type, param, code, getMessage(), Map.copyOf(more));
+    }
+
+    /**
+     * 429 as OpenAI answers it: {@code rate_limit_exceeded} (type {@code requests} or {@code tokens}) for a rate,
+     * {@code insufficient_quota} for an exhausted budget; with {@code retry-after} (seconds, rounded up) and
+     * {@code retry-after-ms}, which the official SDKs read.
+     */
+    public static ApiException tooManyRequests(String type, String code, String message, long retryAfterMs) {
+        return new ApiException(429, type, null, code, message)
+                .withHeader("retry-after", Long.toString(Math.max(1, (retryAfterMs + 999) / 1000)))
+                .withHeader("retry-after-ms", Long.toString(Math.max(0, retryAfterMs)));
     }
 
     public static ApiException invalid(String param, String code, String message) {
@@ -51,6 +78,14 @@ public class ApiException extends RuntimeException {
 
     public int status() {
         return status;
+    }
+
+    public String code() {
+        return code;
+    }
+
+    public Map<String, String> headers() {
+        return headers;
     }
 
     public ErrorResponse body() {

@@ -8,17 +8,24 @@ import org.jboss.logging.Logger;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.switchboard.gateway.GatewayConfig;
+import io.switchboard.gateway.auth.Caller;
 import io.switchboard.gateway.catalog.ModelCatalog;
 import io.switchboard.gateway.error.ApiException;
+import io.switchboard.gateway.limits.Admission;
+import io.switchboard.gateway.limits.AdmissionDecision;
+import io.switchboard.gateway.limits.RateLimitStatus;
+import io.switchboard.gateway.limits.TokenEstimator;
 import io.switchboard.gateway.stream.TokenStreamReader;
+import io.switchboard.gateway.usage.TenantMetrics;
 import io.switchboard.gateway.validation.RequestValidator;
+import io.switchboard.gateway.validation.TenantRules;
 import io.switchboard.schema.event.InferenceJob;
 import io.switchboard.schema.event.TokenEvent;
 import io.switchboard.schema.openai.ChatCompletionRequest;
 
 /**
- * The request path behind {@code POST /v1/chat/completions}: validate, resolve the model, publish the
- * job (awaited), then hand back the job's token events from Redis.
+ * The request path behind {@code POST /v1/chat/completions}: validate, resolve the model for the caller, admit it
+ * against the tenant's limits, publish the job (awaited), then hand back the job's token events from Redis.
  */
 @ApplicationScoped
 public class ChatCompletionService {
@@ -28,36 +35,73 @@ public class ChatCompletionService {
     private final ModelCatalog catalog;
     private final JobPublisher publisher;
     private final TokenStreamReader reader;
+    private final Admission admission;
+    private final TenantMetrics metrics;
     private final RequestValidator validator;
     private final JobFactory jobs;
 
     @Inject
     public ChatCompletionService(GatewayConfig config, ModelCatalog catalog, JobPublisher publisher,
-            TokenStreamReader reader) {
+            TokenStreamReader reader, Admission admission, TenantMetrics metrics) {
         this.config = config;
         this.catalog = catalog;
         this.publisher = publisher;
         this.reader = reader;
+        this.admission = admission;
+        this.metrics = metrics;
         this.validator = RequestValidator.standard(config.maxTokensLimit());
-        this.jobs = new JobFactory(config.defaultMaxTokens());
+        this.jobs = new JobFactory(config.defaultMaxTokens(), config.tenancy().priorityRange());
     }
 
-    /** A published job: its identity for the response, and its events (read lazily, on subscription). */
-    public record RunningJob(InferenceJob job, long createdSec, Multi<TokenEvent> events) {
+    /**
+     * A published job: its identity for the response, its events (read lazily, on subscription), and what admission
+     * decided (the rate-limit headers to answer with, the reservation to release when the answer ends).
+     */
+    public record RunningJob(InferenceJob job, long createdSec, Multi<TokenEvent> events, AdmissionDecision admission) {
+        public RateLimitStatus rateLimits() {
+            return admission.status();
+        }
     }
 
-    /** Validates synchronously (throws {@link ApiException}), then publishes; the Uni fails with 503 if Kafka does not ack. */
-    public Uni<RunningJob> submit(String tenantId, String requestId, ChatCompletionRequest request) {
+    /**
+     * Validates synchronously (throws {@link ApiException}), admits, then publishes. The Uni fails with 429 (and the
+     * rate-limit headers) when a limit refuses, with 503 when Redis or Kafka does not answer; a job whose publish
+     * failed gives back what admission counted for it.
+     */
+    public Uni<RunningJob> submit(Caller caller, String requestId, ChatCompletionRequest request) {
         validator.validate(request);
         if (catalog.find(request.model()).isEmpty()) {
             throw ApiException.modelNotFound(request.model());
         }
+        TenantRules.check(caller, request);
         long now = System.currentTimeMillis();
         long deadline = now + config.requestTimeout().toMillis();
-        InferenceJob job = jobs.create(JobFactory.newJobId(), requestId, tenantId, request, now, deadline);
+        InferenceJob job = jobs.create(JobFactory.newJobId(), requestId, caller, request, now, deadline);
+        long reserve = TokenEstimator.reservation(job);
+        long started = System.nanoTime();
+        return admission.admit(caller, job.jobId(), reserve, now, deadline)
+                .onFailure().transform(t -> {
+                    LOG.warnf("admission of job %s of tenant %s failed: %s", job.jobId(), caller.tenantId(), t.getMessage());
+                    return ApiException.unavailable("limits_unavailable", "The rate limiter is unavailable; try again.");
+                })
+                .invoke(decision -> metrics.admission(caller, job.model(), decision, System.nanoTime() - started))
+                .chain(decision -> decision.admitted() ? publish(job, decision)
+                        : Uni.createFrom().failure(RateLimitErrors.refused(caller, decision, reserve)));
+    }
+
+    private Uni<RunningJob> publish(InferenceJob job, AdmissionDecision decision) {
         return publisher.publish(job)
-                .invoke(() -> LOG.debugf("job %s of tenant %s published (request %s)", job.jobId(), tenantId, requestId))
-                .map(ignored -> new RunningJob(job, now / 1000, reader.read(job.jobId(), deadline)));
+                .onFailure().call(() -> decision.reservation() == null ? Uni.createFrom().voidItem()
+                        : admission.refund(decision.reservation()).onFailure().recoverWithNull().replaceWithVoid())
+                .invoke(() -> LOG.debugf("job %s of tenant %s published (request %s)", job.jobId(), job.tenantId(),
+                        job.requestId()))
+                .map(ignored -> new RunningJob(job, job.createdAtMs() / 1000, reader.read(job.jobId(), job.deadlineAtMs()),
+                        decision));
+    }
+
+    /** The answer ended (sent, failed, or the client left): the job no longer counts as a concurrent request. */
+    public void ended(RunningJob running) {
+        admission.release(running.admission().reservation());
     }
 
     public void cancel(InferenceJob job, String reason) {

@@ -111,6 +111,9 @@ public final class ResponseWriter {
     }
 
     public static void error(HttpServerResponse response, ApiException error) {
+        if (!response.headWritten()) {
+            error.headers().forEach(response::putHeader);
+        }
         json(response, error.status(), error.body());
     }
 

@@ -128,6 +128,19 @@ public final class Rules {
         intRange("priority", r.priority(), -1_000_000, 1_000_000);
     };
 
+    static final Set<String> SERVICE_TIERS = Set.of("auto", "default", "flex", "scale", "priority");
+
+    /**
+     * {@code service_tier}: OpenAI's values. {@code flex} moves the request to the {@code batch} band; the others run
+     * in the tenant's own class (nothing a client sends lifts it above that).
+     */
+    public static final RequestRule SERVICE_TIER = (r, l) -> {
+        if (r.serviceTier() != null && !SERVICE_TIERS.contains(r.serviceTier())) {
+            throw invalidValue("service_tier", "Invalid value: '" + r.serviceTier() + "'. Supported values are: "
+                    + "'auto', 'default', 'flex', 'scale' and 'priority'.");
+        }
+    };
+
     /** Parameters the API defines that this version does not implement: refused, never silently ignored. */
     public static final RequestRule NOT_YET_SUPPORTED = (r, l) -> {
         if (Boolean.TRUE.equals(r.logprobs()) || r.topLogprobs() != null) {
@@ -154,7 +167,7 @@ public final class Rules {
 
     /** Every rule, in the order a client's mistakes are reported. */
     public static final List<RequestRule> ALL = List.of(MODEL, MESSAGES, TEMPERATURE, TOP_P, PENALTIES, MAX_TOKENS, N,
-            STOP, STREAM_OPTIONS, SAMPLING_EXTENSIONS, NOT_YET_SUPPORTED);
+            STOP, STREAM_OPTIONS, SAMPLING_EXTENSIONS, SERVICE_TIER, NOT_YET_SUPPORTED);
 
     private static void range(String param, Double value, double min, double max) {
         if (value != null && (value.isNaN() || value < min || value > max)) {

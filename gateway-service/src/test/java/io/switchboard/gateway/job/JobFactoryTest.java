@@ -6,16 +6,72 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
+import io.switchboard.gateway.auth.Caller;
+import io.switchboard.gateway.tenancy.ApiKey;
+import io.switchboard.gateway.tenancy.Limits;
+import io.switchboard.gateway.tenancy.Tenant;
 import io.switchboard.schema.event.InferenceJob;
+import io.switchboard.schema.event.ServiceClass;
 import io.switchboard.schema.event.PromptMessage;
 import io.switchboard.schema.openai.ChatCompletionRequest;
 import io.switchboard.schema.wire.Json;
 
 class JobFactoryTest {
-    final JobFactory factory = new JobFactory(512);
+    final JobFactory factory = new JobFactory(512, 100);
+
+    static Caller caller(ServiceClass serviceClass, double weight, Limits tenantLimits, Limits keyLimits) {
+        Tenant tenant = new Tenant("tenant-a", "A", serviceClass, weight, null, tenantLimits, Tenant.SOURCE_API, 0);
+        ApiKey key = new ApiKey("key_a", "tenant-a", null, "sk-sb-abc", "00", null, keyLimits, 0, null, null, Tenant.SOURCE_API);
+        return new Caller(tenant, key);
+    }
+
+    static final Caller STANDARD = caller(ServiceClass.STANDARD, 1, null, null);
 
     InferenceJob create(String body) {
-        return factory.create("chatcmpl-1", "req-1", "tenant-a", Json.read(body, ChatCompletionRequest.class), 1000, 61_000);
+        return create(STANDARD, body);
+    }
+
+    InferenceJob create(Caller caller, String body) {
+        return factory.create("chatcmpl-1", "req-1", caller, Json.read(body, ChatCompletionRequest.class), 1000, 61_000);
+    }
+
+    static final String HI = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]";
+
+    @Test
+    void jobCarriesTheTenantsClassWeightAndKeyId() {
+        InferenceJob job = create(caller(ServiceClass.CRITICAL, 3, null, null), HI + "}");
+        assertThat(job.serviceClass()).isEqualTo(ServiceClass.CRITICAL);
+        assertThat(job.weight()).isEqualTo(3.0);
+        assertThat(job.keyId()).isEqualTo("key_a");
+    }
+
+    @Test
+    void flexServiceTierMovesTheRequestToTheBatchBand() {
+        assertThat(create(caller(ServiceClass.CRITICAL, 1, null, null), HI + ",\"service_tier\":\"flex\"}").serviceClass())
+                .isEqualTo(ServiceClass.BATCH);
+    }
+
+    @Test
+    void noServiceTierLiftsARequestAboveItsTenantsClass() {
+        assertThat(create(caller(ServiceClass.BATCH, 1, null, null), HI + ",\"service_tier\":\"priority\"}").serviceClass())
+                .isEqualTo(ServiceClass.BATCH);
+        assertThat(create(caller(ServiceClass.STANDARD, 1, null, null), HI + ",\"service_tier\":\"scale\"}").serviceClass())
+                .isEqualTo(ServiceClass.STANDARD);
+    }
+
+    @Test
+    void priorityIsClampedToTheDocumentedRange() {
+        assertThat(create(HI + ",\"priority\":-1000000}").priority()).isEqualTo(-100);
+        assertThat(create(HI + ",\"priority\":5000}").priority()).isEqualTo(100);
+        assertThat(create(HI + ",\"priority\":-7}").priority()).isEqualTo(-7);
+    }
+
+    @Test
+    void defaultMaxTokensIsLoweredToTheTighterOfTenantAndKeyCaps() {
+        Limits tenantCap = new Limits(null, null, null, null, null, 300L);
+        Limits keyCap = new Limits(null, null, null, null, null, 200L);
+        assertThat(create(caller(ServiceClass.STANDARD, 1, tenantCap, null), HI + "}").sampling().maxTokens()).isEqualTo(300);
+        assertThat(create(caller(ServiceClass.STANDARD, 1, tenantCap, keyCap), HI + "}").sampling().maxTokens()).isEqualTo(200);
     }
 
     @Test

@@ -99,7 +99,8 @@ public final class LlamaEngine implements InferenceEngine {
             }
         } catch (RuntimeException e) {
             it.cancel();
-            throw new EngineException(FailureCode.INFERENCE_FAILED, "llama.cpp failed: " + e.getMessage(), e);
+            throw new EngineException(FailureCode.INFERENCE_FAILED, "llama.cpp failed: " + e.getMessage(), e, promptTokens,
+                    completionTokens);
         }
         return new Generation(FinishReasons.of(completionTokens, maxTokens), promptTokens, completionTokens, false);
     }

@@ -18,7 +18,7 @@ public class WorkerInputs {
     @Incoming("cancels")
     public void cancel(CancelJob cancel) {
         if (cancel != null) {
-            slots.cancel(cancel.jobId());
+            slots.cancel(cancel.jobId(), cancel.reason());
         }
     }
 }

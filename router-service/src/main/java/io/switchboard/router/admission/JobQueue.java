@@ -6,12 +6,15 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeSet;
 
 import io.switchboard.schema.event.InferenceJob;
 
 /**
- * Jobs waiting for a slot, ordered by priority (lower first), then arrival. Decides when a job may be
+ * Jobs waiting for a slot, in dispatch order: by band first ({@link io.switchboard.schema.event.ServiceClass#rank()}:
+ * every critical job before every standard one, every standard one before every batch one, whatever their
+ * priorities), then by priority within the band (lower first), then by arrival. Decides when a job may be
  * dispatched; where it goes is {@link io.switchboard.router.scheduling.Placement}'s decision. Not
  * thread-safe (owned by the dispatcher's single thread).
  */
@@ -21,7 +24,8 @@ public final class JobQueue {
     public record Waiting(InferenceJob job, long seq, long enqueuedAtMs) {
     }
 
-    private static final Comparator<Waiting> ORDER = Comparator.comparingInt((Waiting w) -> w.job().priority())
+    private static final Comparator<Waiting> ORDER = Comparator.comparingInt((Waiting w) -> w.job().serviceClass().rank())
+            .thenComparingInt(w -> w.job().priority())
             .thenComparingLong(Waiting::seq);
 
     private final TreeSet<Waiting> ordered = new TreeSet<>(ORDER);
@@ -39,9 +43,14 @@ public final class JobQueue {
         return true;
     }
 
-    public boolean remove(String jobId) {
+    /** Takes a job out of the queue: the job, or empty when it was not waiting here. */
+    public Optional<InferenceJob> remove(String jobId) {
         Waiting w = byId.remove(jobId);
-        return w != null && ordered.remove(w);
+        if (w == null) {
+            return Optional.empty();
+        }
+        ordered.remove(w);
+        return Optional.of(w.job());
     }
 
     /** Waiting jobs in dispatch order (a copy: the caller may remove while iterating). */

@@ -13,4 +13,12 @@ public sealed interface Action {
     /** End the job with an error the client sees. */
     record Fail(InferenceJob job, FailureCode code, String message) implements Action {
     }
+
+    /**
+     * The job left the queue without running because nobody waits for it any more; the client is told
+     * nothing (it is gone, or has had its timeout), but the job's end is recorded. {@code reason} is the
+     * cancel's ({@code client_disconnected}, {@code timeout}, ...).
+     */
+    record Drop(InferenceJob job, String reason) implements Action {
+    }
 }

@@ -23,6 +23,8 @@ import io.switchboard.schema.event.WorkerHeartbeat;
  */
 public final class Dispatcher {
     private static final int RECENTLY_COMPLETED = 4096;
+    /** The reason a drop carries when the cancel named none. */
+    static final String UNKNOWN_CANCEL_REASON = "cancelled";
 
     private final JobQueue queue = new JobQueue();
     private final WorkerRegistry registry = new WorkerRegistry();
@@ -76,10 +78,16 @@ public final class Dispatcher {
         }
     }
 
-    /** The client is gone: a waiting job is dropped; a running one ends when its worker reports it. */
-    public List<Action> onCancel(String jobId, long nowMs) {
-        queue.remove(jobId);
-        return List.of();
+    /**
+     * Nobody waits for the job any more ({@code reason}: client gone, request timed out): a waiting job is dropped
+     * (and its end recorded); a running one ends when its worker reports it, and an unknown one is ignored.
+     */
+    public List<Action> onCancel(String jobId, String reason, long nowMs) {
+        Optional<InferenceJob> waiting = queue.remove(jobId);
+        if (waiting.isEmpty()) {
+            return List.of();
+        }
+        return List.of(new Action.Drop(waiting.get(), reason == null || reason.isBlank() ? UNKNOWN_CANCEL_REASON : reason));
     }
 
     /** The assignment could not be sent: the slot is given back and the job fails. */

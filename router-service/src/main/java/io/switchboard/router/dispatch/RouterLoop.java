@@ -21,13 +21,16 @@ import io.switchboard.router.failure.JobFailureWriter;
 import io.switchboard.router.intake.AssignmentPublisher;
 import io.switchboard.router.registry.WorkerSnapshot;
 import io.switchboard.router.scheduling.Placement;
+import io.switchboard.common.usage.UsageReporter;
 import io.switchboard.schema.event.InferenceJob;
+import io.switchboard.schema.event.UsageRecord;
 import io.switchboard.schema.event.WorkerHeartbeat;
 
 /**
  * Owns the {@link Dispatcher} and runs every input through it on one thread (no locks, no races on
  * slot accounting), then carries out the resulting actions: assignments to the workers' Redis inboxes, failures to the
- * job's Redis stream. A clock tick expires silent workers and stale jobs.
+ * job's Redis stream, and the usage record of every job that ends here (failed or dropped). A clock tick expires silent
+ * workers and stale jobs.
  */
 @ApplicationScoped
 public class RouterLoop {
@@ -47,6 +50,8 @@ public class RouterLoop {
     AssignmentPublisher assignments;
     @Inject
     JobFailureWriter failures;
+    @Inject
+    UsageReporter usage;
 
     private Dispatcher dispatcher;
 
@@ -73,8 +78,8 @@ public class RouterLoop {
         loop.execute(() -> apply(d -> d.onCompletion(jobId, now())));
     }
 
-    public void cancelled(String jobId) {
-        loop.execute(() -> apply(d -> d.onCancel(jobId, now())));
+    public void cancelled(String jobId, String reason) {
+        loop.execute(() -> apply(d -> d.onCancel(jobId, reason, now())));
     }
 
     public CompletableFuture<List<WorkerSnapshot>> workers() {
@@ -121,6 +126,11 @@ public class RouterLoop {
             case Action.Fail fail -> {
                 LOG.infof("job %s of tenant %s failed: %s", fail.job().jobId(), fail.job().tenantId(), fail.code().wire());
                 failures.fail(fail.job().jobId(), fail.code(), fail.message());
+                usage.report(UsageRecord.notRun(fail.job(), UsageRecord.Outcome.FAILED, fail.code().wire(), now()));
+            }
+            case Action.Drop drop -> {
+                LOG.debugf("job %s of tenant %s left the queue: %s", drop.job().jobId(), drop.job().tenantId(), drop.reason());
+                usage.report(UsageRecord.notRun(drop.job(), UsageRecord.Outcome.CANCELLED, drop.reason(), now()));
             }
         }
     }

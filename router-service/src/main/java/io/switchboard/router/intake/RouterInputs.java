@@ -42,7 +42,7 @@ public class RouterInputs {
     @Incoming("cancels")
     public void cancel(CancelJob cancel) {
         if (cancel != null) {
-            loop.cancelled(cancel.jobId());
+            loop.cancelled(cancel.jobId(), cancel.reason());
         }
     }
 }

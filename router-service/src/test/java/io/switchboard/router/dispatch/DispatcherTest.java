@@ -7,13 +7,18 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import io.switchboard.router.Fixtures;
 import io.switchboard.router.scheduling.LeastLoadedScorer;
 import io.switchboard.router.scheduling.Placement;
 import io.switchboard.schema.event.FailureCode;
+import io.switchboard.schema.event.ServiceClass;
 
 /** The router's state machine, driven input by input with an explicit clock. */
 class DispatcherTest {
@@ -112,10 +117,58 @@ class DispatcherTest {
         d.onHeartbeat(Fixtures.heartbeat("w1", 1, "m"), 0);
         d.onJob(Fixtures.job("a", "m", 0), 0);
         d.onJob(Fixtures.job("gone", "m", 0), 0);
-        d.onCancel("gone", 1);
+        d.onCancel("gone", "client_disconnected", 1);
 
         assertThat(d.onCompletion("a", 2)).isEmpty();
         assertThat(d.queued()).isZero();
+    }
+
+    /** Cancels as a table: (which job, the cancel's reason) → actions, with "running" in the one slot and "waiting" queued. */
+    static Stream<Arguments> cancels() {
+        return Stream.of(
+                Arguments.of("a waiting job is dropped with the client's reason", "waiting", "client_disconnected",
+                        List.of(new Action.Drop(Fixtures.job("waiting", "m", 0), "client_disconnected"))),
+                Arguments.of("a waiting job past its request timeout is dropped as timeout", "waiting", "timeout",
+                        List.of(new Action.Drop(Fixtures.job("waiting", "m", 0), "timeout"))),
+                Arguments.of("a cancel without a reason drops as cancelled", "waiting", null,
+                        List.of(new Action.Drop(Fixtures.job("waiting", "m", 0), "cancelled"))),
+                Arguments.of("a blank reason drops as cancelled", "waiting", " ",
+                        List.of(new Action.Drop(Fixtures.job("waiting", "m", 0), "cancelled"))),
+                Arguments.of("a running job is left to its worker", "running", "client_disconnected", List.of()),
+                Arguments.of("an unknown job changes nothing", "never-seen", "client_disconnected", List.of()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cancels")
+    void cancelDropsOnlyAWaitingJob(String name, String jobId, String reason, List<Action> expected) {
+        d.onHeartbeat(Fixtures.heartbeat("w1", 1, "m"), 0);
+        d.onJob(Fixtures.job("running", "m", 0), 0);
+        d.onJob(Fixtures.job("waiting", "m", 0), 0);
+
+        assertThat(d.onCancel(jobId, reason, 1)).isEqualTo(expected);
+    }
+
+    @Test
+    void aDroppedJobIsDroppedOnceAndItsSlotGoesToTheNext() {
+        d.onHeartbeat(Fixtures.heartbeat("w1", 1, "m"), 0);
+        d.onJob(Fixtures.job("running", "m", 0), 0);
+        d.onJob(Fixtures.job("gone", "m", 0), 0);
+        d.onJob(Fixtures.job("next", "m", 0), 0);
+
+        assertThat(d.onCancel("gone", "client_disconnected", 1)).singleElement().isInstanceOf(Action.Drop.class);
+        assertThat(d.onCancel("gone", "client_disconnected", 2)).isEmpty();
+        assertThat(d.onCompletion("running", 3)).containsExactly(new Action.Assign(Fixtures.job("next", "m", 0), "w1"));
+    }
+
+    @Test
+    void aFreedSlotGoesToTheHigherBandWhateverThePriority() {
+        d.onHeartbeat(Fixtures.heartbeat("w1", 1, "m"), 0);
+        d.onJob(Fixtures.job("running", "m", 0), 0);
+        d.onJob(Fixtures.job("batch", "m", ServiceClass.BATCH, -100), 1);
+        d.onJob(Fixtures.job("standard", "m", ServiceClass.STANDARD, 100), 2);
+
+        assertThat(d.onCompletion("running", 3))
+                .containsExactly(new Action.Assign(Fixtures.job("standard", "m", ServiceClass.STANDARD, 100), "w1"));
     }
 
     @Test

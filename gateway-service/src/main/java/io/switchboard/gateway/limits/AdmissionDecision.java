@@ -1,0 +1,17 @@
+package io.switchboard.gateway.limits;
+
+/**
+ * The outcome of admission: admitted (with its reservation, null when nothing was counted) or refused by a named
+ * limit, with the time after which the same request would fit; and the rate-limit headers either way.
+ */
+public record AdmissionDecision(boolean admitted, String refusedBy, long retryAfterMs, RateLimitStatus status,
+        Reservation reservation) {
+
+    /** A caller without counted limits: admitted, nothing reserved, no headers. */
+    public static final AdmissionDecision UNLIMITED = new AdmissionDecision(true, null, 0, RateLimitStatus.NONE, null);
+
+    /** Whether the refusal is of a budget (OpenAI's {@code insufficient_quota}) rather than a rate. */
+    public boolean budgetExhausted() {
+        return "tokens_per_day".equals(refusedBy) || "tokens_per_month".equals(refusedBy);
+    }
+}

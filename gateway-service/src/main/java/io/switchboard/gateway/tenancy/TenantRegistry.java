@@ -1,0 +1,172 @@
+package io.switchboard.gateway.tenancy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import jakarta.validation.Validator;
+
+import org.jboss.logging.Logger;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.StartupEvent;
+import io.switchboard.gateway.GatewayConfig;
+import io.vertx.core.Vertx;
+
+/**
+ * What this gateway knows of tenants and keys, held in memory so that authenticating costs no network round trip:
+ * the tenants file's tenants merged over those stored in Redis ({@link TenantStore}). Redis is polled for its
+ * tenancy version every {@code refresh-interval} (250 ms), and reloaded when it moved, so a change made through any
+ * gateway replica (a revoked key) takes effect on every replica within that interval; the file is re-read when its
+ * content changes. A reload that fails keeps the last good state.
+ */
+@ApplicationScoped
+public class TenantRegistry {
+    private static final Logger LOG = Logger.getLogger(TenantRegistry.class);
+
+    private final GatewayConfig.Tenancy config;
+    private final TenantStore store;
+    private final Validator validator;
+    private final Vertx vertx;
+    private final MeterRegistry metrics;
+    private final AtomicBoolean polling = new AtomicBoolean();
+    private final List<Long> timers = new ArrayList<>();
+
+    private volatile TenancySnapshot stored = TenancySnapshot.EMPTY;
+    private volatile TenantsFile.Declared declared = TenantsFile.Declared.NONE;
+    private volatile String fileContent;
+    private volatile TenancySnapshot merged = TenancySnapshot.EMPTY;
+
+    @Inject
+    public TenantRegistry(GatewayConfig config, TenantStore store, Validator validator, Vertx vertx, MeterRegistry metrics) {
+        this.config = config.tenancy();
+        this.store = store;
+        this.validator = validator;
+        this.vertx = vertx;
+        this.metrics = metrics;
+        Gauge.builder("switchboard.tenancy.tenants", this, r -> r.merged.tenants().size())
+                .description("Tenants known to this gateway (file and Redis)").register(metrics);
+        Gauge.builder("switchboard.tenancy.keys", this, r -> r.merged.keysById().size())
+                .description("API keys known to this gateway, revoked ones included").register(metrics);
+    }
+
+    /** Reads the file (a bad file stops the start), then Redis (if down, retried by the poll), then starts polling. */
+    void start(@Observes StartupEvent ignored) {
+        config.file().ifPresent(file -> {
+            if (!readFile(file)) {
+                throw new IllegalStateException("cannot start: the tenants file " + file + " is missing or not valid (see above)");
+            }
+        });
+        try {
+            stored = store.load().await().atMost(Duration.ofSeconds(5));
+            reloaded("redis", true);
+        } catch (RuntimeException e) {
+            LOG.warnf("tenants not loaded from Redis yet (%s); retrying", e.getMessage());
+            reloaded("redis", false);
+        }
+        merge();
+        timers.add(vertx.setPeriodic(config.refreshInterval().toMillis(), id -> pollRedis()));
+        config.file().ifPresent(file -> timers.add(vertx.setPeriodic(config.fileCheckInterval().toMillis(),
+                id -> vertx.executeBlocking(() -> readFile(file), false))));
+    }
+
+    @PreDestroy
+    void stop() {
+        timers.forEach(vertx::cancelTimer);
+    }
+
+    /** The current tenants and keys. */
+    public TenancySnapshot snapshot() {
+        return merged;
+    }
+
+    /** Reloads from Redis now (after this gateway changed something), rather than at the next poll. */
+    public void refresh() {
+        try {
+            stored = store.load().await().atMost(Duration.ofSeconds(5));
+            merge();
+        } catch (RuntimeException e) {
+            LOG.warnf("tenants not reloaded: %s", e.getMessage());
+        }
+    }
+
+    private void pollRedis() {
+        if (!polling.compareAndSet(false, true)) {
+            return;
+        }
+        store.version()
+                .chain(version -> version == stored.version() ? io.smallrye.mutiny.Uni.createFrom().nullItem() : store.load())
+                .subscribe().with(snapshot -> {
+                    if (snapshot != null) {
+                        stored = snapshot;
+                        merge();
+                        reloaded("redis", true);
+                        LOG.debugf("tenancy reloaded at version %d", snapshot.version());
+                    }
+                    polling.set(false);
+                }, failure -> {
+                    reloaded("redis", false);
+                    LOG.debugf("tenancy poll failed: %s", failure.getMessage());
+                    polling.set(false);
+                });
+    }
+
+    /** Reads the file if its content changed; false when it is unreadable or not valid (the last good one stays). */
+    private boolean readFile(Path file) {
+        String content;
+        try {
+            content = Files.readString(file);
+        } catch (Exception e) {
+            if (!"".equals(fileContent)) {
+                reloaded("file", false);
+                LOG.errorf("tenants file %s cannot be read, keeping the last good one: %s", file, e.toString());
+            }
+            fileContent = "";
+            return false;
+        }
+        if (content.equals(fileContent)) {
+            return true;
+        }
+        fileContent = content; // a bad file is reported once, and read again when it changes
+        try {
+            declared = TenantsFile.parse(content, Files.getLastModifiedTime(file).toMillis() / 1000, validator);
+        } catch (Exception e) {
+            reloaded("file", false);
+            LOG.errorf("tenants file %s not loaded, keeping the last good one: %s", file, e.getMessage());
+            return false;
+        }
+        merge();
+        reloaded("file", true);
+        LOG.infof("tenants file %s: %d tenants, %d keys", file, declared.tenants().size(), declared.keys().size());
+        return true;
+    }
+
+    private synchronized void merge() {
+        TenancySnapshot s = stored;
+        TenantsFile.Declared d = declared;
+        List<Tenant> tenants = new ArrayList<>(s.tenants().values());
+        d.tenants().forEach(t -> {
+            if (s.tenants().containsKey(t.id())) {
+                LOG.warnf("tenant %s is both in Redis and in the tenants file; the file wins", t.id());
+            }
+        });
+        tenants.addAll(d.tenants());
+        List<ApiKey> keys = new ArrayList<>(s.keysById().values());
+        keys.addAll(d.keys());
+        merged = TenancySnapshot.of(s.version(), tenants, keys);
+    }
+
+    private void reloaded(String source, boolean ok) {
+        Counter.builder("switchboard.tenancy.reloads").description("Reloads of tenants and keys, by source and result")
+                .tag("source", source).tag("result", ok ? "ok" : "failed").register(metrics).increment();
+    }
+}

@@ -1,0 +1,66 @@
+package io.switchboard.gateway.usage;
+
+import java.util.concurrent.TimeUnit;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.switchboard.gateway.auth.Caller;
+import io.switchboard.gateway.limits.AdmissionDecision;
+import io.switchboard.schema.event.UsageRecord;
+
+/**
+ * Per-tenant Prometheus metrics: requests admitted and refused (by the limit that refused them), tokens used and
+ * jobs ended (from the usage records), and what authentication plus limits cost a request, with limits on and off.
+ */
+@ApplicationScoped
+public class TenantMetrics {
+    private final MeterRegistry registry;
+    private final Timer admissionLimited;
+    private final Timer admissionUnlimited;
+
+    @Inject
+    public TenantMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        this.admissionLimited = admissionTimer("on");
+        this.admissionUnlimited = admissionTimer("off");
+    }
+
+    private Timer admissionTimer(String limits) {
+        return Timer.builder("switchboard.gateway.admission")
+                .description("From a chat completion's arrival to its admission decision: authentication, parsing, "
+                        + "validation and (limits=on) the Redis limit check")
+                .tag("limits", limits).publishPercentiles(0.5, 0.99).register(registry);
+    }
+
+    public void admission(Caller caller, String model, AdmissionDecision decision, long nanos) {
+        (caller.counted() ? admissionLimited : admissionUnlimited).record(nanos, TimeUnit.NANOSECONDS);
+        if (decision.admitted()) {
+            Counter.builder("switchboard.tenant.requests").description("Requests admitted, per tenant and model")
+                    .tag("tenant", caller.tenantId()).tag("model", model).register(registry).increment();
+        } else {
+            rejected(caller.tenantId(), decision.refusedBy());
+        }
+    }
+
+    /** A request refused for a tenant: by a limit, or for asking what its key may not ({@code model}, {@code max_tokens}). */
+    public void rejected(String tenantId, String reason) {
+        Counter.builder("switchboard.tenant.rejections").description("Requests refused, per tenant and reason")
+                .tag("tenant", tenantId).tag("reason", reason).register(registry).increment();
+    }
+
+    public void used(UsageRecord r) {
+        Counter.builder("switchboard.tenant.tokens").description("Tokens used, per tenant, model and kind (from usage records)")
+                .tag("tenant", r.tenantId()).tag("model", r.model()).tag("kind", "prompt").register(registry)
+                .increment(r.promptTokens());
+        Counter.builder("switchboard.tenant.tokens").description("Tokens used, per tenant, model and kind (from usage records)")
+                .tag("tenant", r.tenantId()).tag("model", r.model()).tag("kind", "completion").register(registry)
+                .increment(r.completionTokens());
+        Counter.builder("switchboard.tenant.jobs").description("Jobs ended, per tenant, model and outcome (from usage records)")
+                .tag("tenant", r.tenantId()).tag("model", r.model()).tag("outcome", r.outcome().wire()).register(registry)
+                .increment();
+    }
+}

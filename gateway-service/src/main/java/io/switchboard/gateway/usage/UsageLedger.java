@@ -1,0 +1,104 @@
+package io.switchboard.gateway.usage;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import org.eclipse.microprofile.reactive.messaging.Incoming;
+import org.jboss.logging.Logger;
+
+import io.quarkus.redis.datasource.ReactiveRedisDataSource;
+import io.smallrye.mutiny.Uni;
+import io.switchboard.gateway.GatewayConfig;
+import io.switchboard.gateway.limits.Admission;
+import io.switchboard.gateway.limits.Reservation;
+import io.switchboard.gateway.redis.LuaScript;
+import io.switchboard.schema.event.UsageRecord;
+import io.switchboard.schema.wire.RedisKeys;
+
+/**
+ * Applies each usage record ({@code switchboard.usage.v1}, consumed by the gateways as one group) to what depends on
+ * it, once: the per-day usage views (totals, per model, per key) and the job's reservation, replaced by what the job
+ * really used, which is what budgets and tokens-per-minute count from then on. A record delivered twice is applied
+ * once (a per-job marker in the views script; the reservation is settled by deleting it).
+ */
+@ApplicationScoped
+public class UsageLedger {
+    private static final Logger LOG = Logger.getLogger(UsageLedger.class);
+    private static final Duration APPLIED_TTL = Duration.ofDays(8);
+
+    /** KEYS: applied marker, day hash. ARGV: marker ttl ms, day ttl ms, then field, increment pairs. 0 if already applied. */
+    private static final LuaScript VIEWS = new LuaScript("""
+            if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return 0 end
+            for i = 3, #ARGV, 2 do redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1]) end
+            redis.call('PEXPIRE', KEYS[2], ARGV[2])
+            return 1
+            """);
+
+    private final ReactiveRedisDataSource redis;
+    private final Admission admission;
+    private final TenantMetrics metrics;
+    private final long retentionMs;
+
+    @Inject
+    public UsageLedger(ReactiveRedisDataSource redis, Admission admission, TenantMetrics metrics, GatewayConfig config) {
+        this.redis = redis;
+        this.admission = admission;
+        this.metrics = metrics;
+        this.retentionMs = config.tenancy().usageRetention().toMillis();
+    }
+
+    @Incoming("usage")
+    public Uni<Void> onUsage(UsageRecord record) {
+        if (record == null) {
+            return Uni.createFrom().voidItem();
+        }
+        return apply(record)
+                .onFailure().retry().withBackOff(Duration.ofMillis(100), Duration.ofSeconds(2)).atMost(8)
+                .onFailure().recoverWithItem(t -> {
+                    LOG.errorf("usage of job %s of tenant %s not applied: %s", record.jobId(), record.tenantId(), t.getMessage());
+                    return null;
+                })
+                .replaceWithVoid();
+    }
+
+    /** Applies one record; true the first time, false for a record already applied. */
+    public Uni<Boolean> apply(UsageRecord r) {
+        String day = Reservation.day(r.createdAtMs());
+        List<String> args = new ArrayList<>(List.of(Long.toString(APPLIED_TTL.toMillis()), Long.toString(retentionMs)));
+        increments(args, "", r);
+        increments(args, "model:" + r.model() + ":", r);
+        if (r.keyId() != null) {
+            increments(args, "key:" + r.keyId() + ":", r);
+        }
+        args.add("outcome:" + r.outcome().wire());
+        args.add("1");
+        Reservation reservation = new Reservation(r.jobId(), r.tenantId(), r.keyId(), r.keyId() != null, 0, r.createdAtMs());
+        return VIEWS.run(redis, List.of(RedisKeys.usageApplied(r.tenantId(), r.jobId()), RedisKeys.usageDay(r.tenantId(), day)), args)
+                .map(response -> response.toLong() == 1)
+                .call(first -> first ? redis.set(String.class).sadd(RedisKeys.usageTenantsOfDay(day), r.tenantId())
+                        .chain(() -> redis.key(String.class).pexpire(RedisKeys.usageTenantsOfDay(day), retentionMs))
+                        : Uni.createFrom().voidItem())
+                .call(() -> admission.settle(reservation, r.totalTokens()))
+                .invoke(first -> {
+                    if (first) {
+                        metrics.used(r);
+                    }
+                });
+    }
+
+    private static void increments(List<String> args, String prefix, UsageRecord r) {
+        add(args, prefix + "requests", 1);
+        add(args, prefix + "prompt_tokens", r.promptTokens());
+        add(args, prefix + "completion_tokens", r.completionTokens());
+        add(args, prefix + "cached_tokens", r.cachedTokens());
+    }
+
+    private static void add(List<String> args, String field, long value) {
+        args.add(field);
+        args.add(Long.toString(value));
+    }
+}

@@ -1,0 +1,156 @@
+package io.switchboard.worker.capacity;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import org.jboss.logging.Logger;
+
+import io.quarkus.redis.datasource.ReactiveRedisDataSource;
+import io.switchboard.common.usage.UsageReporter;
+import io.switchboard.schema.event.FailureCode;
+import io.switchboard.schema.event.InferenceJob;
+import io.switchboard.schema.event.TokenEvent;
+import io.switchboard.schema.event.UsageRecord.Outcome;
+import io.switchboard.schema.openai.Usage;
+import io.switchboard.worker.WorkerConfig;
+import io.switchboard.worker.engine.EngineException;
+import io.switchboard.worker.engine.InferenceEngine;
+import io.switchboard.worker.engine.InferenceEngine.Generation;
+import io.switchboard.worker.stream.JobStreamWriter;
+
+/**
+ * Runs one job on the calling slot thread: the engine's text goes to the job's Redis stream as it is produced,
+ * and the stream ends with a {@link TokenEvent.Finish} carrying the real token counts (also for a sequence stopped
+ * by a cancel) or a {@link TokenEvent.Failure}. A job cancelled or expired before its turn is not run and its stream
+ * is not touched. {@link #report} then tells the router that the slot is free and publishes the job's usage, with
+ * the same token counts the client got.
+ */
+@ApplicationScoped
+public class JobRunner {
+    private static final Logger LOG = Logger.getLogger(JobRunner.class);
+    /** The detail of a job whose deadline passed before it started (the gateway's cancel reason for it). */
+    static final String DEADLINE_PASSED = "timeout";
+
+    private final WorkerConfig config;
+    private final InferenceEngine engine;
+    private final ReactiveRedisDataSource redis;
+    private final CompletionReporter completions;
+    private final UsageReporter usage;
+    private final WorkerIdentity identity;
+
+    @Inject
+    public JobRunner(WorkerConfig config, InferenceEngine engine, ReactiveRedisDataSource redis,
+            CompletionReporter completions, UsageReporter usage, WorkerIdentity identity) {
+        this.config = config;
+        this.engine = engine;
+        this.redis = redis;
+        this.completions = completions;
+        this.usage = usage;
+        this.identity = identity;
+    }
+
+    /**
+     * Runs {@code job} until it ends, stops when {@code cancellation} is requested, and answers how it ended.
+     * While {@code draining}, the client gets a {@code worker_shutting_down} error instead of a finish.
+     */
+    JobEnd run(InferenceJob job, Cancellation cancellation, BooleanSupplier draining) {
+        boolean drainingAtStart = draining.getAsBoolean();
+        if (!drainingAtStart && (job.expiredAt(now()) || cancellation.requested())) {
+            return JobEnd.notRun(job, Outcome.CANCELLED,
+                    cancellation.requested() ? cancellation.reason() : DEADLINE_PASSED, now());
+        }
+        JobStreamWriter writer = writerFor(job);
+        Ending ending = drainingAtStart
+                ? new Ending(JobEnd.notRun(job, Outcome.CANCELLED, FailureCode.WORKER_SHUTTING_DOWN.wire(), now()),
+                        shuttingDown())
+                : generate(job, writer, cancellation, draining);
+        try {
+            writer.end(ending.terminal()).get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.warnf("job %s: could not finish its stream: %s", job.jobId(), e.toString());
+        }
+        return ending.end();
+    }
+
+    /** How a job ended, and the terminal event its stream ends with. */
+    private record Ending(JobEnd end, TokenEvent terminal) {
+    }
+
+    private Ending generate(InferenceJob job, JobStreamWriter writer, Cancellation cancellation, BooleanSupplier draining) {
+        FirstToken text = new FirstToken(writer::delta);
+        long startedAt = now();
+        try {
+            Generation g = engine.generate(job, text, cancellation::requested);
+            long endedAt = now();
+            TokenEvent finish = TokenEvent.Finish.of(g.finishReason(), Usage.of(g.promptTokens(), g.completionTokens()));
+            if (!g.cancelled()) {
+                return new Ending(new JobEnd(job, Outcome.FINISHED, null, g.finishReason(), g.promptTokens(),
+                        g.completionTokens(), startedAt, text.firstAt(), endedAt), finish);
+            }
+            if (draining.getAsBoolean()) {
+                return new Ending(new JobEnd(job, Outcome.CANCELLED, FailureCode.WORKER_SHUTTING_DOWN.wire(), null,
+                        g.promptTokens(), g.completionTokens(), startedAt, text.firstAt(), endedAt), shuttingDown());
+            }
+            // stopped by a cancel: the finish still carries what was generated, and the usage says the same
+            return new Ending(new JobEnd(job, Outcome.CANCELLED, cancellation.reason(), null, g.promptTokens(),
+                    g.completionTokens(), startedAt, text.firstAt(), endedAt), finish);
+        } catch (EngineException e) {
+            LOG.warnf("job %s of tenant %s failed: %s", job.jobId(), job.tenantId(), e.getMessage());
+            return new Ending(new JobEnd(job, Outcome.FAILED, e.code().wire(), null, e.promptTokens(),
+                    e.completionTokens(), startedAt, text.firstAt(), now()), TokenEvent.Failure.of(e.code(), e.getMessage()));
+        } catch (RuntimeException e) {
+            LOG.errorf(e, "job %s of tenant %s failed in the engine", job.jobId(), job.tenantId());
+            return new Ending(new JobEnd(job, Outcome.FAILED, FailureCode.INFERENCE_FAILED.wire(), null, 0, 0, startedAt,
+                    text.firstAt(), now()),
+                    TokenEvent.Failure.of(FailureCode.INFERENCE_FAILED, "The model failed while generating."));
+        }
+    }
+
+    /** Tells the router the job's slot is free, and publishes what the job used. */
+    void report(JobEnd end) {
+        completions.report(end.job().jobId(), identity.id(), end.completionOutcome());
+        usage.report(end.usage(identity.id(), engine.kind()));
+    }
+
+    private JobStreamWriter writerFor(InferenceJob job) {
+        long ttlWhileRunning = Math.max(1000, job.deadlineAtMs() - now()) + config.streamTtlAfterEnd().toMillis();
+        return new JobStreamWriter(redis, job.jobId(), config.streamMaxLen(), Duration.ofMillis(ttlWhileRunning),
+                config.streamTtlAfterEnd());
+    }
+
+    private static TokenEvent shuttingDown() {
+        return TokenEvent.Failure.of(FailureCode.WORKER_SHUTTING_DOWN,
+                "The worker serving this request is shutting down; retry the request.");
+    }
+
+    private static long now() {
+        return System.currentTimeMillis();
+    }
+
+    /** Passes the engine's text on, noting when the first piece came (the engine calls it from one thread). */
+    private static final class FirstToken implements Consumer<String> {
+        private final Consumer<String> next;
+        private Long at;
+
+        FirstToken(Consumer<String> next) {
+            this.next = next;
+        }
+
+        @Override
+        public void accept(String text) {
+            if (at == null) {
+                at = now();
+            }
+            next.accept(text);
+        }
+
+        Long firstAt() {
+            return at;
+        }
+    }
+}
