@@ -202,9 +202,10 @@ fi
 [ -f "$TENANTS_FILE" ] || die "SWITCHBOARD_TENANTS_FILE=$TENANTS_FILE is not a file"
 
 [ "$PORT" = "$(switchboard_free_port "$PORT")" ] || die "port $PORT is taken (set SWITCHBOARD_PORT)"
+# the admin key goes through the environment, not the command line (which any local user can read with ps)
+export SWITCHBOARD_ADMIN_KEY="$ADMIN_KEY"
 start_service gateway "$PORT" "$ROOT/gateway-service/target/quarkus-app/quarkus-run.jar" \
-  -Dswitchboard.gateway.tenancy.file="$TENANTS_FILE" -Dswitchboard.gateway.tenancy.admin-key="$ADMIN_KEY" \
-  -Dswitchboard.gateway.models="$MODEL_ID"
+  -Dswitchboard.gateway.tenancy.file="$TENANTS_FILE" -Dswitchboard.gateway.models="$MODEL_ID"
 
 # ready when the router has every worker and a first request answers
 for _ in $(seq 300); do

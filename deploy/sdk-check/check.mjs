@@ -5,6 +5,8 @@
 //   SWITCHBOARD_API_KEY    a valid API key                 (sk-switchboard-local)
 //   SWITCHBOARD_MODEL_ID   the model to ask for            (default: the first model /v1/models lists)
 //   SWITCHBOARD_TIMEOUT_MS per-request timeout of the SDK  (60000)
+//   SWITCHBOARD_ADMIN_KEY  the admin API's key             (sk-switchboard-admin-local); used to make a tenant
+//                          limited to 1 request per minute for the RateLimitError check
 //
 // Prints one line per check and ends with "N passed, M failed"; exits 1 when any check failed.
 import OpenAI from 'openai';
@@ -134,6 +136,34 @@ await check('bad API key -> AuthenticationError 401', () => {
   const badClient = new OpenAI({ baseURL, apiKey: 'sk-not-a-valid-key', maxRetries: 0, timeout });
   return expectApiError(OpenAI.AuthenticationError, 401, () =>
     badClient.chat.completions.create({ model, messages, max_tokens: 16 }));
+});
+
+await check('tenant over its limit -> RateLimitError 429 with retry-after', async () => {
+  const adminKey = process.env.SWITCHBOARD_ADMIN_KEY || 'sk-switchboard-admin-local';
+  const root = baseURL.replace(/\/v1\/?$/, '');
+  const admin = (path, body) => fetch(`${root}/admin/v1${path}`, {
+    method: 'POST', headers: { Authorization: `Bearer ${adminKey}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const tenant = `sdk-check-${Date.now()}`;
+  const made = await admin('/tenants', { id: tenant, limits: { requests_per_minute: 1 } });
+  expect(made.status === 201, `creating tenant ${tenant} answered ${made.status}`, await made.text());
+  const key = (await (await admin(`/tenants/${tenant}/keys`, {})).json()).key;
+  const limited = new OpenAI({ baseURL, apiKey: key, maxRetries: 0, timeout });
+  // a new key reaches every gateway replica within 250 ms
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await limited.chat.completions.create({ model, messages, max_tokens: 4 });
+  let error;
+  try {
+    await limited.chat.completions.create({ model, messages, max_tokens: 4 });
+  } catch (e) {
+    error = e;
+  }
+  expect(error instanceof OpenAI.RateLimitError, 'expected RateLimitError', error);
+  expect(error.status === 429 && error.code === 'rate_limit_exceeded', 'expected 429 rate_limit_exceeded', error);
+  const retryAfter = Number(error.headers?.get?.('retry-after') ?? error.headers?.['retry-after']);
+  expect(retryAfter >= 1 && retryAfter <= 60, 'expected a retry-after of 1 to 60 s', error);
+  return `RateLimitError ${error.status}, retry-after ${retryAfter} s: ${error.message}`;
 });
 
 console.log(`${passed} passed, ${failed} failed`);

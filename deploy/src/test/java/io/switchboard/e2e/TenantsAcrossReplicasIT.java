@@ -97,10 +97,10 @@ class TenantsAcrossReplicasIT {
     @Test
     @Order(2)
     void tokensPerMinuteAdmitExactlyWhatFitsOverTwoReplicas() throws Exception {
-        // "Hi" is estimated at 3 + 4 + 1 = 8 prompt tokens; with max_tokens 1000 each request reserves 1008,
-        // so 10 of them fit in 10,080. The admitted streams stay open until the burst is over (a stream that ended
+        // "Hi" is bounded at 32 + 8 + 2 = 42 prompt tokens; with max_tokens 1000 each request reserves 1042,
+        // so 10 of them fit in 10,420. The admitted streams stay open until the burst is over (a stream that ended
         // would give back the tokens it did not use, and rightly let more in); then they are left, ending the jobs.
-        String key = tenant("tpm", "{\"tokens_per_minute\":10080}");
+        String key = tenant("tpm", "{\"tokens_per_minute\":10420}");
         String body = """
                 {"model":"stories260K","messages":[{"role":"user","content":"Hi"}],"max_tokens":1000,"ignore_eos":true,
                  "stream":true}""";

@@ -10,8 +10,10 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+import org.jboss.resteasy.reactive.server.SimpleResourceInfo;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
+import io.switchboard.gateway.api.admin.AdminApi;
 import io.switchboard.gateway.auth.AdminAuthenticator;
 import io.switchboard.gateway.auth.ApiKeyAuthenticator;
 import io.switchboard.gateway.auth.Caller;
@@ -38,14 +40,18 @@ public class ApiFilters {
     @Inject
     AdminAuthenticator admin;
 
-    @ServerRequestFilter(preMatching = true)
-    public Response authenticate(ContainerRequestContext request, RoutingContext routing) {
-        String path = request.getUriInfo().getPath();
+    /**
+     * Runs once the request has matched a resource, so the rule follows the resource, not a path prefix that an odd
+     * spelling of the path could dodge: the admin API ({@link AdminApi}) takes the admin key, every other resource a
+     * tenant's key.
+     */
+    @ServerRequestFilter
+    public Response authenticate(ContainerRequestContext request, RoutingContext routing, SimpleResourceInfo resource) {
         try {
-            if (path.startsWith("/v1/")) {
-                routing.put(CALLER, auth.authenticate(request.getHeaderString("authorization")));
-            } else if (path.startsWith("/admin/")) {
+            if (resource.getResourceClass().isAnnotationPresent(AdminApi.class)) {
                 admin.authenticate(request.getHeaderString("authorization"));
+            } else {
+                routing.put(CALLER, auth.authenticate(request.getHeaderString("authorization")));
             }
             return null;
         } catch (ApiException e) {

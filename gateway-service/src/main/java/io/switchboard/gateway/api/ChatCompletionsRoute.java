@@ -63,10 +63,11 @@ public class ChatCompletionsRoute {
     private void handle(RoutingContext ctx) {
         HttpServerResponse response = ctx.response();
         String requestId = response.headers().get(RequestIds.HEADER);
+        long arrived = System.nanoTime();
         Caller caller = auth.authenticate(ctx.request().getHeader("authorization"));
         ChatCompletionRequest request = parse(ctx);
         Context context = Vertx.currentContext();
-        service.submit(caller, requestId, request)
+        service.submit(caller, requestId, request, arrived)
                 .emitOn(task -> context.runOnContext(v -> task.run()))
                 .subscribe().with(
                         running -> answer(ctx, request, running),
@@ -98,9 +99,6 @@ public class ChatCompletionsRoute {
                             LOG.debugf("job %s of tenant %s ended without a terminal event: %s", running.job().jobId(),
                                     running.job().tenantId(), failure.toString());
                             service.cancel(running.job(), ResponseWriter.isTimeout(failure) ? "timeout" : "stream_error");
-                            if (!terminal[0]) {
-                                service.ended(running);
-                            }
                             terminal[0] = true;
                             writer.streamFailure(failure);
                         });
@@ -109,7 +107,6 @@ public class ChatCompletionsRoute {
                 terminal[0] = true;
                 subscription.cancel();
                 service.cancel(running.job(), "client_disconnected");
-                service.ended(running);
             }
         });
     }

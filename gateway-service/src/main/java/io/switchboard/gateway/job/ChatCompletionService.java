@@ -64,27 +64,35 @@ public class ChatCompletionService {
     }
 
     /**
-     * Validates synchronously (throws {@link ApiException}), admits, then publishes. The Uni fails with 429 (and the
+     * Validates synchronously (throws {@link ApiException}), admits, then publishes; {@code arrivedNanos} is when the
+     * request reached the gateway, for the admission timer. The Uni fails with 429 (and the
      * rate-limit headers) when a limit refuses, with 503 when Redis or Kafka does not answer; a job whose publish
      * failed gives back what admission counted for it.
      */
-    public Uni<RunningJob> submit(Caller caller, String requestId, ChatCompletionRequest request) {
+    public Uni<RunningJob> submit(Caller caller, String requestId, ChatCompletionRequest request, long arrivedNanos) {
         validator.validate(request);
         if (catalog.find(request.model()).isEmpty()) {
             throw ApiException.modelNotFound(request.model());
         }
-        TenantRules.check(caller, request);
         long now = System.currentTimeMillis();
         long deadline = now + config.requestTimeout().toMillis();
-        InferenceJob job = jobs.create(JobFactory.newJobId(), requestId, caller, request, now, deadline);
-        long reserve = TokenEstimator.reservation(job);
-        long started = System.nanoTime();
+        InferenceJob job;
+        long reserve;
+        try {
+            TenantRules.check(caller, request);
+            job = jobs.create(JobFactory.newJobId(), requestId, caller, request, now, deadline);
+            reserve = TokenEstimator.reservation(job);
+            TenantRules.checkFits(caller, request, reserve);
+        } catch (ApiException e) {
+            metrics.rejected(caller.tenantId(), request.model(), e.code());
+            throw e;
+        }
         return admission.admit(caller, job.jobId(), reserve, now, deadline)
                 .onFailure().transform(t -> {
                     LOG.warnf("admission of job %s of tenant %s failed: %s", job.jobId(), caller.tenantId(), t.getMessage());
                     return ApiException.unavailable("limits_unavailable", "The rate limiter is unavailable; try again.");
                 })
-                .invoke(decision -> metrics.admission(caller, job.model(), decision, System.nanoTime() - started))
+                .invoke(decision -> metrics.admission(caller, job.model(), decision, System.nanoTime() - arrivedNanos))
                 .chain(decision -> decision.admitted() ? publish(job, decision)
                         : Uni.createFrom().failure(RateLimitErrors.refused(caller, decision, reserve)));
     }

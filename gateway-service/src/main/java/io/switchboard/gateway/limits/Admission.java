@@ -49,9 +49,9 @@ public class Admission {
         Reservation reservation = new Reservation(jobId, caller.tenantId(), caller.keyId(), keyScope, tokens, nowMs);
         List<String> keys = reservation.scopeKeys();
         keys.add(reservation.reservationKey());
-        List<String> args = new ArrayList<>(List.of(Long.toString(nowMs), jobId, Long.toString(tokens),
-                Long.toString(deadlineMs), Long.toString(WINDOW_MS), Long.toString(msToDayEnd(nowMs)),
-                Long.toString(msToMonthEnd(nowMs)), Long.toString(ttlMs)));
+        List<String> args = new ArrayList<>(List.of(jobId, Long.toString(tokens), Long.toString(deadlineMs),
+                Long.toString(WINDOW_MS), Long.toString(msToDayEnd(nowMs)), Long.toString(msToMonthEnd(nowMs)),
+                Long.toString(ttlMs)));
         addLimits(args, tenant);
         if (keyScope) {
             addLimits(args, key);
@@ -69,7 +69,11 @@ public class Admission {
         return run(reservation, "refund");
     }
 
-    /** Frees the job's concurrency slot as soon as its answer ends (its usage record frees it again, harmlessly). */
+    /**
+     * Frees the job's concurrency slot as soon as its answer has ended with the job (its usage record frees it again,
+     * harmlessly). Not called when the client leaves early: the job still runs until its cancel lands, and its usage
+     * record frees the slot then.
+     */
     public void release(Reservation reservation) {
         if (reservation == null) {
             return;

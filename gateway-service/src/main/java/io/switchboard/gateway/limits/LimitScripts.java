@@ -26,16 +26,19 @@ final class LimitScripts {
             """;
 
     /**
-     * KEYS: 6 per scope, then the job's reservation hash. ARGV: now, job, cost, deadline, window, ms to the end of the
-     * UTC day, ms to the end of the UTC month, ttl of the reservation and of the concurrency set, then per scope:
-     * requests/min, tokens/min, concurrent, tokens/day, tokens/month (-1: unlimited).
+     * KEYS: 6 per scope, then the job's reservation hash. ARGV: job, cost, deadline, window, ms to the end of the UTC
+     * day, ms to the end of the UTC month, ttl of the reservation and of the concurrency set, then per scope:
+     * requests/min, tokens/min, concurrent, tokens/day, tokens/month (-1: unlimited). Time is Redis's own clock, so
+     * the windows of every gateway replica agree whatever their clocks say.
      * Returns {admitted 0|1, refused limit or '', retry after ms, then per scope: requests limit, remaining, reset ms,
      * tokens limit, remaining, reset ms} (remaining after this request when admitted).
      */
     static final LuaScript ADMIT = new LuaScript(AMOUNT + """
-            local now, job, cost = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
-            local deadline, win = tonumber(ARGV[4]), tonumber(ARGV[5])
-            local dayLeft, monthLeft, ttl = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
+            local clock = redis.call('TIME')
+            local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+            local job, cost = ARGV[1], tonumber(ARGV[2])
+            local deadline, win = tonumber(ARGV[3]), tonumber(ARGV[4])
+            local dayLeft, monthLeft, ttl = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
             local n = (#KEYS - 1) / 6
             local since = now - win
             local refused, retry = '', -1
@@ -44,7 +47,7 @@ final class LimitScripts {
             end
             local state = {}
             for s = 0, n - 1 do
-              local k, a = s * 6, 9 + s * 5
+              local k, a = s * 6, 8 + s * 5
               local rpm, tpm, conc = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
               local day, month = tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
               local st = {rpm = rpm, tpm = tpm, count = 0, used = 0, rreset = 0, treset = 0}
@@ -52,8 +55,9 @@ final class LimitScripts {
                 redis.call('ZREMRANGEBYSCORE', KEYS[k + 1], '-inf', since)
                 st.count = redis.call('ZCARD', KEYS[k + 1])
                 if st.count >= rpm then
-                  local oldest = redis.call('ZRANGE', KEYS[k + 1], 0, 0, 'WITHSCORES')
-                  refuse('requests_per_minute', oldest[2] and (tonumber(oldest[2]) + win - now) or win)
+                  -- the request fits once all but rpm - 1 of the counted ones have left the window
+                  local freeing = redis.call('ZRANGE', KEYS[k + 1], st.count - rpm, st.count - rpm, 'WITHSCORES')
+                  refuse('requests_per_minute', freeing[2] and (tonumber(freeing[2]) + win - now) or win)
                 end
                 local newest = redis.call('ZRANGE', KEYS[k + 1], -1, -1, 'WITHSCORES')
                 if newest[2] then st.rreset = tonumber(newest[2]) + win - now end
@@ -98,7 +102,7 @@ final class LimitScripts {
             local out = {admitted, refused, retry}
             local reservation = {'cost', cost, 'at', now, 'scopes', n}
             for s = 0, n - 1 do
-              local k, a = s * 6, 9 + s * 5
+              local k, a = s * 6, 8 + s * 5
               local st = state[s]
               local flags = ''
               if admitted == 1 then
@@ -147,10 +151,12 @@ final class LimitScripts {
             """);
 
     /**
-     * Undoes what {@link #ADMIT} counted for a job (ARGV[2] = "refund": the job was never accepted, as when its publish
-     * failed) or replaces its reservation by what it really used (ARGV[2] = actual tokens). Idempotent: the reservation
-     * hash is deleted by the first call. KEYS: the reservation hash, then 6 per scope. ARGV: job, actual tokens or
-     * "refund". Returns 1 when a reservation was settled, 0 when there was none.
+     * Replaces a job's reservation by what it really used (ARGV[2] = actual tokens), or undoes what {@link #ADMIT}
+     * counted for a job whose publish failed (ARGV[2] = "refund"). A publish that timed out may still have reached
+     * Kafka, so a refund keeps the reservation at 0 tokens for the budgets: if the job runs after all, its usage
+     * record adds what it used. Idempotent: the first settle deletes the reservation. KEYS: the reservation hash,
+     * then 6 per scope. ARGV: job, actual tokens or "refund". Returns 1 when a reservation was settled, 0 when there
+     * was none.
      */
     static final LuaScript SETTLE = new LuaScript("""
             local fields = redis.call('HGETALL', KEYS[1])
@@ -182,7 +188,17 @@ final class LimitScripts {
                 redis.call('INCRBY', KEYS[k + 6], delta)
               end
             end
-            redis.call('DEL', KEYS[1])
+            if refund then
+              local kept = {'cost', 0}
+              for s = 0, tonumber(r.scopes) - 1 do
+                local flags = r['s' .. s] or ''
+                table.insert(kept, 's' .. s)
+                table.insert(kept, (string.find(flags, 'd', 1, true) and 'd' or '') .. (string.find(flags, 'm', 1, true) and 'm' or ''))
+              end
+              redis.call('HSET', KEYS[1], unpack(kept))
+            else
+              redis.call('DEL', KEYS[1])
+            end
             return 1
             """);
 }

@@ -32,6 +32,8 @@ import io.vertx.core.Vertx;
 @ApplicationScoped
 public class TenantRegistry {
     private static final Logger LOG = Logger.getLogger(TenantRegistry.class);
+    /** A poll that has not answered by then is given up (and the next one tried), so polling never stops for good. */
+    private static final Duration POLL_TIMEOUT = Duration.ofSeconds(2);
 
     private final GatewayConfig.Tenancy config;
     private final TenantStore store;
@@ -67,7 +69,7 @@ public class TenantRegistry {
             }
         });
         try {
-            stored = store.load().await().atMost(Duration.ofSeconds(5));
+            accept(store.load().await().atMost(Duration.ofSeconds(5)));
             reloaded("redis", true);
         } catch (RuntimeException e) {
             LOG.warnf("tenants not loaded from Redis yet (%s); retrying", e.getMessage());
@@ -92,8 +94,7 @@ public class TenantRegistry {
     /** Reloads from Redis now (after this gateway changed something), rather than at the next poll. */
     public void refresh() {
         try {
-            stored = store.load().await().atMost(Duration.ofSeconds(5));
-            merge();
+            accept(store.load().await().atMost(Duration.ofSeconds(5)));
         } catch (RuntimeException e) {
             LOG.warnf("tenants not reloaded: %s", e.getMessage());
         }
@@ -105,10 +106,9 @@ public class TenantRegistry {
         }
         store.version()
                 .chain(version -> version == stored.version() ? io.smallrye.mutiny.Uni.createFrom().nullItem() : store.load())
+                .ifNoItem().after(POLL_TIMEOUT).fail()
                 .subscribe().with(snapshot -> {
-                    if (snapshot != null) {
-                        stored = snapshot;
-                        merge();
+                    if (snapshot != null && accept(snapshot)) {
                         reloaded("redis", true);
                         LOG.debugf("tenancy reloaded at version %d", snapshot.version());
                     }
@@ -147,6 +147,16 @@ public class TenantRegistry {
         merge();
         reloaded("file", true);
         LOG.infof("tenants file %s: %d tenants, %d keys", file, declared.tenants().size(), declared.keys().size());
+        return true;
+    }
+
+    /** Takes a snapshot read from Redis unless a newer one is already in (a slow poll must not undo a revocation). */
+    private synchronized boolean accept(TenancySnapshot snapshot) {
+        if (snapshot.version() < stored.version()) {
+            return false;
+        }
+        stored = snapshot;
+        merge();
         return true;
     }
 

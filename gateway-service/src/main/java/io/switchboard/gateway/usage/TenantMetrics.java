@@ -42,25 +42,31 @@ public class TenantMetrics {
             Counter.builder("switchboard.tenant.requests").description("Requests admitted, per tenant and model")
                     .tag("tenant", caller.tenantId()).tag("model", model).register(registry).increment();
         } else {
-            rejected(caller.tenantId(), decision.refusedBy());
+            rejected(caller.tenantId(), model, decision.refusedBy());
         }
     }
 
-    /** A request refused for a tenant: by a limit, or for asking what its key may not ({@code model}, {@code max_tokens}). */
-    public void rejected(String tenantId, String reason) {
-        Counter.builder("switchboard.tenant.rejections").description("Requests refused, per tenant and reason")
-                .tag("tenant", tenantId).tag("reason", reason).register(registry).increment();
+    /**
+     * A request refused for a tenant: by a limit (its name), or for asking what its key may not
+     * ({@code model_not_found}, {@code invalid_value} for max_tokens, {@code request_too_large}).
+     */
+    public void rejected(String tenantId, String model, String reason) {
+        Counter.builder("switchboard.tenant.rejections").description("Requests refused, per tenant, model and reason")
+                .tag("tenant", tenantId).tag("model", model).tag("reason", reason == null ? "other" : reason)
+                .register(registry).increment();
     }
 
     public void used(UsageRecord r) {
-        Counter.builder("switchboard.tenant.tokens").description("Tokens used, per tenant, model and kind (from usage records)")
-                .tag("tenant", r.tenantId()).tag("model", r.model()).tag("kind", "prompt").register(registry)
-                .increment(r.promptTokens());
-        Counter.builder("switchboard.tenant.tokens").description("Tokens used, per tenant, model and kind (from usage records)")
-                .tag("tenant", r.tenantId()).tag("model", r.model()).tag("kind", "completion").register(registry)
-                .increment(r.completionTokens());
+        tokens(r, "prompt", r.promptTokens());
+        tokens(r, "completion", r.completionTokens());
+        tokens(r, "cached", r.cachedTokens());
         Counter.builder("switchboard.tenant.jobs").description("Jobs ended, per tenant, model and outcome (from usage records)")
                 .tag("tenant", r.tenantId()).tag("model", r.model()).tag("outcome", r.outcome().wire()).register(registry)
                 .increment();
+    }
+
+    private void tokens(UsageRecord r, String kind, long n) {
+        Counter.builder("switchboard.tenant.tokens").description("Tokens used, per tenant, model and kind (from usage records)")
+                .tag("tenant", r.tenantId()).tag("model", r.model()).tag("kind", kind).register(registry).increment(n);
     }
 }

@@ -79,9 +79,9 @@ public class UsageLedger {
         Reservation reservation = new Reservation(r.jobId(), r.tenantId(), r.keyId(), r.keyId() != null, 0, r.createdAtMs());
         return VIEWS.run(redis, List.of(RedisKeys.usageApplied(r.tenantId(), r.jobId()), RedisKeys.usageDay(r.tenantId(), day)), args)
                 .map(response -> response.toLong() == 1)
-                .call(first -> first ? redis.set(String.class).sadd(RedisKeys.usageTenantsOfDay(day), r.tenantId())
-                        .chain(() -> redis.key(String.class).pexpire(RedisKeys.usageTenantsOfDay(day), retentionMs))
-                        : Uni.createFrom().voidItem())
+                // every time, not only the first: a retry after a failure here must still index the tenant
+                .call(() -> redis.set(String.class).sadd(RedisKeys.usageTenantsOfDay(day), r.tenantId())
+                        .chain(() -> redis.key(String.class).pexpire(RedisKeys.usageTenantsOfDay(day), retentionMs)))
                 .call(() -> admission.settle(reservation, r.totalTokens()))
                 .invoke(first -> {
                     if (first) {

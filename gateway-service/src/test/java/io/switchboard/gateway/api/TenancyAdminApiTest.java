@@ -139,6 +139,15 @@ class TenancyAdminApiTest {
     }
 
     @Test
+    void noSpellingOfTheAdminPathLetsATenantKeyIn() {
+        for (String path : List.of("/admin/v1/tenants", "//admin/v1/tenants", "/admin;x=1/v1/tenants", "/admin/v1/./tenants",
+                "/ADMIN/v1/tenants", "/admin/v1/tenants/")) {
+            int status = given().header("Authorization", "Bearer sk-test").get(path).statusCode();
+            assertThat(status).as(path).isIn(401, 404);
+        }
+    }
+
+    @Test
     void theAdminApiTakesOnlyTheAdminKey() {
         given().get("/admin/v1/tenants").then().statusCode(401).body("error.code", equalTo("invalid_api_key"));
         given().header("Authorization", "Bearer sk-test").get("/admin/v1/tenants").then().statusCode(401);

@@ -128,8 +128,8 @@ class TenantLimitsTest {
     @Test
     void tokensPerMinuteCountPromptEstimatePlusMaxTokens() throws Exception {
         String tenant = newId();
-        // each request reserves 3 + 4 + 1 (prompt "hi") + 20 (max_tokens) = 28 tokens: 100 fits three
-        String key = tenantWithLimits(tenant, "{\"tokens_per_minute\":100}");
+        // each request reserves 32 + 8 + 2 (prompt "hi", bounded) + 20 (max_tokens) = 62 tokens: 200 fits three
+        String key = tenantWithLimits(tenant, "{\"tokens_per_minute\":200}");
         List<CompletableFuture<HttpResponse<String>>> pending = new ArrayList<>();
         for (int i = 0; i < 6; i++) {
             pending.add(send(key, chat(",\"max_tokens\":20,\"stream\":true")));
@@ -140,45 +140,45 @@ class TenantLimitsTest {
         assertThat(count(responses, 429)).isEqualTo(3);
         HttpResponse<String> stream = responses.stream().filter(r -> r.statusCode() == 200).findFirst().orElseThrow();
         assertThat(stream.headers().firstValue("content-type").orElseThrow()).startsWith("text/event-stream");
-        assertThat(stream.headers().firstValue("x-ratelimit-limit-tokens")).contains("100");
+        assertThat(stream.headers().firstValue("x-ratelimit-limit-tokens")).contains("200");
         HttpResponse<String> refused = responses.stream().filter(r -> r.statusCode() == 429).findFirst().orElseThrow();
         assertThat(Json.MAPPER.readTree(refused.body()).at("/error/type").asText()).isEqualTo("tokens");
         assertThat(refused.headers().firstValue("x-ratelimit-remaining-tokens").map(Integer::parseInt).orElseThrow())
-                .isLessThan(28);
+                .isLessThan(62);
     }
 
     @Test
     void concurrentBudgetRequestsNeverExceedItAndUsageSettlesTheReservations() {
         String tenant = newId();
-        String key = tenantWithLimits(tenant, "{\"tokens_per_day\":200}");
+        String key = tenantWithLimits(tenant, "{\"tokens_per_day\":434}");
         String body = chat(",\"max_tokens\":20");
         List<CompletableFuture<HttpResponse<String>>> pending = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
             pending.add(send(key, body));
         }
-        // 28 tokens reserved each: 7 fit in 200
+        // 62 tokens reserved each: 7 fit in 434
         List<InferenceJob> jobs = finishAll(tenant, 7, Usage.of(8, 2));
         List<HttpResponse<String>> responses = pending.stream().map(CompletableFuture::join).toList();
         assertThat(count(responses, 200)).isEqualTo(7);
         assertThat(responses.stream().filter(r -> r.statusCode() == 429))
                 .allSatisfy(r -> assertThat(r.body()).contains("\"insufficient_quota\""));
         String dayKey = RedisKeys.limitScope(tenant, "t") + "day:" + Reservation.day(jobs.get(0).createdAtMs());
-        assertThat(Long.parseLong(redis.value(String.class).get(dayKey))).isEqualTo(7 * 28);
+        assertThat(Long.parseLong(redis.value(String.class).get(dayKey))).isEqualTo(7 * 62);
 
         // the worker reports what each really used (10 tokens): the budget now holds 70
         for (InferenceJob job : jobs) {
             KafkaTestClient.send(Topics.USAGE, tenant, usageOf(job, 8, 2));
         }
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> "70".equals(redis.value(String.class).get(dayKey)));
-        // 70 + 4 × 28 = 182 fits, a fifth would need 210
+        // 70 + 5 × 62 = 380 fits, a sixth would need 442
         List<CompletableFuture<HttpResponse<String>>> more = new ArrayList<>();
-        for (int i = 0; i < 6; i++) {
+        for (int i = 0; i < 8; i++) {
             more.add(send(key, body));
         }
-        finishAllNew(tenant, jobs, 4);
+        finishAllNew(tenant, jobs, 5);
         List<HttpResponse<String>> second = more.stream().map(CompletableFuture::join).toList();
-        assertThat(count(second, 200)).isEqualTo(4);
-        assertThat(Long.parseLong(redis.value(String.class).get(dayKey))).isLessThanOrEqualTo(200);
+        assertThat(count(second, 200)).isEqualTo(5);
+        assertThat(Long.parseLong(redis.value(String.class).get(dayKey))).isLessThanOrEqualTo(434);
     }
 
     private void finishAllNew(String tenant, List<InferenceJob> old, int expected) {
@@ -220,13 +220,26 @@ class TenantLimitsTest {
         for (int i = 0; i < 4; i++) {
             pending.add(send(narrow, chat("")));
         }
+        // the narrow key's two refusals come back at once; its two admitted requests wait for their answers
+        Awaitility.await().atMost(Duration.ofSeconds(10))
+                .until(() -> pending.stream().filter(f -> f.isDone() && f.join().statusCode() == 429).count() == 2);
         for (int i = 0; i < 12; i++) {
             pending.add(send(wide, chat("")));
         }
         finishAll(tenant, 10, Usage.of(8, 1));
         List<HttpResponse<String>> responses = pending.stream().map(CompletableFuture::join).toList();
-        assertThat(count(responses.subList(0, 4), 200)).isLessThanOrEqualTo(2);
-        assertThat(count(responses, 200)).isEqualTo(10);
+        assertThat(count(responses.subList(0, 4), 200)).isEqualTo(2);
+        assertThat(count(responses.subList(4, 16), 200)).isEqualTo(8);
+    }
+
+    @Test
+    void aRequestLargerThanAWholeLimitIs400NotA429() throws Exception {
+        String key = tenantWithLimits(newId(), "{\"tokens_per_minute\":100}");
+        HttpResponse<String> r = send(key, chat(",\"max_tokens\":500")).get(10, TimeUnit.SECONDS);
+        assertThat(r.statusCode()).isEqualTo(400);
+        JsonNode error = Json.MAPPER.readTree(r.body()).get("error");
+        assertThat(error.get("code").asText()).isEqualTo("request_too_large");
+        assertThat(error.get("param").asText()).isEqualTo("max_tokens");
     }
 
     static UsageRecord usageOf(InferenceJob job, int prompt, int completion) {

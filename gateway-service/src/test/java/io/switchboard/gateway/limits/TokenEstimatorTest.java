@@ -11,10 +11,10 @@ import io.switchboard.schema.event.PromptMessage;
 class TokenEstimatorTest {
 
     @Test
-    void promptIsOneTokenPerFourCharactersPlusFramingPerMessage() {
-        assertThat(TokenEstimator.promptTokens(List.of())).isEqualTo(3);
-        assertThat(TokenEstimator.promptTokens(List.of(new PromptMessage("user", "hi")))).isEqualTo(3 + 4 + 1);
-        assertThat(TokenEstimator.promptTokens(List.of(new PromptMessage("system", "12345678"), new PromptMessage("user", "123456789"))))
-                .isEqualTo(3 + 4 + 2 + 4 + 3);
+    void promptBoundIsOneTokenPerUtf8BytePlusFraming() {
+        assertThat(TokenEstimator.promptTokens(List.of())).isEqualTo(32);
+        assertThat(TokenEstimator.promptTokens(List.of(new PromptMessage("user", "hi")))).isEqualTo(32 + 8 + 2);
+        assertThat(TokenEstimator.promptTokens(List.of(new PromptMessage("system", "12345678"), new PromptMessage("user", "日本"))))
+                .isEqualTo(32 + 8 + 8 + 8 + 6);
     }
 }

@@ -30,6 +30,7 @@ import io.switchboard.schema.wire.Json;
  * The admin API for tenants and their keys ({@code /admin/v1}, bearer {@code SWITCHBOARD_ADMIN_KEY}). Thin: every
  * decision is {@link TenantAdmin}'s; bodies are checked with Bean Validation.
  */
+@AdminApi
 @Path("/admin/v1")
 @Produces(MediaType.APPLICATION_JSON)
 @Consumes(MediaType.APPLICATION_JSON)

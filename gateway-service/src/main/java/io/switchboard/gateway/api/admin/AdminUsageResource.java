@@ -11,6 +11,7 @@ import io.switchboard.gateway.usage.UsageQuery;
 import io.switchboard.gateway.usage.UsageReport;
 
 /** {@code GET /admin/v1/usage?tenant=&from=&to=&group_by=model|key|day}: usage of one tenant or of all. */
+@AdminApi
 @Path("/admin/v1/usage")
 @Produces(MediaType.APPLICATION_JSON)
 public class AdminUsageResource {
