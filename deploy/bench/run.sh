@@ -9,6 +9,7 @@
 #      counted limit set (high enough never to refuse), alternated, both as time to first token at the client
 #      and as the gateway's own admission timer (switchboard_gateway_admission_seconds, limits=off|on)
 # Usage: deploy/bench/run.sh [path/to/model.gguf]   (default: ../shared/models/stories260K.gguf)
+#   BENCH_PARTS=llama,platform,admission (default: all three) runs only those parts; BENCH_REQUESTS scales them.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$ROOT/deploy/local/lib.sh"
@@ -40,15 +41,21 @@ stop() { kill -TERM $RUN_PID 2>/dev/null || true; wait $RUN_PID 2>/dev/null || t
 trap stop EXIT
 bench() { "$JAVA_HOME/bin/java" "$ROOT/deploy/bench/Bench.java" --url "http://127.0.0.1:$PORT" "$@"; }
 
+PARTS=,${BENCH_PARTS:-llama,platform,admission},
+part() { [[ $PARTS == *",$1,"* ]]; }
+
 MODEL_ID=$(basename "$MODEL" .gguf)
+if part llama; then
 echo "== llama.cpp worker, 1 worker x 8 slots, model $MODEL_ID"
 start llama 8 "$MODEL_ID"
 bench --model "$MODEL_ID" --concurrency 1 --requests $((REQUESTS / 4)) --max-tokens 128 --label "llama c=1"
 bench --model "$MODEL_ID" --concurrency 8 --requests "$REQUESTS" --max-tokens 128 --label "llama c=8"
 stop
+fi
 
 echo "== simulated engine (0 ms TTFT, 2000 tok/s), 1 worker x 64 slots: platform overhead"
 start simulated 64 simulated SWITCHBOARD_WORKER_SIMULATED_TIME_TO_FIRST_TOKEN=0ms SWITCHBOARD_WORKER_SIMULATED_TOKENS_PER_SECOND=2000
+if part platform; then
 bench --model simulated --concurrency 1 --requests $((REQUESTS * 4)) --max-tokens 8 --warmup 20 --label "platform c=1"
 bench --model simulated --concurrency 8 --requests $((REQUESTS * 4)) --max-tokens 8 --warmup 20 --label "platform c=8"
 echo "== where the platform's time to first token goes (c=1)"
@@ -56,25 +63,32 @@ KAFKA=$(grep -o 'kafka on [0-9.:]*' "$OUT/simulated.out" | awk '{print $3}')
 REDIS_PORT=$(grep -o 'redis on [0-9.:]*' "$OUT/simulated.out" | awk -F: '{print $2}')
 "$JAVA_HOME/bin/java" -cp "$(cat "$ROOT/deploy/kafka/target/classpath.txt")" "$ROOT/deploy/bench/Hops.java" \
   "http://127.0.0.1:$PORT" "$KAFKA" "$REDIS_PORT" 2>&1 | grep -v '^SLF4J'
+fi
 
-echo "== what authentication plus tenant limits add (c=1): limits off (tenant local) and on, alternated"
+if part admission; then
+AC=${BENCH_ADMISSION_CONCURRENCY:-1}
+echo "== what authentication plus tenant limits add (c=$AC): limits off (tenant local) and on, alternated"
 GW="http://127.0.0.1:$PORT"
 ADMIN=(-H 'Authorization: Bearer sk-switchboard-admin-local' -H 'Content-Type: application/json')
 curl -fsS "${ADMIN[@]}" -o /dev/null -d '{"id":"bench-limited","limits":{"requests_per_minute":1000000,
   "tokens_per_minute":1000000000000,"max_concurrent_requests":100000,"tokens_per_day":1000000000000,
   "tokens_per_month":1000000000000}}' "$GW/admin/v1/tenants"
 LIMITED_KEY=$(curl -fsS "${ADMIN[@]}" -d '{}' "$GW/admin/v1/tenants/bench-limited/keys" | sed 's/.*"key":"\([^"]*\)".*/\1/')
+# one unmeasured round of each warms both paths up; then the gateway's own histograms are read before and after
+# the measured rounds, so the figures below are of those rounds alone
+bench --model simulated --concurrency "$AC" --requests $((REQUESTS * 2)) --max-tokens 8 --warmup 20 --label "warm-up, limits off"
+bench --model simulated --concurrency "$AC" --requests $((REQUESTS * 2)) --max-tokens 8 --warmup 20 --key "$LIMITED_KEY" \
+  --label "warm-up, limits on"
+curl -fsS "$GW/q/metrics" >"$OUT/metrics-before.txt"
 for round in 1 2; do
-  bench --model simulated --concurrency 1 --requests $((REQUESTS * 2)) --max-tokens 8 --warmup 20 --label "limits off, round $round"
-  bench --model simulated --concurrency 1 --requests $((REQUESTS * 2)) --max-tokens 8 --warmup 20 --key "$LIMITED_KEY" \
+  bench --model simulated --concurrency "$AC" --requests $((REQUESTS * 2)) --max-tokens 8 --warmup 0 --label "limits off, round $round"
+  bench --model simulated --concurrency "$AC" --requests $((REQUESTS * 2)) --max-tokens 8 --warmup 0 --key "$LIMITED_KEY" \
     --label "limits on,  round $round"
 done
-curl -fsS "$GW/q/metrics" | awk '
-  /^switchboard_gateway_admission_seconds\{/ && /quantile/ {
-    limits = $0; sub(/.*limits="/, "", limits); sub(/".*/, "", limits)
-    q = $0; sub(/.*quantile="/, "", q); sub(/".*/, "", q)
-    v[limits, q] = $2 * 1000 }
-  END {
-    printf "gateway admission (auth, parse, validation, limits), last 2 min: limits off p50 %.3f ms p99 %.3f ms; ", v["off","0.5"], v["off","0.99"]
-    printf "limits on p50 %.3f ms p99 %.3f ms; added by limits p50 %.3f ms p99 %.3f ms\n", v["on","0.5"], v["on","0.99"], v["on","0.5"] - v["off","0.5"], v["on","0.99"] - v["off","0.99"] }'
+curl -fsS "$GW/q/metrics" >"$OUT/metrics-after.txt"
+echo "gateway admission timer (arrival to admission decision: auth, parse, validation, limits), measured rounds:"
+awk -v NAME=switchboard_gateway_admission_seconds -f "$ROOT/deploy/bench/quantiles.awk" "$OUT/metrics-before.txt" "$OUT/metrics-after.txt"
+echo "of which the limit script's round trip to Redis (limits on):"
+awk -v NAME=switchboard_gateway_limits_check_seconds -f "$ROOT/deploy/bench/quantiles.awk" "$OUT/metrics-before.txt" "$OUT/metrics-after.txt"
+fi
 stop

@@ -4,12 +4,15 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
 import org.jboss.logging.Logger;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.smallrye.mutiny.Uni;
 import io.switchboard.gateway.GatewayConfig;
@@ -31,10 +34,15 @@ public class Admission {
 
     private final ReactiveRedisDataSource redis;
     private final long ttlMs;
+    private final Timer roundTrip;
 
     @Inject
-    public Admission(ReactiveRedisDataSource redis, GatewayConfig config) {
+    public Admission(ReactiveRedisDataSource redis, GatewayConfig config, MeterRegistry metrics) {
         this.redis = redis;
+        this.roundTrip = Timer.builder("switchboard.gateway.limits.check")
+                .description("The admission script's round trip to Redis, for callers with counted limits")
+                .publishPercentileHistogram().minimumExpectedValue(java.time.Duration.ofNanos(10_000))
+                .maximumExpectedValue(java.time.Duration.ofSeconds(1)).register(metrics);
         this.ttlMs = Math.max(config.tenancy().reservationTtl().toMillis(), config.requestTimeout().toMillis() + WINDOW_MS);
     }
 
@@ -56,7 +64,10 @@ public class Admission {
         if (keyScope) {
             addLimits(args, key);
         }
-        return LimitScripts.ADMIT.run(redis, keys, args).map(r -> decision(r, reservation));
+        long sent = System.nanoTime();
+        return LimitScripts.ADMIT.run(redis, keys, args)
+                .invoke(() -> roundTrip.record(System.nanoTime() - sent, TimeUnit.NANOSECONDS))
+                .map(r -> decision(r, reservation));
     }
 
     /** Replaces the job's reservation by what it really used (from its usage record); idempotent. */

@@ -1,5 +1,6 @@
 package io.switchboard.gateway.usage;
 
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -33,7 +34,9 @@ public class TenantMetrics {
         return Timer.builder("switchboard.gateway.admission")
                 .description("From a chat completion's arrival to its admission decision: authentication, parsing, "
                         + "validation and (limits=on) the Redis limit check")
-                .tag("limits", limits).publishPercentiles(0.5, 0.99).register(registry);
+                .tag("limits", limits).publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofNanos(10_000)).maximumExpectedValue(Duration.ofSeconds(1))
+                .register(registry);
     }
 
     public void admission(Caller caller, String model, AdmissionDecision decision, long nanos) {
