@@ -20,6 +20,7 @@ import java.util.regex.Pattern;
  *
  * java deploy/bench/Bench.java --url http://127.0.0.1:8080 --key sk-switchboard-local --model M
  *      [--concurrency 8] [--requests 64] [--max-tokens 128] [--warmup 4] [--label name]
+ *      [--pause-ms 0]   (each client waits this long after each answer: the previous request's tail work is done)
  */
 public class Bench {
     record Result(double ttftMs, double totalMs, int tokens, String error) {
@@ -38,6 +39,7 @@ public class Bench {
         int maxTokens = Integer.parseInt(a.getOrDefault("max-tokens", "128"));
         int warmup = Integer.parseInt(a.getOrDefault("warmup", "4"));
         String label = a.getOrDefault("label", "c=" + concurrency);
+        long pauseMs = Long.parseLong(a.getOrDefault("pause-ms", "0"));
 
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
         for (int i = 0; i < warmup; i++) {
@@ -52,6 +54,14 @@ public class Bench {
                 try {
                     for (int r = client; r < requests; r += concurrency) {
                         results.add(one(http, url, key, model, maxTokens, r));
+                        if (pauseMs > 0) {
+                            try {
+                                Thread.sleep(pauseMs);
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                                return;
+                            }
+                        }
                     }
                 } finally {
                     done.countDown();

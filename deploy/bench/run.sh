@@ -67,6 +67,7 @@ fi
 
 if part admission; then
 AC=${BENCH_ADMISSION_CONCURRENCY:-1}
+PAUSE=${BENCH_ADMISSION_PAUSE_MS:-0}
 echo "== what authentication plus tenant limits add (c=$AC): limits off (tenant local) and on, alternated"
 GW="http://127.0.0.1:$PORT"
 ADMIN=(-H 'Authorization: Bearer sk-switchboard-admin-local' -H 'Content-Type: application/json')
@@ -81,8 +82,10 @@ bench --model simulated --concurrency "$AC" --requests $((REQUESTS * 2)) --max-t
   --label "warm-up, limits on"
 curl -fsS "$GW/q/metrics" >"$OUT/metrics-before.txt"
 for round in 1 2; do
-  bench --model simulated --concurrency "$AC" --requests $((REQUESTS * 2)) --max-tokens 8 --warmup 0 --label "limits off, round $round"
-  bench --model simulated --concurrency "$AC" --requests $((REQUESTS * 2)) --max-tokens 8 --warmup 0 --key "$LIMITED_KEY" \
+  bench --model simulated --concurrency "$AC" --requests $((REQUESTS * 2)) --max-tokens 8 --warmup 0 --pause-ms "$PAUSE" \
+    --label "limits off, round $round"
+  bench --model simulated --concurrency "$AC" --requests $((REQUESTS * 2)) --max-tokens 8 --warmup 0 --pause-ms "$PAUSE" \
+    --key "$LIMITED_KEY" \
     --label "limits on,  round $round"
 done
 curl -fsS "$GW/q/metrics" >"$OUT/metrics-after.txt"
