@@ -19,7 +19,7 @@ MODEL=$(cd "$(dirname "$MODEL")" && pwd)/$(basename "$MODEL")
 PORT=${BENCH_PORT:-18181}
 OUT=$(mktemp -d)
 REQUESTS=${BENCH_REQUESTS:-64}
-(cd "$ROOT" && ./mvnw -B -q install -DskipTests)
+[ "${BENCH_SKIP_BUILD:-0}" = 1 ] || (cd "$ROOT" && ./mvnw -B -q install -DskipTests)
 
 RUN_PID=
 start() { # engine slots model-id [extra env...]
