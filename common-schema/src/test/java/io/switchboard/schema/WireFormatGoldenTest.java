@@ -52,8 +52,8 @@ class WireFormatGoldenTest {
                 Arguments.of("usage-record.v1.json", USAGE, UsageRecord.class),
                 Arguments.of("job-assignment.v1.json", JobAssignment.of(JOB, "worker-1", 1_700_000_000_005L),
                         JobAssignment.class),
-                Arguments.of("job-completion.v1.json",
-                        JobCompletion.of(JOB.jobId(), "worker-1", JobCompletion.Outcome.FINISHED, 1_700_000_000_900L),
+                Arguments.of("job-completion.v2.json",
+                        JobCompletion.of(JOB.jobId(), "worker-1", JobCompletion.Outcome.FINISHED, 1_700_000_000_900L, 31, 64),
                         JobCompletion.class),
                 Arguments.of("cancel-job.v1.json", CancelJob.of(JOB.jobId(), "client_disconnected", 1_700_000_000_500L),
                         CancelJob.class),
@@ -96,6 +96,13 @@ class WireFormatGoldenTest {
         assertThat(old.serviceClass()).isEqualTo(ServiceClass.STANDARD);
         assertThat(old.weight()).isEqualTo(1.0);
         assertThat(old.keyId()).isNull();
+    }
+
+    @org.junit.jupiter.api.Test
+    void v1CompletionDecodesWithZeroTokenCounts() throws IOException {
+        JobCompletion old = Json.MAPPER.readValue(read("job-completion.v1.json"), JobCompletion.class);
+        assertThat(old).isEqualTo(new JobCompletion(1, JOB.jobId(), "worker-1", JobCompletion.Outcome.FINISHED,
+                1_700_000_000_900L, 0, 0));
     }
 
     @org.junit.jupiter.api.Test

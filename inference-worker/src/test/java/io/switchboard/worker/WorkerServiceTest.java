@@ -77,6 +77,9 @@ class WorkerServiceTest {
             assertThat(f.finishReason()).isEqualTo("length");
             assertThat(f.usage().completionTokens()).isEqualTo(12);
             assertThat(f.usage().promptTokens()).isPositive();
+            // the router charges the tenant's fair share with the same real counts the client gets
+            assertThat(done.promptTokens()).isEqualTo(f.usage().promptTokens());
+            assertThat(done.completionTokens()).isEqualTo(12);
         });
         assertThat(events.subList(0, events.size() - 1)).isNotEmpty().allMatch(e -> e instanceof TokenEvent.Delta);
         long ttl = redis.key().ttl(RedisKeys.jobStream(job.jobId()));

@@ -35,4 +35,24 @@ public interface RouterConfig {
 
     /** Seed of the random tie-break between equally scored workers; absent means seeded from the clock. */
     java.util.Optional<Long> tieBreakSeed();
+
+    /** A batch job that has waited this long is ordered as a standard one (aging), so batch is never starved. */
+    @WithDefault("30s")
+    Duration batchMaxWait();
+
+    /** Fair-share cost of one prompt token in a tenant's virtual token counter (divided by the tenant's weight). */
+    @WithDefault("1")
+    double promptWeight();
+
+    /** Fair-share cost of one generated token in a tenant's virtual token counter (divided by the tenant's weight). */
+    @WithDefault("2")
+    double completionWeight();
+
+    /** Jobs one tenant may have waiting in the router (all models); more are refused at once with 429 {@code tenant_queue_full}. */
+    @WithDefault("1000")
+    int maxQueuedPerTenant();
+
+    /** Jobs one model may have waiting; beyond it the newest job of the lowest band is shed with 503 {@code overloaded}. */
+    @WithDefault("10000")
+    int maxQueuedPerModel();
 }

@@ -31,6 +31,20 @@ public final class Fixtures {
                 new SamplingParams(1.0, 1.0, null, null, 16, List.of(), null, 0, 0, false), 0, deadlineMs, "key-1", band, 1.0);
     }
 
+    /** A job of {@code tenant} (its weight {@code weight}) with a prompt of {@code promptChars} characters. */
+    public static InferenceJob job(String id, String model, ServiceClass band, String tenant, double weight, int priority,
+            long deadlineMs, int promptChars) {
+        return new InferenceJob(InferenceJob.VERSION, id, "req-" + id, tenant, model, priority,
+                List.of(new PromptMessage("user", "x".repeat(promptChars))),
+                new SamplingParams(1.0, 1.0, null, null, 16, List.of(), null, 0, 0, false), 0, deadlineMs, "key-" + tenant, band,
+                weight);
+    }
+
+    /** A job of {@code tenant} in {@code band}, weight 1, priority 0, a 40-character (10-token) prompt. */
+    public static InferenceJob job(String id, String model, ServiceClass band, String tenant) {
+        return job(id, model, band, tenant, 1.0, 0, 60_000, 40);
+    }
+
     public static WorkerHeartbeat heartbeat(String workerId, int slots, String... models) {
         return new WorkerHeartbeat(WorkerHeartbeat.VERSION, workerId, List.of(models), "llama", slots, slots, 0, List.of(), 0,
                 1000);

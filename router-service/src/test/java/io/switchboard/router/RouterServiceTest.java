@@ -104,6 +104,20 @@ class RouterServiceTest {
     }
 
     @Test
+    void flowControlDecisionsArePublishedAsPrometheusMetrics() {
+        InferenceJob job = Fixtures.job("job-" + UUID.randomUUID(), "model-metrics-nobody", 0, System.currentTimeMillis() + 60_000);
+
+        KafkaTestClient.send(Topics.JOBS, job.jobId(), job);
+
+        Wait.until(Duration.ofSeconds(20), "the refusal counted", () -> RestAssured.get("/q/metrics").body().asString()
+                .lines().anyMatch(l -> l.startsWith("switchboard_router_refusals_total")
+                        && l.contains("model=\"model-metrics-nobody\"") && l.contains("reason=\"no_worker_available\"")));
+        String metrics = RestAssured.get("/q/metrics").body().asString();
+        assertThat(metrics).contains("switchboard_router_queue_depth{band=\"standard\",model=\"model-metrics-nobody\"} 0.0")
+                .contains("switchboard_router_decision_seconds_bucket{input=\"job\"");
+    }
+
+    @Test
     void jobCancelledWhileQueuedHasOneCancelledUsageRecordWithTheCancelReason() throws Exception {
         String worker = "w-" + UUID.randomUUID();
         String model = "model-" + worker;
@@ -119,6 +133,10 @@ class RouterServiceTest {
             InferenceJob waiting = Fixtures.job("job-" + UUID.randomUUID(), model, 0, System.currentTimeMillis() + 60_000);
             KafkaTestClient.send(Topics.JOBS, waiting.jobId(), waiting);
             Wait.until(Duration.ofSeconds(20), "job queued", () -> RestAssured.get("/router/queue").jsonPath().getInt("queued") > 0);
+            // the status API shows it in its model's standard band, under its tenant
+            String band = "pools.find { it.model == '" + model + "' }.bands.find { it.band == 'standard' }";
+            assertThat(RestAssured.get("/router/queue").jsonPath().getInt(band + ".queued")).isEqualTo(1);
+            assertThat(RestAssured.get("/router/queue").jsonPath().getString(band + ".tenants[0].tenant")).isEqualTo(waiting.tenantId());
 
             KafkaTestClient.send(Topics.CANCELS, waiting.jobId(), CancelJob.of(waiting.jobId(), "timeout", System.currentTimeMillis()));
 

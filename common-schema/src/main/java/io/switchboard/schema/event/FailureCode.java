@@ -10,6 +10,12 @@ public enum FailureCode {
     WORKER_SHUTTING_DOWN("worker_shutting_down", 503, "service_unavailable_error"),
     /** The job waited past its deadline in the router's queue. */
     QUEUE_TIMEOUT("queue_timeout", 503, "service_unavailable_error"),
+    /** The tenant already has the most jobs the router queues for one tenant; refused on arrival (type as the gateway's 429s). */
+    TENANT_QUEUE_FULL("tenant_queue_full", 429, "requests"),
+    /** The model's queue was over its bound and the router shed the job (batch first, then standard, critical last). */
+    OVERLOADED("overloaded", 503, "service_unavailable_error"),
+    /** The router predicted the job would wait in its queue past its deadline, so refused it on arrival. */
+    DEADLINE_UNREACHABLE("deadline_unreachable", 503, "service_unavailable_error"),
     /** The engine raised an error while generating. */
     INFERENCE_FAILED("inference_failed", 500, "server_error"),
     /** The prompt does not fit the model's context. */

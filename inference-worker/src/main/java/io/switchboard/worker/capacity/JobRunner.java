@@ -111,9 +111,10 @@ public class JobRunner {
         }
     }
 
-    /** Tells the router the job's slot is free, and publishes what the job used. */
+    /** Tells the router the job's slot is free and what it used (its fair-share charge), and publishes its usage. */
     void report(JobEnd end) {
-        completions.report(end.job().jobId(), identity.id(), end.completionOutcome());
+        completions.report(end.job().jobId(), identity.id(), end.completionOutcome(), end.promptTokens(),
+                end.completionTokens());
         usage.report(end.usage(identity.id(), engine.kind()));
     }
 

@@ -12,16 +12,13 @@ import jakarta.ws.rs.core.MediaType;
 import io.switchboard.router.dispatch.RouterLoop;
 import io.switchboard.router.registry.WorkerSnapshot;
 
-/** Operator view of the router: the live workers and the queue. */
+/** Operator view of the router: the live workers, and the queue per model, band and tenant (depth and fair-share counter). */
 @Path("/router")
 @Produces(MediaType.APPLICATION_JSON)
 public class RouterStatusResource {
 
     @Inject
     RouterLoop loop;
-
-    public record QueueStatus(int queued, int running) {
-    }
 
     @GET
     @Path("workers")
@@ -31,7 +28,7 @@ public class RouterStatusResource {
 
     @GET
     @Path("queue")
-    public CompletionStage<QueueStatus> queue() {
-        return loop.queueAndRunning().thenApply(a -> new QueueStatus(a[0], a[1]));
+    public CompletionStage<RouterLoop.QueueStatus> queue() {
+        return loop.queue();
     }
 }

@@ -1,34 +1,52 @@
 package io.switchboard.router.dispatch;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 
+import io.switchboard.router.admission.Admission;
+import io.switchboard.router.admission.FlowMetrics;
+import io.switchboard.router.admission.FlowPolicy;
 import io.switchboard.router.admission.JobQueue;
+import io.switchboard.router.admission.Queued;
+import io.switchboard.router.admission.ServiceTimes;
 import io.switchboard.router.registry.WorkerRegistry;
 import io.switchboard.router.registry.WorkerSnapshot;
 import io.switchboard.router.registry.WorkerState;
 import io.switchboard.router.scheduling.Placement;
 import io.switchboard.schema.event.FailureCode;
 import io.switchboard.schema.event.InferenceJob;
+import io.switchboard.schema.event.JobCompletion;
+import io.switchboard.schema.event.ServiceClass;
 import io.switchboard.schema.event.WorkerHeartbeat;
 
 /**
  * The router's state machine: every input (a job, a heartbeat, a completion, a cancel, a clock tick)
  * goes in, the actions to carry out come out. No I/O and no clock of its own, so every decision is
  * checked in plain tests. Not thread-safe: {@link RouterLoop} calls it from one thread.
+ * <p>
+ * A job that arrives is first admitted ({@link Admission}: its tenant's queue cap, its predicted wait against its
+ * deadline, the model's queue bound, which sheds the newest job of the lowest band), then waits in the
+ * {@link JobQueue} (when it may run) until {@link Placement} (where) finds it a slot. Dispatch takes the next job of
+ * each model's pool in turn, so one model's backlog never holds up another's, at O(log n) per decision.
  */
 public final class Dispatcher {
     private static final int RECENTLY_COMPLETED = 4096;
     /** The reason a drop carries when the cancel named none. */
     static final String UNKNOWN_CANCEL_REASON = "cancelled";
 
-    private final JobQueue queue = new JobQueue();
+    private final JobQueue queue;
     private final WorkerRegistry registry = new WorkerRegistry();
+    private final ServiceTimes serviceTimes = new ServiceTimes();
     private final Placement placement;
+    private final FlowPolicy policy;
+    private final FlowMetrics metrics;
     private final long workerTimeoutMs;
     private final long noWorkerWaitMs;
     /** jobId → the assigned job, for the jobs in some worker's slot. */
@@ -39,25 +57,55 @@ public final class Dispatcher {
             return size() > RECENTLY_COMPLETED;
         }
     };
+    /** Which model's pool dispatches first next time, so models sharing workers take turns. */
+    private int rotation;
 
-    private record Running(InferenceJob job, String workerId) {
+    /** A job in a slot: where it runs, the band whose counter it was charged to, and its prompt estimate. */
+    private record Running(InferenceJob job, String workerId, ServiceClass band, long estimatedPrompt, long dispatchedAtMs) {
     }
 
     public Dispatcher(Placement placement, long workerTimeoutMs, long noWorkerWaitMs) {
+        this(placement, workerTimeoutMs, noWorkerWaitMs, FlowPolicy.DEFAULTS, FlowMetrics.NONE);
+    }
+
+    public Dispatcher(Placement placement, long workerTimeoutMs, long noWorkerWaitMs, FlowPolicy policy,
+            FlowMetrics metrics) {
         this.placement = placement;
         this.workerTimeoutMs = workerTimeoutMs;
         this.noWorkerWaitMs = noWorkerWaitMs;
+        this.policy = policy;
+        this.metrics = metrics;
+        this.queue = new JobQueue(policy, metrics);
     }
 
     public List<Action> onJob(InferenceJob job, long nowMs) {
-        if (running.containsKey(job.jobId()) || recentlyCompleted.containsKey(job.jobId())) {
+        if (queue.contains(job.jobId()) || running.containsKey(job.jobId()) || recentlyCompleted.containsKey(job.jobId())) {
             return List.of();
         }
         if (job.expiredAt(nowMs)) {
-            return List.of(new Action.Fail(job, FailureCode.QUEUE_TIMEOUT, "The request expired before it could be scheduled."));
+            return List.of(refuse(job, FailureCode.QUEUE_TIMEOUT, "The request expired before it could be scheduled."));
+        }
+        if (!Admission.tenantHasRoom(queue.queuedOf(job.tenantId()), policy.maxQueuedPerTenant())) {
+            return List.of(refuse(job, FailureCode.TENANT_QUEUE_FULL, "Too many of this tenant's requests are waiting (at most "
+                    + policy.maxQueuedPerTenant() + "); retry later."));
+        }
+        OptionalLong predicted = Admission.predictedWaitMs(queue.aheadOf(job), registry.slotsServing(job.model()),
+                serviceTimes.meanMs(job.model()));
+        if (Admission.deadlineUnreachable(predicted, job.deadlineAtMs() - nowMs)) {
+            return List.of(refuse(job, FailureCode.DEADLINE_UNREACHABLE, "The request would wait about "
+                    + predicted.getAsLong() + " ms for a worker, past its deadline; retry later or with a longer timeout."));
         }
         queue.add(job, nowMs);
-        return dispatch(nowMs);
+        List<Action> actions = new ArrayList<>();
+        if (queue.size(job.model()) > policy.maxQueuedPerModel()) {
+            ServiceClass band = Admission.shedFrom(queue.depths(job.model()));
+            Queued victim = queue.newest(job.model(), band).orElseThrow();
+            queue.remove(victim.job().jobId());
+            actions.add(refuse(victim.job(), FailureCode.OVERLOADED, "Model '" + job.model()
+                    + "' has more requests waiting than it can serve; retry later."));
+        }
+        actions.addAll(dispatch(nowMs));
+        return actions;
     }
 
     public List<Action> onHeartbeat(WorkerHeartbeat hb, long nowMs) {
@@ -65,17 +113,35 @@ public final class Dispatcher {
         return dispatch(nowMs);
     }
 
-    public List<Action> onCompletion(String jobId, long nowMs) {
-        release(jobId);
+    /** A job left its worker's slot; its token counts (0 when unknown) settle its tenant's fair-share charge. */
+    public List<Action> onCompletion(JobCompletion completion, long nowMs) {
+        Running r = release(completion.jobId());
+        if (r != null) {
+            InferenceJob job = r.job();
+            queue.settle(job.model(), r.band(), job.tenantId(), job.weight(), r.estimatedPrompt(),
+                    completion.promptTokens(), completion.completionTokens());
+            metrics.charged(job.tenantId(), r.band(),
+                    completion.promptTokens() > 0 ? completion.promptTokens() : r.estimatedPrompt(),
+                    completion.completionTokens());
+            if (completion.outcome() == JobCompletion.Outcome.FINISHED) {
+                serviceTimes.observe(job.model(), nowMs - r.dispatchedAtMs());
+            }
+        }
         return dispatch(nowMs);
     }
 
-    private void release(String jobId) {
+    /** A job finished, its token counts unknown. */
+    public List<Action> onCompletion(String jobId, long nowMs) {
+        return onCompletion(JobCompletion.of(jobId, null, JobCompletion.Outcome.FINISHED, nowMs), nowMs);
+    }
+
+    private Running release(String jobId) {
         Running r = running.remove(jobId);
         recentlyCompleted.put(jobId, Boolean.TRUE);
         if (r != null) {
             registry.get(r.workerId()).ifPresent(w -> w.assigned().remove(jobId));
         }
+        return r;
     }
 
     /**
@@ -90,9 +156,12 @@ public final class Dispatcher {
         return List.of(new Action.Drop(waiting.get(), reason == null || reason.isBlank() ? UNKNOWN_CANCEL_REASON : reason));
     }
 
-    /** The assignment could not be sent: the slot is given back and the job fails. */
+    /** The assignment could not be sent: the slot and the tenant's charge are given back and the job fails. */
     public List<Action> onAssignFailed(InferenceJob job, String reason, long nowMs) {
-        release(job.jobId());
+        Running r = release(job.jobId());
+        if (r != null) {
+            queue.refund(job.model(), r.band(), job.tenantId(), job.weight(), r.estimatedPrompt());
+        }
         List<Action> actions = new ArrayList<>();
         actions.add(new Action.Fail(job, FailureCode.NO_WORKER_AVAILABLE, "The job could not be handed to a worker: " + reason));
         actions.addAll(dispatch(nowMs));
@@ -110,42 +179,80 @@ public final class Dispatcher {
                 }
             }
         }
-        for (InferenceJob job : queue.removeIf(w -> w.job().expiredAt(nowMs))) {
-            actions.add(new Action.Fail(job, FailureCode.QUEUE_TIMEOUT,
-                    "No worker had room for the request before its deadline."));
+        for (InferenceJob job : queue.expire(nowMs)) {
+            actions.add(refuse(job, FailureCode.QUEUE_TIMEOUT, "No worker had room for the request before its deadline."));
         }
-        for (InferenceJob job : queue.removeIf(w -> nowMs - w.enqueuedAtMs() >= noWorkerWaitMs
-                && !registry.anyServes(w.job().model()))) {
-            actions.add(new Action.Fail(job, FailureCode.NO_WORKER_AVAILABLE,
-                    "No worker serving model '" + job.model() + "' is available."));
+        for (String model : queue.modelsWaiting()) {
+            if (!registry.anyServes(model)) {
+                for (InferenceJob job : queue.removeQueuedSince(model, nowMs - noWorkerWaitMs)) {
+                    actions.add(refuse(job, FailureCode.NO_WORKER_AVAILABLE,
+                            "No worker serving model '" + job.model() + "' is available."));
+                }
+            }
         }
+        queue.age(nowMs);
         actions.addAll(dispatch(nowMs));
         return actions;
     }
 
+    /**
+     * Hands out free slots, one decision at a time: among the models with waiting jobs, the next job (see
+     * {@link JobQueue}) of the highest band goes first, so bands stay strict on workers that serve several models, and
+     * models whose next jobs are in the same band take turns. A model whose next job has no place drops out of this
+     * dispatch (slots only get fewer). Each decision costs O(models × log n).
+     */
     private List<Action> dispatch(long nowMs) {
         if (queue.size() == 0 || registry.totalFreeSlots() == 0) {
             return List.of();
         }
         List<Action> actions = new ArrayList<>();
-        // one snapshot per dispatch, refreshed only when an assignment changed it
+        List<String> models = queue.modelsWaiting();
+        Collections.rotate(models, -Math.floorMod(rotation++, models.size()));
+        // one snapshot per assignment: placement sees the slots taken by the previous one
         List<WorkerSnapshot> workers = registry.snapshots();
-        for (JobQueue.Waiting w : queue.inOrder()) {
-            Optional<String> target = placement.place(w.job(), workers);
+        while (!models.isEmpty()) {
+            String model = null;
+            Queued next = null;
+            for (Iterator<String> it = models.iterator(); it.hasNext();) {
+                String m = it.next();
+                Optional<Queued> head = queue.peek(m, nowMs);
+                if (head.isEmpty()) {
+                    it.remove();
+                } else if (next == null || head.get().band().rank() < next.band().rank()) {
+                    model = m;
+                    next = head.get();
+                }
+            }
+            if (next == null) {
+                break;
+            }
+            models.remove(model);
+            Optional<String> target = placement.place(next.job(), workers);
             if (target.isEmpty()) {
                 continue;
             }
-            WorkerState worker = registry.get(target.get()).orElseThrow();
-            queue.remove(w.job().jobId());
-            worker.assigned().add(w.job().jobId());
-            running.put(w.job().jobId(), new Running(w.job(), worker.workerId()));
-            actions.add(new Action.Assign(w.job(), worker.workerId()));
+            actions.add(assign(next, registry.get(target.get()).orElseThrow(), nowMs));
             if (registry.totalFreeSlots() == 0) {
                 break;
             }
+            models.add(model);
             workers = registry.snapshots();
         }
         return actions;
+    }
+
+    private Action assign(Queued q, WorkerState worker, long nowMs) {
+        InferenceJob job = q.job();
+        queue.take(q);
+        worker.assigned().add(job.jobId());
+        running.put(job.jobId(), new Running(job, worker.workerId(), q.band(), q.estimatedPromptTokens(), nowMs));
+        metrics.dispatched(job.model(), job.serviceClass(), nowMs - q.enqueuedAtMs());
+        return new Action.Assign(job, worker.workerId());
+    }
+
+    private Action refuse(InferenceJob job, FailureCode code, String message) {
+        metrics.refused(job.model(), job.serviceClass(), code);
+        return new Action.Fail(job, code, message);
     }
 
     public List<WorkerSnapshot> workers() {
@@ -158,5 +265,10 @@ public final class Dispatcher {
 
     public int runningCount() {
         return running.size();
+    }
+
+    /** The queues per model, band and tenant, with depths and virtual token counters. */
+    public List<JobQueue.PoolStatus> queues() {
+        return queue.status();
     }
 }

@@ -17,20 +17,25 @@ import org.jboss.logging.Logger;
 
 import io.quarkus.runtime.StartupEvent;
 import io.switchboard.router.RouterConfig;
+import io.switchboard.router.admission.FlowPolicy;
+import io.switchboard.router.admission.JobQueue;
 import io.switchboard.router.failure.JobFailureWriter;
 import io.switchboard.router.intake.AssignmentPublisher;
+import io.switchboard.router.metrics.RouterMetrics;
 import io.switchboard.router.registry.WorkerSnapshot;
 import io.switchboard.router.scheduling.Placement;
 import io.switchboard.common.usage.UsageReporter;
 import io.switchboard.schema.event.InferenceJob;
+import io.switchboard.schema.event.JobCompletion;
 import io.switchboard.schema.event.UsageRecord;
 import io.switchboard.schema.event.WorkerHeartbeat;
 
 /**
  * Owns the {@link Dispatcher} and runs every input through it on one thread (no locks, no races on
  * slot accounting), then carries out the resulting actions: assignments to the workers' Redis inboxes, failures to the
- * job's Redis stream, and the usage record of every job that ends here (failed or dropped). A clock tick expires silent
- * workers and stale jobs.
+ * job's Redis stream, and the usage record of every job that ends here (failed, refused, shed or dropped). A clock
+ * tick expires silent workers and stale jobs. How long each input takes the dispatcher is measured
+ * ({@link RouterMetrics#decision}).
  */
 @ApplicationScoped
 public class RouterLoop {
@@ -52,13 +57,18 @@ public class RouterLoop {
     JobFailureWriter failures;
     @Inject
     UsageReporter usage;
+    @Inject
+    RouterMetrics metrics;
 
     private Dispatcher dispatcher;
 
     void start(@Observes StartupEvent ignored) {
-        dispatcher = new Dispatcher(placement, config.workerTimeout().toMillis(), config.noWorkerWait().toMillis());
+        FlowPolicy policy = new FlowPolicy(config.batchMaxWait().toMillis(), config.promptWeight(), config.completionWeight(),
+                config.maxQueuedPerTenant(), config.maxQueuedPerModel());
+        dispatcher = new Dispatcher(placement, config.workerTimeout().toMillis(), config.noWorkerWait().toMillis(), policy,
+                metrics);
         long tick = config.tickInterval().toMillis();
-        loop.scheduleWithFixedDelay(() -> apply(d -> d.tick(now())), tick, tick, TimeUnit.MILLISECONDS);
+        loop.scheduleWithFixedDelay(() -> apply("tick", d -> d.tick(now())), tick, tick, TimeUnit.MILLISECONDS);
     }
 
     @PreDestroy
@@ -67,27 +77,31 @@ public class RouterLoop {
     }
 
     public void job(InferenceJob job) {
-        loop.execute(() -> apply(d -> d.onJob(job, now())));
+        loop.execute(() -> apply("job", d -> d.onJob(job, now())));
     }
 
     public void heartbeat(WorkerHeartbeat hb) {
-        loop.execute(() -> apply(d -> d.onHeartbeat(hb, now())));
+        loop.execute(() -> apply("heartbeat", d -> d.onHeartbeat(hb, now())));
     }
 
-    public void completed(String jobId) {
-        loop.execute(() -> apply(d -> d.onCompletion(jobId, now())));
+    public void completed(JobCompletion completion) {
+        loop.execute(() -> apply("completion", d -> d.onCompletion(completion, now())));
     }
 
     public void cancelled(String jobId, String reason) {
-        loop.execute(() -> apply(d -> d.onCancel(jobId, reason, now())));
+        loop.execute(() -> apply("cancel", d -> d.onCancel(jobId, reason, now())));
     }
 
     public CompletableFuture<List<WorkerSnapshot>> workers() {
         return call(() -> dispatcher.workers());
     }
 
-    public CompletableFuture<int[]> queueAndRunning() {
-        return call(() -> new int[] { dispatcher.queued(), dispatcher.runningCount() });
+    /** What the router's queue holds: jobs waiting and running, and per model, band and tenant depths and counters. */
+    public record QueueStatus(int queued, int running, List<JobQueue.PoolStatus> pools) {
+    }
+
+    public CompletableFuture<QueueStatus> queue() {
+        return call(() -> new QueueStatus(dispatcher.queued(), dispatcher.runningCount(), dispatcher.queues()));
     }
 
     private <T> CompletableFuture<T> call(Callable<T> query) {
@@ -102,9 +116,12 @@ public class RouterLoop {
         return result;
     }
 
-    private void apply(Function<Dispatcher, List<Action>> input) {
+    private void apply(String kind, Function<Dispatcher, List<Action>> input) {
         try {
-            for (Action action : input.apply(dispatcher)) {
+            long started = System.nanoTime();
+            List<Action> actions = input.apply(dispatcher);
+            metrics.decision(kind, System.nanoTime() - started);
+            for (Action action : actions) {
                 carryOut(action);
             }
         } catch (RuntimeException e) {
@@ -121,7 +138,7 @@ public class RouterLoop {
                             t -> {
                                 LOG.warnf("assignment of job %s to %s failed: %s", assign.job().jobId(),
                                         assign.workerId(), t.getMessage());
-                                loop.execute(() -> apply(d -> d.onAssignFailed(assign.job(), t.getMessage(), now())));
+                                loop.execute(() -> apply("assign_failed", d -> d.onAssignFailed(assign.job(), t.getMessage(), now())));
                             });
             case Action.Fail fail -> {
                 LOG.infof("job %s of tenant %s failed: %s", fail.job().jobId(), fail.job().tenantId(), fail.code().wire());

@@ -35,7 +35,7 @@ public class RouterInputs {
     @Incoming("completions")
     public void completion(JobCompletion completion) {
         if (completion != null) {
-            loop.completed(completion.jobId());
+            loop.completed(completion);
         }
     }
 

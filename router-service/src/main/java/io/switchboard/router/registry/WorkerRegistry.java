@@ -47,6 +47,11 @@ public final class WorkerRegistry {
         return workers.values().stream().anyMatch(w -> w.serves(model));
     }
 
+    /** The slots of the live workers serving {@code model}, in use or not. */
+    public int slotsServing(String model) {
+        return workers.values().stream().filter(w -> w.serves(model)).mapToInt(WorkerState::totalSlots).sum();
+    }
+
     public List<WorkerSnapshot> snapshots() {
         return workers.values().stream().map(WorkerState::snapshot).toList();
     }

@@ -1,0 +1,51 @@
+package io.switchboard.router.admission;
+
+import java.util.OptionalDouble;
+import java.util.OptionalLong;
+
+import io.switchboard.schema.event.ServiceClass;
+
+/**
+ * The refusals of flow control, each a small pure function: a tenant's queue cap, which band a saturated model
+ * sheds from, and whether a job's deadline is out of reach before it waits for it.
+ */
+public final class Admission {
+    private Admission() {
+    }
+
+    /** Whether a tenant with {@code queued} waiting jobs may queue one more under a cap of {@code cap}. */
+    public static boolean tenantHasRoom(int queued, int cap) {
+        return queued < cap;
+    }
+
+    /**
+     * The band a model's pool over its bound sheds its newest job from: batch first, then standard; critical only
+     * when nothing else waits. Depths are indexed by {@link ServiceClass#rank()}.
+     */
+    public static ServiceClass shedFrom(int[] depthByRank) {
+        for (int rank = ServiceClass.values().length - 1; rank > 0; rank--) {
+            if (depthByRank[rank] > 0) {
+                return ServiceClass.values()[rank];
+            }
+        }
+        return ServiceClass.CRITICAL;
+    }
+
+    /**
+     * Predicted queue wait of a job with {@code jobsAhead} jobs dispatched before it, in a pool of {@code slots}
+     * slots whose jobs take {@code meanServiceMs} on average: one mean service time per full round of the slots
+     * ahead of it. With fewer jobs ahead than slots it is 0 (a slot may free at any moment). Empty when it cannot be
+     * told: no live slot for the model, or no finished job measured yet.
+     */
+    public static OptionalLong predictedWaitMs(int jobsAhead, int slots, OptionalDouble meanServiceMs) {
+        if (slots <= 0 || meanServiceMs.isEmpty()) {
+            return OptionalLong.empty();
+        }
+        return OptionalLong.of((long) ((jobsAhead / slots) * meanServiceMs.getAsDouble()));
+    }
+
+    /** Whether a job predicted to wait {@code predictedWaitMs} would reach its deadline first ({@code remainingMs} left). */
+    public static boolean deadlineUnreachable(OptionalLong predictedWaitMs, long remainingMs) {
+        return predictedWaitMs.isPresent() && predictedWaitMs.getAsLong() > remainingMs;
+    }
+}

@@ -1,0 +1,31 @@
+package io.switchboard.router.admission;
+
+import io.switchboard.schema.event.FailureCode;
+import io.switchboard.schema.event.ServiceClass;
+
+/**
+ * What flow control tells the outside about its decisions, for metrics; called on the dispatcher's thread. The
+ * queue and dispatcher stay free of any metrics library: {@link #NONE} in tests, Micrometer in the service.
+ */
+public interface FlowMetrics {
+
+    /** Records nothing. */
+    FlowMetrics NONE = new FlowMetrics() {
+    };
+
+    /** A model's band now holds {@code depth} waiting jobs. */
+    default void depth(String model, ServiceClass band, int depth) {
+    }
+
+    /** A job of class {@code band} left the queue for a worker after waiting {@code waitedMs}. */
+    default void dispatched(String model, ServiceClass band, long waitedMs) {
+    }
+
+    /** A job of class {@code band} was refused or shed without running, for {@code reason}. */
+    default void refused(String model, ServiceClass band, FailureCode reason) {
+    }
+
+    /** Tokens charged to a tenant's virtual token counter in {@code band} (raw counts, before weights). */
+    default void charged(String tenantId, ServiceClass band, long promptTokens, long completionTokens) {
+    }
+}

@@ -1,0 +1,85 @@
+package io.switchboard.router.metrics;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.switchboard.router.admission.FlowMetrics;
+import io.switchboard.schema.event.FailureCode;
+import io.switchboard.schema.event.ServiceClass;
+
+/**
+ * The router's flow control in Prometheus: {@code switchboard_router_queue_depth{model,band}},
+ * {@code switchboard_router_queue_wait_seconds{model,band}} (histogram), {@code switchboard_router_decision_seconds{input}}
+ * (histogram: one dispatcher input, decisions included), {@code switchboard_router_refusals_total{model,band,reason}}
+ * (jobs refused or shed without running) and {@code switchboard_router_tenant_tokens_charged_total{tenant,band,kind}}
+ * (tokens charged to tenants' fair-share counters).
+ */
+@ApplicationScoped
+public class RouterMetrics implements FlowMetrics {
+    private final MeterRegistry registry;
+    private final Map<String, AtomicInteger> depths = new ConcurrentHashMap<>();
+    private final Map<String, Timer> decisions = new ConcurrentHashMap<>();
+
+    @Inject
+    public RouterMetrics(MeterRegistry registry) {
+        this.registry = registry;
+    }
+
+    @Override
+    public void depth(String model, ServiceClass band, int depth) {
+        depths.computeIfAbsent(model + '\u0000' + band.wire(), k -> {
+            AtomicInteger value = new AtomicInteger();
+            Gauge.builder("switchboard.router.queue.depth", value, AtomicInteger::get)
+                    .description("Jobs waiting in the router, per model and band (aged batch jobs count as standard)")
+                    .tag("model", model).tag("band", band.wire()).register(registry);
+            return value;
+        }).set(depth);
+    }
+
+    @Override
+    public void dispatched(String model, ServiceClass band, long waitedMs) {
+        Timer.builder("switchboard.router.queue.wait")
+                .description("Time jobs waited in the router's queue before dispatch, per model and class")
+                .tag("model", model).tag("band", band.wire()).publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofMinutes(10))
+                .register(registry).record(waitedMs, TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void refused(String model, ServiceClass band, FailureCode reason) {
+        Counter.builder("switchboard.router.refusals")
+                .description("Jobs the router refused or shed without running them, per model, class and reason")
+                .tag("model", model).tag("band", band.wire()).tag("reason", reason.wire()).register(registry).increment();
+    }
+
+    @Override
+    public void charged(String tenantId, ServiceClass band, long promptTokens, long completionTokens) {
+        charged(tenantId, band, "prompt", promptTokens);
+        charged(tenantId, band, "completion", completionTokens);
+    }
+
+    private void charged(String tenantId, ServiceClass band, String kind, long tokens) {
+        Counter.builder("switchboard.router.tenant.tokens.charged")
+                .description("Tokens charged to tenants' fair-share counters (real counts once the job ends), per band and kind")
+                .tag("tenant", tenantId).tag("band", band.wire()).tag("kind", kind).register(registry).increment(tokens);
+    }
+
+    /** Records how long the dispatcher took over one input ({@code job}, {@code heartbeat}, ...), decisions included. */
+    public void decision(String input, long nanos) {
+        decisions.computeIfAbsent(input, i -> Timer.builder("switchboard.router.decision")
+                .description("Time the dispatcher takes over one input (job, heartbeat, completion, cancel, tick), decisions included")
+                .tag("input", i).publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofNanos(1_000)).maximumExpectedValue(Duration.ofMillis(100))
+                .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
+    }
+}

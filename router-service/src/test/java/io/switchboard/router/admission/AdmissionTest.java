@@ -1,0 +1,66 @@
+package io.switchboard.router.admission;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.OptionalDouble;
+import java.util.OptionalLong;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import io.switchboard.schema.event.ServiceClass;
+
+/** Flow control's refusals as tables: tenant caps, which band is shed, predicted waits against deadlines. */
+class AdmissionTest {
+
+    static Stream<Arguments> caps() {
+        return Stream.of(
+                Arguments.of("an empty tenant has room", 0, 1000, true),
+                Arguments.of("one below the cap has room", 999, 1000, true),
+                Arguments.of("at the cap is full", 1000, 1000, false),
+                Arguments.of("a cap of 0 refuses everything", 0, 0, false));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("caps")
+    void aTenantMayQueueUpToItsCap(String name, int queued, int cap, boolean room) {
+        assertThat(Admission.tenantHasRoom(queued, cap)).isEqualTo(room);
+    }
+
+    static Stream<Arguments> sheds() {
+        return Stream.of(
+                Arguments.of("batch goes first whatever waits above it", new int[] { 5, 5, 1 }, ServiceClass.BATCH),
+                Arguments.of("then standard", new int[] { 5, 3, 0 }, ServiceClass.STANDARD),
+                Arguments.of("critical only when only critical remains", new int[] { 9, 0, 0 }, ServiceClass.CRITICAL),
+                Arguments.of("standard before critical however few", new int[] { 100, 1, 0 }, ServiceClass.STANDARD));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("sheds")
+    void aSaturatedModelShedsBatchThenStandardAndCriticalLast(String name, int[] depths, ServiceClass shed) {
+        assertThat(Admission.shedFrom(depths)).isEqualTo(shed);
+    }
+
+    static Stream<Arguments> waits() {
+        OptionalDouble second = OptionalDouble.of(1000);
+        return Stream.of(
+                Arguments.of("fewer jobs ahead than slots: no wait", 3, 4, second, 10L, OptionalLong.of(0), false),
+                Arguments.of("one full round of slots ahead: one service time", 4, 4, second, 999L, OptionalLong.of(1000), true),
+                Arguments.of("a deadline just long enough is kept", 4, 4, second, 1000L, OptionalLong.of(1000), false),
+                Arguments.of("three rounds ahead", 13, 4, second, 2500L, OptionalLong.of(3000), true),
+                Arguments.of("no measured service time: never refused", 1000, 1, OptionalDouble.empty(), 1L, OptionalLong.empty(),
+                        false),
+                Arguments.of("no live slot: never refused here (no-worker-wait decides)", 1000, 0, second, 1L,
+                        OptionalLong.empty(), false));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("waits")
+    void aJobWhosePredictedWaitPassesItsDeadlineIsRefused(String name, int ahead, int slots, OptionalDouble meanMs,
+            long remainingMs, OptionalLong predicted, boolean refused) {
+        assertThat(Admission.predictedWaitMs(ahead, slots, meanMs)).isEqualTo(predicted);
+        assertThat(Admission.deadlineUnreachable(predicted, remainingMs)).isEqualTo(refused);
+    }
+}
