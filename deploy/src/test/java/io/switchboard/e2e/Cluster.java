@@ -116,6 +116,19 @@ final class Cluster {
         return ServiceProcess.start(name, root, "inference-worker", infraProps(props));
     }
 
+    /** Starts a worker with the simulated engine (no model) serving {@code servedAs}; not yet awaited. */
+    ServiceProcess startSimulatedWorker(String name, String servedAs, int slots, int tokensPerSecond) throws IOException {
+        Map<String, String> props = new HashMap<>(Map.of(
+                "switchboard.worker.id", name,
+                "switchboard.worker.engine", "simulated",
+                "switchboard.worker.model-id", servedAs,
+                "switchboard.worker.slots", String.valueOf(slots),
+                "switchboard.worker.simulated.time-to-first-token", "5ms",
+                "switchboard.worker.simulated.tokens-per-second", String.valueOf(tokensPerSecond),
+                "switchboard.worker.heartbeat-interval", "300ms"));
+        return ServiceProcess.start(name, root, "inference-worker", infraProps(props));
+    }
+
     private Map<String, String> infraProps(Map<String, String> props) {
         Map<String, String> all = new HashMap<>(props);
         all.put("kafka.bootstrap.servers", infra.kafkaBootstrapServers());
@@ -179,7 +192,13 @@ final class Cluster {
 
     /** A new tenant with these limits (a JSON object) and one key; returns the key. */
     String tenantWithKey(String id, String limits) throws IOException, InterruptedException {
-        HttpResponse<String> t = admin(gateway, "POST", "/admin/v1/tenants", "{\"id\":\"" + id + "\",\"limits\":" + limits + "}");
+        return tenantWithKey(id, limits, "\"class\":\"standard\"");
+    }
+
+    /** A new tenant with these limits, more tenant fields ({@code "class":"batch","weight":2}) and one key; returns the key. */
+    String tenantWithKey(String id, String limits, String fields) throws IOException, InterruptedException {
+        HttpResponse<String> t = admin(gateway, "POST", "/admin/v1/tenants",
+                "{\"id\":\"" + id + "\",\"limits\":" + limits + "," + fields + "}");
         if (t.statusCode() != 201) {
             throw new IllegalStateException("tenant " + id + " not created: " + t.body());
         }

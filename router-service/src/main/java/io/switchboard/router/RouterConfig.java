@@ -29,9 +29,19 @@ public interface RouterConfig {
     @WithDefault("5m")
     Duration failedStreamTtl();
 
-    /** Placement scorers by name, each optionally weighted as name:weight. Unknown names fail start-up. */
-    @WithDefault("least-loaded:1")
+    /**
+     * Placement scorers by name, each optionally weighted as name:weight ({@code least-loaded}, {@code prefix-affinity};
+     * see scheduling/README.md). Unknown names fail start-up.
+     */
+    @WithDefault("prefix-affinity:1,least-loaded:2")
     java.util.List<String> scorers();
+
+    /**
+     * Prompt block hashes (64 characters each) the router remembers per worker for the {@code prefix-affinity} scorer,
+     * least recently sent evicted first (about 80 bytes each); 0 remembers none.
+     */
+    @WithDefault("16384")
+    int prefixIndexBlocks();
 
     /** Seed of the random tie-break between equally scored workers; absent means seeded from the clock. */
     java.util.Optional<Long> tieBreakSeed();

@@ -4,7 +4,8 @@ import io.switchboard.schema.event.FailureCode;
 import io.switchboard.schema.event.ServiceClass;
 
 /**
- * What flow control tells the outside about its decisions, for metrics; called on the dispatcher's thread. The
+ * What flow control (and placement) tells the outside about its decisions, for metrics; called on the dispatcher's
+ * thread. The
  * queue and dispatcher stay free of any metrics library: {@link #NONE} in tests, Micrometer in the service.
  */
 public interface FlowMetrics {
@@ -27,5 +28,12 @@ public interface FlowMetrics {
 
     /** Tokens charged to a tenant's virtual token counter in {@code band} (raw counts, before weights). */
     default void charged(String tenantId, ServiceClass band, long promptTokens, long completionTokens) {
+    }
+
+    /**
+     * Placement sent a job of {@code model} whose prompt has {@code promptBlocks} full blocks to a worker the router had
+     * recently sent the first {@code matchedBlocks} of them (the router's guess at the worker's prefix-cache hits).
+     */
+    default void placed(String model, int matchedBlocks, int promptBlocks) {
     }
 }

@@ -20,6 +20,7 @@ import io.switchboard.router.registry.WorkerRegistry;
 import io.switchboard.router.registry.WorkerSnapshot;
 import io.switchboard.router.registry.WorkerState;
 import io.switchboard.router.scheduling.Placement;
+import io.switchboard.router.scheduling.PlacementRequest;
 import io.switchboard.schema.event.FailureCode;
 import io.switchboard.schema.event.InferenceJob;
 import io.switchboard.schema.event.JobCompletion;
@@ -42,13 +43,14 @@ public final class Dispatcher {
     static final String UNKNOWN_CANCEL_REASON = "cancelled";
 
     private final JobQueue queue;
-    private final WorkerRegistry registry = new WorkerRegistry();
+    private final WorkerRegistry registry;
     private final ServiceTimes serviceTimes = new ServiceTimes();
     private final Placement placement;
     private final FlowPolicy policy;
     private final FlowMetrics metrics;
     private final long workerTimeoutMs;
     private final long noWorkerWaitMs;
+    private final int prefixBlocksPerWorker;
     /** jobId → the assigned job, for the jobs in some worker's slot. */
     private final Map<String, Running> running = new HashMap<>();
     private final Map<String, Boolean> recentlyCompleted = new LinkedHashMap<>(256, 0.75f, false) {
@@ -70,6 +72,17 @@ public final class Dispatcher {
 
     public Dispatcher(Placement placement, long workerTimeoutMs, long noWorkerWaitMs, FlowPolicy policy,
             FlowMetrics metrics) {
+        this(placement, workerTimeoutMs, noWorkerWaitMs, policy, metrics, WorkerRegistry.DEFAULT_PREFIX_BLOCKS);
+    }
+
+    /**
+     * @param prefixBlocksPerWorker prompt block hashes remembered per worker for prefix affinity (0 remembers none, and
+     *                              saves hashing every prompt)
+     */
+    public Dispatcher(Placement placement, long workerTimeoutMs, long noWorkerWaitMs, FlowPolicy policy,
+            FlowMetrics metrics, int prefixBlocksPerWorker) {
+        this.registry = new WorkerRegistry(prefixBlocksPerWorker);
+        this.prefixBlocksPerWorker = prefixBlocksPerWorker;
         this.placement = placement;
         this.workerTimeoutMs = workerTimeoutMs;
         this.noWorkerWaitMs = noWorkerWaitMs;
@@ -227,11 +240,12 @@ public final class Dispatcher {
                 break;
             }
             models.remove(model);
-            Optional<String> target = placement.place(next.job(), workers);
+            PlacementRequest request = new PlacementRequest(next.job());
+            Optional<String> target = placement.place(request, workers);
             if (target.isEmpty()) {
                 continue;
             }
-            actions.add(assign(next, registry.get(target.get()).orElseThrow(), nowMs));
+            actions.add(assign(next, request, registry.get(target.get()).orElseThrow(), nowMs));
             if (registry.totalFreeSlots() == 0) {
                 break;
             }
@@ -241,10 +255,16 @@ public final class Dispatcher {
         return actions;
     }
 
-    private Action assign(Queued q, WorkerState worker, long nowMs) {
+    /** Takes the slot, and remembers the prompt's blocks as the worker's (what prefix affinity scores next time). */
+    private Action assign(Queued q, PlacementRequest request, WorkerState worker, long nowMs) {
         InferenceJob job = q.job();
         queue.take(q);
         worker.assigned().add(job.jobId());
+        if (prefixBlocksPerWorker > 0) {
+            long[] blocks = request.promptBlocks();
+            metrics.placed(job.model(), worker.prefixes().matchedBlocks(blocks), blocks.length);
+            worker.prefixes().served(blocks);
+        }
         running.put(job.jobId(), new Running(job, worker.workerId(), q.band(), q.estimatedPromptTokens(), nowMs));
         metrics.dispatched(job.model(), job.serviceClass(), nowMs - q.enqueuedAtMs());
         return new Action.Assign(job, worker.workerId());

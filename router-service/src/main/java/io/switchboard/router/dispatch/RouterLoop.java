@@ -66,7 +66,7 @@ public class RouterLoop {
         FlowPolicy policy = new FlowPolicy(config.batchMaxWait().toMillis(), config.promptWeight(), config.completionWeight(),
                 config.maxQueuedPerTenant(), config.maxQueuedPerModel());
         dispatcher = new Dispatcher(placement, config.workerTimeout().toMillis(), config.noWorkerWait().toMillis(), policy,
-                metrics);
+                metrics, config.prefixIndexBlocks());
         long tick = config.tickInterval().toMillis();
         loop.scheduleWithFixedDelay(() -> apply("tick", d -> d.tick(now())), tick, tick, TimeUnit.MILLISECONDS);
     }

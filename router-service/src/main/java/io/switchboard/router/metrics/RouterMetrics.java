@@ -21,8 +21,10 @@ import io.switchboard.schema.event.ServiceClass;
  * The router's flow control in Prometheus: {@code switchboard_router_queue_depth{model,band}},
  * {@code switchboard_router_queue_wait_seconds{model,band}} (histogram), {@code switchboard_router_decision_seconds{input}}
  * (histogram: one dispatcher input, decisions included), {@code switchboard_router_refusals_total{model,band,reason}}
- * (jobs refused or shed without running) and {@code switchboard_router_tenant_tokens_charged_total{tenant,band,kind}}
- * (tokens charged to tenants' fair-share counters).
+ * (jobs refused or shed without running), {@code switchboard_router_tenant_tokens_charged_total{tenant,band,kind}}
+ * (tokens charged to tenants' fair-share counters) and {@code switchboard_router_prefix_blocks_total{model,result}}
+ * (prompt blocks placed on a worker recently sent them, {@code hit}, or not, {@code miss}: the router's estimate of the
+ * prefix-cache hit rate).
  */
 @ApplicationScoped
 public class RouterMetrics implements FlowMetrics {
@@ -72,6 +74,18 @@ public class RouterMetrics implements FlowMetrics {
         Counter.builder("switchboard.router.tenant.tokens.charged")
                 .description("Tokens charged to tenants' fair-share counters (real counts once the job ends), per band and kind")
                 .tag("tenant", tenantId).tag("band", band.wire()).tag("kind", kind).register(registry).increment(tokens);
+    }
+
+    @Override
+    public void placed(String model, int matchedBlocks, int promptBlocks) {
+        prefixBlocks(model, "hit", matchedBlocks);
+        prefixBlocks(model, "miss", promptBlocks - matchedBlocks);
+    }
+
+    private void prefixBlocks(String model, String result, int blocks) {
+        Counter.builder("switchboard.router.prefix.blocks")
+                .description("Prompt blocks placed on a worker the router had recently sent that prefix (hit) or not (miss)")
+                .tag("model", model).tag("result", result).register(registry).increment(blocks);
     }
 
     /** Records how long the dispatcher took over one input ({@code job}, {@code heartbeat}, ...), decisions included. */

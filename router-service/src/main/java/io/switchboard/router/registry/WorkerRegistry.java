@@ -12,15 +12,28 @@ import io.switchboard.schema.event.WorkerHeartbeat;
 
 /**
  * The live workers, from their heartbeats; not thread-safe (owned by the dispatcher's single thread).
- * {@link #expire} takes out the workers whose heartbeats stopped.
+ * {@link #expire} takes out the workers whose heartbeats stopped (and the prefixes the router sent them).
  */
 public final class WorkerRegistry {
+    /** Prompt blocks remembered per worker when none is configured ({@code switchboard.router.prefix-index-blocks}). */
+    public static final int DEFAULT_PREFIX_BLOCKS = 16_384;
+
     private final Map<String, WorkerState> workers = new LinkedHashMap<>();
+    private final int prefixBlocks;
+
+    public WorkerRegistry() {
+        this(DEFAULT_PREFIX_BLOCKS);
+    }
+
+    /** @param prefixBlocks prompt block hashes remembered per worker for prefix affinity (0: none) */
+    public WorkerRegistry(int prefixBlocks) {
+        this.prefixBlocks = prefixBlocks;
+    }
 
     public void heartbeat(WorkerHeartbeat hb, long nowMs, Set<String> recentlyCompleted) {
         WorkerState state = workers.get(hb.workerId());
         if (state == null) {
-            workers.put(hb.workerId(), new WorkerState(hb, nowMs));
+            workers.put(hb.workerId(), new WorkerState(hb, nowMs, prefixBlocks));
         } else {
             state.update(hb, nowMs, recentlyCompleted);
         }

@@ -19,9 +19,11 @@ public final class WorkerState {
     private long lastSeenMs;
     private final Set<String> assigned = new LinkedHashSet<>();
     private final Set<String> foreign = new LinkedHashSet<>();
+    private final ServedPrefixes prefixes;
 
-    WorkerState(WorkerHeartbeat hb, long nowMs) {
+    WorkerState(WorkerHeartbeat hb, long nowMs, int prefixBlocks) {
         this.workerId = hb.workerId();
+        this.prefixes = new ServedPrefixes(prefixBlocks);
         update(hb, nowMs, Set.of());
     }
 
@@ -62,6 +64,11 @@ public final class WorkerState {
         return assigned;
     }
 
+    /** The prompt prefixes the router recently sent here (see {@link ServedPrefixes}). */
+    public ServedPrefixes prefixes() {
+        return prefixes;
+    }
+
     public int freeSlots() {
         return Math.max(0, totalSlots - assigned.size() - foreign.size());
     }
@@ -71,6 +78,6 @@ public final class WorkerState {
     }
 
     public WorkerSnapshot snapshot() {
-        return new WorkerSnapshot(workerId, models, engine, totalSlots, freeSlots(), assigned.size(), lastSeenMs);
+        return new WorkerSnapshot(workerId, models, engine, totalSlots, freeSlots(), assigned.size(), lastSeenMs, prefixes);
     }
 }

@@ -4,11 +4,11 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import io.smallrye.common.annotation.Identifier;
 import io.switchboard.router.registry.WorkerSnapshot;
-import io.switchboard.schema.event.InferenceJob;
 
 /**
- * {@code least-loaded}: the share of the worker's slots that are free. A 4-slot worker with 3 free
- * (0.75) beats an 8-slot worker with 4 free (0.5): load, not absolute room, spreads the work.
+ * {@code least-loaded}: the share of the worker's slots that are free (the free capacity scorer). A 4-slot worker with
+ * 3 free (0.75) beats an 8-slot worker with 4 free (0.5): load, not absolute room, spreads the work, so workers of
+ * different sizes fill in proportion to their slots.
  */
 @ApplicationScoped
 @Identifier(LeastLoadedScorer.NAME)
@@ -16,7 +16,7 @@ public class LeastLoadedScorer implements Scorer {
     public static final String NAME = "least-loaded";
 
     @Override
-    public double score(InferenceJob job, WorkerSnapshot worker) {
+    public double score(PlacementRequest request, WorkerSnapshot worker) {
         return 1.0 - worker.load();
     }
 }

@@ -9,9 +9,10 @@ import io.switchboard.router.registry.WorkerSnapshot;
 import io.switchboard.schema.event.InferenceJob;
 
 /**
- * Where a job runs: a pure function of the job and a snapshot of the workers. Filters keep the
- * workers that serve the model and have a free slot; weighted scorers rank them; the picker takes the
- * best, breaking ties with an injected (seedable) random source. Empty when no worker can take the job
+ * Where a job runs: a pure function of the job and a snapshot of the workers (their slots, and the prompt prefixes
+ * the router recently sent each). Filters keep the workers that serve the model and have a free slot; weighted scorers
+ * ({@link Scorer}, each in [0, 1]) rank them by the sum of weight × score; the picker takes the best, breaking ties
+ * with an injected (seedable) random source. Empty when no worker can take the job
  * now: the job then waits in the queue.
  */
 public final class Placement {
@@ -28,6 +29,11 @@ public final class Placement {
     }
 
     public Optional<String> place(InferenceJob job, List<WorkerSnapshot> workers) {
+        return place(new PlacementRequest(job), workers);
+    }
+
+    public Optional<String> place(PlacementRequest request, List<WorkerSnapshot> workers) {
+        InferenceJob job = request.job();
         List<WorkerSnapshot> best = new ArrayList<>();
         double bestScore = Double.NEGATIVE_INFINITY;
         for (WorkerSnapshot w : workers) {
@@ -36,7 +42,7 @@ public final class Placement {
             }
             double score = 0;
             for (WeightedScorer s : scorers) {
-                score += s.weight() * s.scorer().score(job, w);
+                score += s.weight() * s.scorer().score(request, w);
             }
             if (score > bestScore + 1e-9) {
                 best.clear();

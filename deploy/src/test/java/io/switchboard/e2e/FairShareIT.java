@@ -1,0 +1,151 @@
+package io.switchboard.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import io.switchboard.testing.Wait;
+
+/**
+ * Fair share on the real stack (simulated engine, so the model is not the bottleneck of the test machine): two
+ * standard tenants of weights 1 and 2, both backlogged on a model whose worker has two slots, get completion tokens
+ * in the ratio of their weights; a batch tenant flooding the same model gets nothing while they are backlogged, and a
+ * critical tenant's requests go first.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class FairShareIT {
+    static final String MODEL = "fair-sim";
+    static final Duration WINDOW = Duration.ofSeconds(12);
+    static final Duration SKIP = Duration.ofSeconds(2);
+    final Cluster cluster = Cluster.get();
+    final HttpClient http = HttpClient.newHttpClient();
+    ServiceProcess worker;
+
+    @BeforeAll
+    void startAWorkerOfItsOwn() throws Exception {
+        worker = cluster.startSimulatedWorker("worker-fair", MODEL, 2, 100);
+        worker.awaitReady(Duration.ofSeconds(90));
+        Wait.until(Duration.ofSeconds(30), "the gateways list " + MODEL,
+                () -> cluster.gatewayGet("/v1/models").body().contains("\"" + MODEL + "\""));
+    }
+
+    @AfterAll
+    void stopIt() {
+        if (worker != null) {
+            worker.close();
+        }
+    }
+
+    @Test
+    void backloggedTenantsShareTokensByWeightAndCriticalGoesFirst() throws Exception {
+        String suffix = UUID.randomUUID().toString().substring(0, 6);
+        String light = cluster.tenantWithKey("fair-w1-" + suffix, "{}", "\"class\":\"standard\",\"weight\":1");
+        String heavy = cluster.tenantWithKey("fair-w2-" + suffix, "{}", "\"class\":\"standard\",\"weight\":2");
+        String batch = cluster.tenantWithKey("fair-batch-" + suffix, "{}", "\"class\":\"batch\"");
+        String critical = cluster.tenantWithKey("fair-crit-" + suffix, "{}", "\"class\":\"critical\"");
+
+        List<Long> unloaded = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            unloaded.add(timeToFirstToken(critical));
+        }
+
+        AtomicLong lightTokens = new AtomicLong();
+        AtomicLong heavyTokens = new AtomicLong();
+        AtomicLong batchTokens = new AtomicLong();
+        long start = System.nanoTime();
+        long end = start + WINDOW.toNanos();
+        ExecutorService clients = Executors.newFixedThreadPool(16);
+        for (int c = 0; c < 4; c++) {
+            clients.submit(() -> loop(light, lightTokens, start, end));
+            clients.submit(() -> loop(heavy, heavyTokens, start, end));
+            clients.submit(() -> loop(batch, batchTokens, start, end));
+        }
+        Thread.sleep(SKIP.toMillis() + 1000);
+        List<Long> loaded = new ArrayList<>();
+        while (System.nanoTime() < end - Duration.ofSeconds(1).toNanos()) {
+            loaded.add(timeToFirstToken(critical));
+        }
+        clients.shutdown();
+        assertThat(clients.awaitTermination(60, TimeUnit.SECONDS)).isTrue();
+
+        double ratio = (double) heavyTokens.get() / Math.max(1, lightTokens.get());
+        System.out.printf("fair share: weight-1 tenant %d tokens, weight-2 tenant %d tokens (ratio %.2f), batch %d;"
+                + " critical time to first token p50 %d ms unloaded, %d ms beside the backlog (p99 %d ms)%n",
+                lightTokens.get(), heavyTokens.get(), ratio, batchTokens.get(), pct(unloaded, 50), pct(loaded, 50),
+                pct(loaded, 99));
+        assertThat(lightTokens.get()).isPositive();
+        assertThat(ratio).as("token share of weights 2 : 1").isBetween(1.8, 2.2);
+        assertThat(batchTokens.get()).as("batch runs only when standard is not backlogged").isZero();
+        assertThat(loaded).isNotEmpty();
+    }
+
+    /** Keeps one request of the tenant in flight until {@code endNanos}; adds the completion tokens of those that
+     * finished inside the measured part of the window. */
+    private void loop(String key, AtomicLong tokens, long startNanos, long endNanos) {
+        String body = """
+                {"model":"%s","messages":[{"role":"user","content":"share"}],"max_tokens":20,"ignore_eos":true}"""
+                .formatted(MODEL);
+        while (System.nanoTime() < endNanos) {
+            try {
+                HttpResponse<String> r = http.send(request(key, body).timeout(Duration.ofSeconds(60)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                long now = System.nanoTime();
+                if (r.statusCode() == 200 && now > startNanos + SKIP.toNanos() && now < endNanos) {
+                    tokens.addAndGet(Cluster.json(r.body()).at("/usage/completion_tokens").asLong());
+                }
+            } catch (Exception e) {
+                return;
+            }
+        }
+    }
+
+    private long timeToFirstToken(String key) throws Exception {
+        String body = """
+                {"model":"%s","messages":[{"role":"user","content":"first"}],"max_tokens":3,"stream":true}""".formatted(MODEL);
+        long sent = System.nanoTime();
+        HttpResponse<InputStream> r = http.send(request(key, body).build(), HttpResponse.BodyHandlers.ofInputStream());
+        assertThat(r.statusCode()).isEqualTo(200);
+        long first = -1;
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
+            for (String line; (line = in.readLine()) != null;) {
+                if (first < 0 && line.contains("\"content\":\"") && !line.contains("\"role\"")) {
+                    first = System.nanoTime();
+                }
+            }
+        }
+        return (first - sent) / 1_000_000;
+    }
+
+    private HttpRequest.Builder request(String key, String body) {
+        return HttpRequest.newBuilder(URI.create(cluster.gateway.url() + "/v1/chat/completions"))
+                .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+    }
+
+    private static long pct(List<Long> values, int p) {
+        List<Long> sorted = new ArrayList<>(values);
+        Collections.sort(sorted);
+        return sorted.isEmpty() ? -1 : sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p / 100.0 * sorted.size()) - 1));
+    }
+}
