@@ -75,8 +75,9 @@ class FairShareIT {
         AtomicLong batchTokens = new AtomicLong();
         long start = System.nanoTime();
         long end = start + WINDOW.toNanos();
-        ExecutorService clients = Executors.newFixedThreadPool(16);
-        for (int c = 0; c < 4; c++) {
+        // six clients each keep every tenant backlogged: with two slots, a tenant always has requests waiting
+        ExecutorService clients = Executors.newFixedThreadPool(18);
+        for (int c = 0; c < 6; c++) {
             clients.submit(() -> loop(light, lightTokens, start, end));
             clients.submit(() -> loop(heavy, heavyTokens, start, end));
             clients.submit(() -> loop(batch, batchTokens, start, end));

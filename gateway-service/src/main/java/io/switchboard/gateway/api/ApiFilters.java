@@ -6,12 +6,14 @@ import jakarta.ws.rs.NotAllowedException;
 import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.container.ContainerRequestContext;
+import jakarta.ws.rs.container.ContainerResponseContext;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 import org.jboss.resteasy.reactive.server.SimpleResourceInfo;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
+import org.jboss.resteasy.reactive.server.ServerResponseFilter;
 
 import io.switchboard.gateway.api.admin.AdminApi;
 import io.switchboard.gateway.auth.AdminAuthenticator;
@@ -20,6 +22,7 @@ import io.switchboard.gateway.auth.Caller;
 import io.switchboard.gateway.error.ApiException;
 import io.switchboard.gateway.error.BeanViolations;
 import io.switchboard.gateway.error.Errors;
+import io.switchboard.gateway.limits.LastRateLimits;
 import io.quarkus.hibernate.validator.runtime.jaxrs.ResteasyReactiveViolationException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
@@ -39,6 +42,8 @@ public class ApiFilters {
     ApiKeyAuthenticator auth;
     @Inject
     AdminAuthenticator admin;
+    @Inject
+    LastRateLimits lastRateLimits;
 
     /**
      * Runs once the request has matched a resource, so the rule follows the resource, not a path prefix that an odd
@@ -57,6 +62,12 @@ public class ApiFilters {
         } catch (ApiException e) {
             return envelope(e).build();
         }
+    }
+
+    /** A limited tenant's answers carry its key's last known rate-limit headers. */
+    @ServerResponseFilter
+    public void rateLimitHeaders(ContainerResponseContext response, RoutingContext routing) {
+        lastRateLimits.writeTo(routing.get(CALLER), (name, value) -> response.getHeaders().putSingle(name, value));
     }
 
     /** The caller a {@code /v1} request authenticated as. */

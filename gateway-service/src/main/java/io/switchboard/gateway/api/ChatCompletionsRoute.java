@@ -13,6 +13,7 @@ import io.switchboard.gateway.auth.Caller;
 import io.switchboard.gateway.error.ApiException;
 import io.switchboard.gateway.error.Errors;
 import io.switchboard.gateway.job.ChatCompletionService;
+import io.switchboard.gateway.limits.LastRateLimits;
 import io.switchboard.gateway.job.ChatCompletionService.RunningJob;
 import io.switchboard.gateway.stream.ResponseWriter;
 import io.switchboard.schema.event.TokenEvent;
@@ -43,6 +44,8 @@ public class ChatCompletionsRoute {
     ApiKeyAuthenticator auth;
     @Inject
     ChatCompletionService service;
+    @Inject
+    LastRateLimits lastRateLimits;
 
     void register(@Observes Router router) {
         router.route(PATH).order(-1000).handler(ctx -> {
@@ -65,13 +68,14 @@ public class ChatCompletionsRoute {
         String requestId = response.headers().get(RequestIds.HEADER);
         long arrived = System.nanoTime();
         Caller caller = auth.authenticate(ctx.request().getHeader("authorization"));
+        ctx.put(ApiFilters.CALLER, caller);
         ChatCompletionRequest request = parse(ctx);
         Context context = Vertx.currentContext();
         service.submit(caller, requestId, request, arrived)
                 .emitOn(task -> context.runOnContext(v -> task.run()))
                 .subscribe().with(
                         running -> answer(ctx, request, running),
-                        failure -> ResponseWriter.error(response, Errors.from(failure)));
+                        failure -> error(ctx, Errors.from(failure)));
     }
 
     private void answer(RoutingContext ctx, ChatCompletionRequest request, RunningJob running) {
@@ -153,6 +157,16 @@ public class ChatCompletionsRoute {
         } else {
             error = new ApiException(ctx.statusCode(), "invalid_request_error", null, null, "The request failed.");
         }
-        ResponseWriter.error(ctx.response(), error);
+        error(ctx, error);
+    }
+
+    /** An error answer; a limited tenant's carries its rate-limit headers (a 429's own, else the key's last known). */
+    private void error(RoutingContext ctx, ApiException error) {
+        HttpServerResponse response = ctx.response();
+        if (!response.headWritten() && !error.headers().containsKey("x-ratelimit-limit-requests")
+                && !error.headers().containsKey("x-ratelimit-limit-tokens")) {
+            lastRateLimits.writeTo(ctx.get(ApiFilters.CALLER), response::putHeader);
+        }
+        ResponseWriter.error(response, error);
     }
 }

@@ -13,6 +13,7 @@ import io.switchboard.gateway.catalog.ModelCatalog;
 import io.switchboard.gateway.error.ApiException;
 import io.switchboard.gateway.limits.Admission;
 import io.switchboard.gateway.limits.AdmissionDecision;
+import io.switchboard.gateway.limits.LastRateLimits;
 import io.switchboard.gateway.limits.RateLimitStatus;
 import io.switchboard.gateway.limits.TokenEstimator;
 import io.switchboard.gateway.stream.TokenStreamReader;
@@ -37,18 +38,20 @@ public class ChatCompletionService {
     private final TokenStreamReader reader;
     private final Admission admission;
     private final TenantMetrics metrics;
+    private final LastRateLimits lastRateLimits;
     private final RequestValidator validator;
     private final JobFactory jobs;
 
     @Inject
     public ChatCompletionService(GatewayConfig config, ModelCatalog catalog, JobPublisher publisher,
-            TokenStreamReader reader, Admission admission, TenantMetrics metrics) {
+            TokenStreamReader reader, Admission admission, TenantMetrics metrics, LastRateLimits lastRateLimits) {
         this.config = config;
         this.catalog = catalog;
         this.publisher = publisher;
         this.reader = reader;
         this.admission = admission;
         this.metrics = metrics;
+        this.lastRateLimits = lastRateLimits;
         this.validator = RequestValidator.standard(config.maxTokensLimit());
         this.jobs = new JobFactory(config.defaultMaxTokens(), config.tenancy().priorityRange());
     }
@@ -92,7 +95,10 @@ public class ChatCompletionService {
                     LOG.warnf("admission of job %s of tenant %s failed: %s", job.jobId(), caller.tenantId(), t.getMessage());
                     return ApiException.unavailable("limits_unavailable", "The rate limiter is unavailable; try again.");
                 })
-                .invoke(decision -> metrics.admission(caller, job.model(), decision, System.nanoTime() - arrivedNanos))
+                .invoke(decision -> {
+                    metrics.admission(caller, job.model(), decision, System.nanoTime() - arrivedNanos);
+                    lastRateLimits.remember(caller, decision.status());
+                })
                 .chain(decision -> decision.admitted() ? publish(job, decision)
                         : Uni.createFrom().failure(RateLimitErrors.refused(caller, decision, reserve)));
     }

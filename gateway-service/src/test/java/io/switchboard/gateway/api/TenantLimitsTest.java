@@ -233,6 +233,22 @@ class TenantLimitsTest {
     }
 
     @Test
+    void aLimitedTenantsOtherAnswersCarryItsLastRateLimitHeaders() throws Exception {
+        String tenant = newId();
+        String key = tenantWithLimits(tenant, "{\"requests_per_minute\":50}");
+        CompletableFuture<HttpResponse<String>> admitted = send(key, chat(""));
+        finishAll(tenant, 1, Usage.of(8, 1));
+        assertThat(admitted.get(10, TimeUnit.SECONDS).headers().firstValue("x-ratelimit-remaining-requests")).contains("49");
+
+        HttpResponse<String> invalid = send(key, chat(",\"temperature\":5")).get(10, TimeUnit.SECONDS);
+        assertThat(invalid.statusCode()).isEqualTo(400);
+        assertThat(invalid.headers().firstValue("x-ratelimit-limit-requests")).contains("50");
+        assertThat(invalid.headers().firstValue("x-ratelimit-remaining-requests")).contains("49");
+        io.restassured.RestAssured.given().header("Authorization", "Bearer " + key).get("/v1/models").then()
+                .statusCode(200).header("x-ratelimit-limit-requests", "50");
+    }
+
+    @Test
     void aRequestLargerThanAWholeLimitIs400NotA429() throws Exception {
         String key = tenantWithLimits(newId(), "{\"tokens_per_minute\":100}");
         HttpResponse<String> r = send(key, chat(",\"max_tokens\":500")).get(10, TimeUnit.SECONDS);
