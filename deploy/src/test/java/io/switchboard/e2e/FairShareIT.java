@@ -44,7 +44,7 @@ class FairShareIT {
 
     @BeforeAll
     void startAWorkerOfItsOwn() throws Exception {
-        worker = cluster.startSimulatedWorker("worker-fair", MODEL, 2, 100);
+        worker = cluster.startSimulatedWorker("worker-fair", MODEL, 2, 300);
         worker.awaitReady(Duration.ofSeconds(90));
         Wait.until(Duration.ofSeconds(30), "the gateways list " + MODEL,
                 () -> cluster.gatewayGet("/v1/models").body().contains("\"" + MODEL + "\""));

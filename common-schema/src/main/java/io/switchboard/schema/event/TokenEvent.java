@@ -40,11 +40,16 @@ public sealed interface TokenEvent {
 
     /**
      * The job ended with an error. {@code status} is the HTTP status the gateway answers with while it
-     * has not begun the response; once streaming has begun the error goes in-band.
+     * has not begun the response; once streaming has begun the error goes in-band. {@code retryAfterMs}, present
+     * for a refusal for load, becomes the answer's {@code Retry-After}; failures written before it existed have none.
      */
-    record Failure(int v, String code, String message, int status) implements TokenEvent {
+    record Failure(int v, String code, String message, int status, Long retryAfterMs) implements TokenEvent {
         public static Failure of(FailureCode code, String message) {
-            return new Failure(VERSION, code.wire(), message, code.status());
+            return of(code, message, null);
+        }
+
+        public static Failure of(FailureCode code, String message, Long retryAfterMs) {
+            return new Failure(VERSION, code.wire(), message, code.status(), retryAfterMs);
         }
     }
 }

@@ -42,8 +42,12 @@ public class ApiException extends RuntimeException {
      * {@code retry-after-ms}, which the official SDKs read.
      */
     public static ApiException tooManyRequests(String type, String code, String message, long retryAfterMs) {
-        return new ApiException(429, type, null, code, message)
-                .withHeader("retry-after", Long.toString(Math.max(1, (retryAfterMs + 999) / 1000)))
+        return new ApiException(429, type, null, code, message).withRetryAfter(retryAfterMs);
+    }
+
+    /** The same error telling the client when to try again: {@code retry-after} (seconds, rounded up) and {@code retry-after-ms}. */
+    public ApiException withRetryAfter(long retryAfterMs) {
+        return withHeader("retry-after", Long.toString(Math.max(1, (retryAfterMs + 999) / 1000)))
                 .withHeader("retry-after-ms", Long.toString(Math.max(0, retryAfterMs)));
     }
 

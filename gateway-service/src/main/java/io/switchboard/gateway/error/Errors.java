@@ -39,7 +39,9 @@ public final class Errors {
 
     public static ApiException from(TokenEvent.Failure failure) {
         String type = FailureCode.errorTypeOf(failure.code());
-        return new ApiException(failure.status(), type, null, failure.code(), failure.message());
+        ApiException error = new ApiException(failure.status(), type, null, failure.code(), failure.message());
+        Long retryAfterMs = failure.retryAfterMs();
+        return retryAfterMs == null ? error : error.withRetryAfter(retryAfterMs);
     }
 
     /** {@code messages[0].role} style path of a Jackson mapping error. */

@@ -116,6 +116,19 @@ class ChatCompletionsRouteTest {
     }
 
     @Test
+    void aRefusalForLoadTellsTheClientWhenToRetry() throws Exception {
+        var pending = harness.send("");
+        InferenceJob job = harness.publishedJob(pending.marker());
+        harness.write(job.jobId(), TokenEvent.Failure.of(FailureCode.TENANT_QUEUE_FULL, "Too many waiting.", 2500L));
+
+        HttpResponse<String> response = pending.response().get(10, TimeUnit.SECONDS);
+        assertThat(response.statusCode()).isEqualTo(429);
+        OpenAiSchemas.assertValid("ErrorResponse", response.body());
+        assertThat(response.headers().firstValue("retry-after")).contains("3");
+        assertThat(response.headers().firstValue("retry-after-ms")).contains("2500");
+    }
+
+    @Test
     void failureAfterStreamingBeganGoesInBandThenDone() throws Exception {
         var pending = harness.send("\"stream\":true");
         InferenceJob job = harness.publishedJob(pending.marker());

@@ -10,8 +10,14 @@ public sealed interface Action {
     record Assign(InferenceJob job, String workerId) implements Action {
     }
 
-    /** End the job with an error the client sees. */
-    record Fail(InferenceJob job, FailureCode code, String message) implements Action {
+    /**
+     * End the job with an error the client sees; {@code retryAfterMs}, when not null, tells the client when trying
+     * again may succeed (a refusal for load, not a failure of the job itself).
+     */
+    record Fail(InferenceJob job, FailureCode code, String message, Long retryAfterMs) implements Action {
+        public Fail(InferenceJob job, FailureCode code, String message) {
+            this(job, code, message, null);
+        }
     }
 
     /**

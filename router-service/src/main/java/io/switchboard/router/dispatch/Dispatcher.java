@@ -41,6 +41,8 @@ public final class Dispatcher {
     private static final int RECENTLY_COMPLETED = 4096;
     /** The reason a drop carries when the cancel named none. */
     static final String UNKNOWN_CANCEL_REASON = "cancelled";
+    /** The shortest {@code Retry-After} a refusal for load suggests. */
+    static final long MIN_RETRY_AFTER_MS = 1000;
 
     private final JobQueue queue;
     private final WorkerRegistry registry;
@@ -100,13 +102,14 @@ public final class Dispatcher {
         }
         if (!Admission.tenantHasRoom(queue.queuedOf(job.tenantId()), policy.maxQueuedPerTenant())) {
             return List.of(refuse(job, FailureCode.TENANT_QUEUE_FULL, "Too many of this tenant's requests are waiting (at most "
-                    + policy.maxQueuedPerTenant() + "); retry later."));
+                    + policy.maxQueuedPerTenant() + "); retry later.", retryAfterFor(job.model())));
         }
         OptionalLong predicted = Admission.predictedWaitMs(queue.aheadOf(job), registry.slotsServing(job.model()),
                 serviceTimes.meanMs(job.model()));
         if (Admission.deadlineUnreachable(predicted, job.deadlineAtMs() - nowMs)) {
             return List.of(refuse(job, FailureCode.DEADLINE_UNREACHABLE, "The request would wait about "
-                    + predicted.getAsLong() + " ms for a worker, past its deadline; retry later or with a longer timeout."));
+                    + predicted.getAsLong() + " ms for a worker, past its deadline; retry later or with a longer timeout.",
+                    Math.max(MIN_RETRY_AFTER_MS, predicted.getAsLong())));
         }
         queue.add(job, nowMs);
         List<Action> actions = new ArrayList<>();
@@ -115,7 +118,7 @@ public final class Dispatcher {
             Queued victim = queue.newest(job.model(), band).orElseThrow();
             queue.remove(victim.job().jobId());
             actions.add(refuse(victim.job(), FailureCode.OVERLOADED, "Model '" + job.model()
-                    + "' has more requests waiting than it can serve; retry later."));
+                    + "' has more requests waiting than it can serve; retry later.", retryAfterFor(job.model())));
         }
         actions.addAll(dispatch(nowMs));
         return actions;
@@ -271,8 +274,18 @@ public final class Dispatcher {
     }
 
     private Action refuse(InferenceJob job, FailureCode code, String message) {
+        return refuse(job, code, message, null);
+    }
+
+    /** When a request refused for load may find room: one job's mean service time on the model, at least a second. */
+    private long retryAfterFor(String model) {
+        return Math.max(MIN_RETRY_AFTER_MS, Math.round(serviceTimes.meanMs(model).orElse(0)));
+    }
+
+    /** A refusal for load: the client is told to try again after {@code retryAfterMs}. */
+    private Action refuse(InferenceJob job, FailureCode code, String message, Long retryAfterMs) {
         metrics.refused(job.model(), job.serviceClass(), code);
-        return new Action.Fail(job, code, message);
+        return new Action.Fail(job, code, message, retryAfterMs);
     }
 
     public List<WorkerSnapshot> workers() {

@@ -142,7 +142,7 @@ public class RouterLoop {
                             });
             case Action.Fail fail -> {
                 LOG.infof("job %s of tenant %s failed: %s", fail.job().jobId(), fail.job().tenantId(), fail.code().wire());
-                failures.fail(fail.job().jobId(), fail.code(), fail.message());
+                failures.fail(fail.job().jobId(), fail.code(), fail.message(), fail.retryAfterMs());
                 usage.report(UsageRecord.notRun(fail.job(), UsageRecord.Outcome.FAILED, fail.code().wire(), now()));
             }
             case Action.Drop drop -> {

@@ -25,9 +25,10 @@ public class JobFailureWriter {
     @Inject
     RouterConfig config;
 
-    public void fail(String jobId, FailureCode code, String message) {
+    /** {@code retryAfterMs}, when not null, tells the client when trying again may succeed. */
+    public void fail(String jobId, FailureCode code, String message, Long retryAfterMs) {
         String key = RedisKeys.jobStream(jobId);
-        String event = Json.write(TokenEvent.Failure.of(code, message));
+        String event = Json.write(TokenEvent.Failure.of(code, message, retryAfterMs));
         redis.stream(String.class, String.class, String.class)
                 .xadd(key, new XAddArgs().maxlen(1000L).nearlyExactTrimming(), Map.of(RedisKeys.EVENT_FIELD, event))
                 .chain(() -> redis.key(String.class).expire(key, config.failedStreamTtl()))

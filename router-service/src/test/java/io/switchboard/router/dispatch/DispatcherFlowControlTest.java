@@ -75,6 +75,8 @@ class DispatcherFlowControlTest {
 
         assertThat(failure(refused)).isEqualTo(FailureCode.TENANT_QUEUE_FULL);
         assertThat(FailureCode.TENANT_QUEUE_FULL.status()).isEqualTo(429);
+        assertThat(((Action.Fail) refused.get(0)).retryAfterMs()).as("a refusal for load says when to retry")
+                .isGreaterThanOrEqualTo(Dispatcher.MIN_RETRY_AFTER_MS);
         assertThat(d.onJob(Fixtures.job("u-1", "m", ServiceClass.STANDARD, "u"), 0)).as("another tenant").isEmpty();
         assertThat(d.queued()).isEqualTo(3);
         assertThat(metrics.refused).containsExactly(FailureCode.TENANT_QUEUE_FULL);
