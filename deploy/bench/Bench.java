@@ -21,6 +21,7 @@ import java.util.regex.Pattern;
  * java deploy/bench/Bench.java --url http://127.0.0.1:8080 --key sk-switchboard-local --model M
  *      [--concurrency 8] [--requests 64] [--max-tokens 128] [--warmup 4] [--label name]
  *      [--pause-ms 0]   (each client waits this long after each answer: the previous request's tail work is done)
+ *      [--duration-s 0] (each client sends requests for this long instead of --requests in all)
  */
 public class Bench {
     record Result(double ttftMs, double totalMs, int tokens, String error) {
@@ -40,6 +41,8 @@ public class Bench {
         int warmup = Integer.parseInt(a.getOrDefault("warmup", "4"));
         String label = a.getOrDefault("label", "c=" + concurrency);
         long pauseMs = Long.parseLong(a.getOrDefault("pause-ms", "0"));
+        // with --duration-s, each client sends requests until then, however many that is
+        long durationNanos = (long) (Double.parseDouble(a.getOrDefault("duration-s", "0")) * 1e9);
 
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
         for (int i = 0; i < warmup; i++) {
@@ -52,7 +55,8 @@ public class Bench {
             int client = c;
             Thread.ofPlatform().start(() -> {
                 try {
-                    for (int r = client; r < requests; r += concurrency) {
+                    long until = System.nanoTime() + durationNanos;
+                    for (int r = client; durationNanos > 0 ? System.nanoTime() < until : r < requests; r += concurrency) {
                         results.add(one(http, url, key, model, maxTokens, r));
                         if (pauseMs > 0) {
                             try {

@@ -9,7 +9,9 @@
 #      counted limit set (high enough never to refuse), alternated, both as time to first token at the client
 #      and as the gateway's own admission timer (switchboard_gateway_admission_seconds, limits=off|on)
 # Usage: deploy/bench/run.sh [path/to/model.gguf]   (default: ../shared/models/stories260K.gguf)
-#   BENCH_PARTS=llama,platform,admission (default: all three) runs only those parts; BENCH_REQUESTS scales them.
+#   5. fair share: tenants of weights 1 and 2 (standard), a batch flood and a critical tenant on one simulated worker
+#      of 2 slots, all at once for 15 s: the token shares and the critical tenant's time to first token
+#   BENCH_PARTS=llama,platform,admission,fairness (default: all four) runs only those parts; BENCH_REQUESTS scales them.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$ROOT/deploy/local/lib.sh"
@@ -41,7 +43,7 @@ stop() { kill -TERM $RUN_PID 2>/dev/null || true; wait $RUN_PID 2>/dev/null || t
 trap stop EXIT
 bench() { "$JAVA_HOME/bin/java" "$ROOT/deploy/bench/Bench.java" --url "http://127.0.0.1:$PORT" "$@"; }
 
-PARTS=,${BENCH_PARTS:-llama,platform,admission},
+PARTS=,${BENCH_PARTS:-llama,platform,admission,fairness},
 part() { [[ $PARTS == *",$1,"* ]]; }
 
 MODEL_ID=$(basename "$MODEL" .gguf)
@@ -53,6 +55,7 @@ bench --model "$MODEL_ID" --concurrency 8 --requests "$REQUESTS" --max-tokens 12
 stop
 fi
 
+if part platform || part admission; then
 echo "== simulated engine (0 ms TTFT, 2000 tok/s), 1 worker x 64 slots: platform overhead"
 start simulated 64 simulated SWITCHBOARD_WORKER_SIMULATED_TIME_TO_FIRST_TOKEN=0ms SWITCHBOARD_WORKER_SIMULATED_TOKENS_PER_SECOND=2000
 if part platform; then
@@ -95,3 +98,32 @@ echo "of which the limit script's round trip to Redis (limits on):"
 awk -v NAME=switchboard_gateway_limits_check_seconds -f "$ROOT/deploy/bench/quantiles.awk" "$OUT/metrics-before.txt" "$OUT/metrics-after.txt"
 fi
 stop
+fi
+
+if part fairness; then
+echo "== fair share (simulated worker, 2 slots, 300 tok/s): weights 1 and 2, a batch flood, a critical tenant, 15 s at once"
+start simulated 2 simulated SWITCHBOARD_WORKER_SIMULATED_TIME_TO_FIRST_TOKEN=5ms SWITCHBOARD_WORKER_SIMULATED_TOKENS_PER_SECOND=300
+GW="http://127.0.0.1:$PORT"
+ADMIN=(-H 'Authorization: Bearer sk-switchboard-admin-local' -H 'Content-Type: application/json')
+key_of() { # id, tenant JSON fields
+  curl -fsS "${ADMIN[@]}" -o /dev/null -d "{\"id\":\"$1\",$2}" "$GW/admin/v1/tenants"
+  curl -fsS "${ADMIN[@]}" -d '{}' "$GW/admin/v1/tenants/$1/keys" | sed 's/.*"key":"\([^"]*\)".*/\1/'
+}
+W1=$(key_of fair-w1 '"class":"standard","weight":1'); W2=$(key_of fair-w2 '"class":"standard","weight":2')
+BATCH=$(key_of fair-batch '"class":"batch"'); CRIT=$(key_of fair-critical '"class":"critical"')
+bench --model simulated --concurrency 1 --requests 20 --max-tokens 3 --warmup 5 --key "$CRIT" --label "critical, unloaded"
+LOADS=()
+for t in w1:$W1 w2:$W2 batch:$BATCH; do
+  bench --model simulated --concurrency 6 --duration-s 15 --max-tokens 20 --warmup 0 --key "${t#*:}" --label "tenant ${t%%:*}" \
+    >"$OUT/fair-${t%%:*}.txt" 2>&1 &
+  LOADS+=($!)
+done
+sleep 2
+bench --model simulated --concurrency 1 --duration-s 12 --max-tokens 3 --warmup 0 --key "$CRIT" --label "critical, beside them"
+wait "${LOADS[@]}"
+cat "$OUT"/fair-w1.txt "$OUT"/fair-w2.txt "$OUT"/fair-batch.txt
+awk '/^tenant/ { n = $0; sub(/.*\(/, "", n); sub(/ tokens.*/, "", n); tokens[$2] = n }
+  END { printf "token shares: weight 1 %d, weight 2 %d (ratio %.2f), batch %d (batch runs only while no standard request waits)\n", tokens["w1"], tokens["w2"],
+        tokens["w2"] / (tokens["w1"] > 0 ? tokens["w1"] : 1), tokens["batch"] }' "$OUT"/fair-w1.txt "$OUT"/fair-w2.txt "$OUT"/fair-batch.txt
+stop
+fi
