@@ -84,7 +84,8 @@ public class ChatCompletionService {
         try {
             TenantRules.check(caller, request);
             job = jobs.create(JobFactory.newJobId(), requestId, caller, request, now, deadline);
-            reserve = TokenEstimator.reservation(job);
+            // only a caller with counted limits reserves tokens: nobody else pays for the estimate
+            reserve = caller.counted() ? TokenEstimator.reservation(job) : 0;
             TenantRules.checkFits(caller, request, reserve);
         } catch (ApiException e) {
             metrics.rejected(caller.tenantId(), request.model(), e.code());

@@ -54,7 +54,7 @@ public class Admission {
         Limits tenant = caller.tenant().limits();
         Limits key = caller.key().limits();
         boolean keyScope = key.counted();
-        Reservation reservation = new Reservation(jobId, caller.tenantId(), caller.keyId(), keyScope, tokens, nowMs);
+        Reservation reservation = new Reservation(jobId, caller.tenantId(), caller.keyId(), keyScope, nowMs);
         List<String> keys = reservation.scopeKeys();
         keys.add(reservation.reservationKey());
         List<String> args = new ArrayList<>(List.of(jobId, Long.toString(tokens), Long.toString(deadlineMs),

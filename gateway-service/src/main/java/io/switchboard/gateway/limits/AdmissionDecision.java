@@ -9,9 +9,4 @@ public record AdmissionDecision(boolean admitted, String refusedBy, long retryAf
 
     /** A caller without counted limits: admitted, nothing reserved, no headers. */
     public static final AdmissionDecision UNLIMITED = new AdmissionDecision(true, null, 0, RateLimitStatus.NONE, null);
-
-    /** Whether the refusal is of a budget (OpenAI's {@code insufficient_quota}) rather than a rate. */
-    public boolean budgetExhausted() {
-        return "tokens_per_day".equals(refusedBy) || "tokens_per_month".equals(refusedBy);
-    }
 }

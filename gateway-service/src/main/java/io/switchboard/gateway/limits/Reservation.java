@@ -10,10 +10,10 @@ import io.switchboard.schema.wire.RedisKeys;
 
 /**
  * What admission counted for one job: under which scopes (the tenant's, and the key's when it has limits of its
- * own) and how many tokens. Its Redis keys follow from the tenant, the key and the admission time alone, so the
+ * own); how many tokens is in Redis, in the reservation hash. Its Redis keys follow from the tenant, the key and the admission time alone, so the
  * usage record of the job (which carries all three) finds them again.
  */
-public record Reservation(String jobId, String tenantId, String keyId, boolean keyScope, long tokens, long atMs) {
+public record Reservation(String jobId, String tenantId, String keyId, boolean keyScope, long atMs) {
     private static final DateTimeFormatter DAY = DateTimeFormatter.ofPattern("yyyyMMdd").withZone(ZoneOffset.UTC);
     private static final DateTimeFormatter MONTH = DateTimeFormatter.ofPattern("yyyyMM").withZone(ZoneOffset.UTC);
 

@@ -60,8 +60,4 @@ public final class ApiKeys {
     public static String prefixOf(String key) {
         return key.substring(0, Math.min(PREFIX_LENGTH, key.length()));
     }
-
-    public static boolean isSha256Hex(String s) {
-        return s != null && s.matches("[0-9a-f]{64}");
-    }
 }

@@ -1,6 +1,9 @@
 package io.switchboard.gateway.usage;
 
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -22,6 +25,7 @@ public class TenantMetrics {
     private final MeterRegistry registry;
     private final Timer admissionLimited;
     private final Timer admissionUnlimited;
+    private final Map<List<String>, Counter> admitted = new ConcurrentHashMap<>();
 
     @Inject
     public TenantMetrics(MeterRegistry registry) {
@@ -42,8 +46,10 @@ public class TenantMetrics {
     public void admission(Caller caller, String model, AdmissionDecision decision, long nanos) {
         (caller.counted() ? admissionLimited : admissionUnlimited).record(nanos, TimeUnit.NANOSECONDS);
         if (decision.admitted()) {
-            Counter.builder("switchboard.tenant.requests").description("Requests admitted, per tenant and model")
-                    .tag("tenant", caller.tenantId()).tag("model", model).register(registry).increment();
+            // looked up once per tenant and model, not built again on every request
+            admitted.computeIfAbsent(List.of(caller.tenantId(), model), k -> Counter.builder("switchboard.tenant.requests")
+                    .description("Requests admitted, per tenant and model")
+                    .tag("tenant", k.get(0)).tag("model", k.get(1)).register(registry)).increment();
         } else {
             rejected(caller.tenantId(), model, decision.refusedBy());
         }

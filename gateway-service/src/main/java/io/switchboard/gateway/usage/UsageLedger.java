@@ -76,7 +76,7 @@ public class UsageLedger {
         }
         args.add("outcome:" + r.outcome().wire());
         args.add("1");
-        Reservation reservation = new Reservation(r.jobId(), r.tenantId(), r.keyId(), r.keyId() != null, 0, r.createdAtMs());
+        Reservation reservation = new Reservation(r.jobId(), r.tenantId(), r.keyId(), r.keyId() != null, r.createdAtMs());
         return VIEWS.run(redis, List.of(RedisKeys.usageApplied(r.tenantId(), r.jobId()), RedisKeys.usageDay(r.tenantId(), day)), args)
                 .map(response -> response.toLong() == 1)
                 // every time, not only the first: a retry after a failure here must still index the tenant
