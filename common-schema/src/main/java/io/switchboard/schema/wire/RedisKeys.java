@@ -33,6 +33,50 @@ public final class RedisKeys {
     }
 
     /**
+     * Who owns a job's outcome: {@code SET NX} by the first party to take it (see {@link JobOwners} for the values): the
+     * worker that accepts it into a slot, the router that fails it before any worker did, or the gateway that gave up
+     * on it (answered the client with an error, or the client left before it started). Whoever loses the race leaves
+     * the job alone, so a job delivered twice runs once and a request answered with an error never runs later.
+     * Expires a while after the job's deadline.
+     */
+    public static String jobOwner(String jobId) {
+        return PREFIX + "job:{" + jobId + "}:owner";
+    }
+
+    /**
+     * Hash of what resuming a job's stream needs: {@code tenant} (only the same tenant may resume), {@code model},
+     * {@code created} (epoch seconds). Written by the gateway that accepted the request; expires with the stream.
+     */
+    public static String jobMeta(String jobId) {
+        return PREFIX + "job:{" + jobId + "}:meta";
+    }
+
+    /**
+     * Present while some gateway relays the job's stream to a client (refreshed by that gateway, expiring after the
+     * resume grace): a worker cancels a running job whose reader has been gone longer than the grace.
+     */
+    public static String jobReader(String jobId) {
+        return PREFIX + "job:{" + jobId + "}:reader";
+    }
+
+    /**
+     * The routers' inbox: a stream of what workers report to the routers (field {@link #KIND_FIELD} says which:
+     * {@code heartbeat}, {@code reply}, {@code completion}; field {@link #EVENT_FIELD} holds the event). One stream, so
+     * a worker's reports arrive in the order it sent them; every router reads all of it. On Redis, not Kafka, so a
+     * Kafka outage never makes a healthy worker look dead. Bounded with MAXLEN.
+     */
+    public static final String ROUTER_INBOX = PREFIX + "router:inbox";
+
+    /** Field of a {@link #ROUTER_INBOX} entry naming the kind of report. */
+    public static final String KIND_FIELD = "k";
+
+    /** The active router's lease: {@code SET NX PX} with the router's id, renewed while it lives; standbys wait for it. */
+    public static final String ROUTER_LEADER = PREFIX + "router:leader";
+
+    /** The consumer group through which a worker reads its {@link #workerInbox}, so a restart under the same id resumes. */
+    public static final String WORKER_INBOX_GROUP = "worker";
+
+    /**
      * The claim on writing a job's {@link io.switchboard.schema.event.UsageRecord}: {@code SET NX} by the worker or
      * router about to publish it, so exactly one record is written per job.
      */
