@@ -23,11 +23,12 @@ public final class KafkaTestClient {
     private KafkaTestClient() {
     }
 
-    public static void send(String topic, String key, Object event) {
+    /** Sends one event and waits for the broker's ack; answers the record's offset. */
+    public static long send(String topic, String key, Object event) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestInfra.get().kafkaBootstrapServers());
         try (var producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
-            producer.send(new ProducerRecord<>(topic, key, Json.write(event))).get();
+            return producer.send(new ProducerRecord<>(topic, key, Json.write(event))).get().offset();
         } catch (Exception e) {
             throw new IllegalStateException("cannot send to " + topic, e);
         }

@@ -35,8 +35,8 @@ public interface WorkerConfig {
     @WithDefault("10000")
     long streamMaxLen();
 
-    /** How long a job stream is kept after its terminal event. */
-    @WithDefault("60s")
+    /** How long a job stream is kept after its terminal event: a client may resume it meanwhile. */
+    @WithDefault("5m")
     Duration streamTtlAfterEnd();
 
     /** llama.cpp engine settings. */

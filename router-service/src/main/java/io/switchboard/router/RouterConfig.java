@@ -9,7 +9,44 @@ import io.smallrye.config.WithDefault;
 @ConfigMapping(prefix = "switchboard.router")
 public interface RouterConfig {
 
-    /** A worker with no heartbeat for this long is taken out of the registry and its running jobs are failed. */
+    /** This router's id (in its leader lease and logs); default: a random id per process. */
+    java.util.Optional<String> id();
+
+    /**
+     * The leader lease's time to live: a standby takes over at most this long after the active router stopped
+     * renewing it (killed, or cut off from Redis).
+     */
+    @WithDefault("2s")
+    Duration leaseTtl();
+
+    /** How often the active router renews its lease, and a standby tries to take it. */
+    @WithDefault("250ms")
+    Duration leaseRenewInterval();
+
+    /** How long a worker may leave an assignment unanswered before the router takes the job back. */
+    @WithDefault("5s")
+    Duration replyTimeout();
+
+    /** How often the active router commits the jobs topic's offsets (up to each partition's oldest unsettled job). */
+    @WithDefault("200ms")
+    Duration commitInterval();
+
+    /** Jobs read from Kafka and not yet settled above which the router stops reading more (backpressure). */
+    @WithDefault("50000")
+    int maxUnsettledJobs();
+
+    /** Replicas of each topic the router creates (the Kubernetes manifests use 3). */
+    @WithDefault("1")
+    short topicReplication();
+
+    /** {@code min.insync.replicas} of each topic the router creates (the Kubernetes manifests use 2). */
+    @WithDefault("1")
+    int topicMinInsyncReplicas();
+
+    /**
+     * A worker with no heartbeat for this long is taken out of the registry; its running jobs go back in line (when
+     * they sent nothing yet) or end with {@code worker_lost}.
+     */
     @WithDefault("3s")
     Duration workerTimeout();
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -11,12 +12,17 @@ import java.util.concurrent.TimeUnit;
 
 import jakarta.inject.Inject;
 
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.redis.datasource.stream.StreamRange;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.switchboard.schema.event.AssignmentReply;
 import io.switchboard.schema.event.CancelJob;
 import io.switchboard.schema.event.InferenceJob;
 import io.switchboard.schema.event.JobAssignment;
@@ -26,6 +32,7 @@ import io.switchboard.schema.event.UsageRecord;
 import io.switchboard.schema.event.WorkerHeartbeat;
 import io.switchboard.schema.wire.Json;
 import io.switchboard.schema.wire.RedisKeys;
+import io.switchboard.schema.wire.RouterInbox;
 import io.switchboard.schema.wire.Topics;
 import io.switchboard.testing.UsageTopic;
 import io.switchboard.testing.InfraTestResource;
@@ -61,7 +68,9 @@ class RouterServiceTest {
         assertThat(assignment.workerId()).isEqualTo(worker);
         assertThat(assignment.job()).isEqualTo(job);
 
-        KafkaTestClient.send(Topics.COMPLETIONS, job.jobId(),
+        report(RouterInbox.REPLY, AssignmentReply.of(job.jobId(), worker, AssignmentReply.Verdict.ACCEPTED, null,
+                System.currentTimeMillis()));
+        report(RouterInbox.COMPLETION,
                 JobCompletion.of(job.jobId(), worker, JobCompletion.Outcome.FINISHED, System.currentTimeMillis()));
         Wait.until(Duration.ofSeconds(10), "slot freed", () -> {
             heartbeat(worker, model, 1);
@@ -152,6 +161,41 @@ class RouterServiceTest {
         }
     }
 
+    @Test
+    void aJobsKafkaRecordIsCommittedOnlyOnceAWorkerAcceptedIt() throws Exception {
+        String worker = "w-" + UUID.randomUUID();
+        String model = "model-" + worker;
+        heartbeatUntilRegistered(worker, model, 1);
+        ScheduledExecutorService alive = Executors.newSingleThreadScheduledExecutor();
+        alive.scheduleAtFixedRate(() -> heartbeat(worker, model, 1), 0, 200, TimeUnit.MILLISECONDS);
+        try {
+            // what earlier tests left settles first (their jobs end: failed, dropped or taken back)
+            Wait.until(Duration.ofSeconds(30), "no job open in the router", () -> RestAssured.get("/router/queue").jsonPath()
+                    .getInt("queued") == 0 && RestAssured.get("/router/queue").jsonPath().getInt("running") == 0);
+            InferenceJob job = Fixtures.job("job-" + UUID.randomUUID(), model, 0, System.currentTimeMillis() + 60_000);
+            long offset = KafkaTestClient.send(Topics.JOBS, job.jobId(), job);
+            Wait.until(Duration.ofSeconds(20), "assigned",
+                    () -> !redis.stream(String.class).xrange(RedisKeys.workerInbox(worker), StreamRange.of("-", "+")).isEmpty());
+            Thread.sleep(1000); // several commit intervals
+            assertThat(committedJobsOffset()).as("assigned, not yet accepted: not committed").isLessThanOrEqualTo(offset);
+
+            report(RouterInbox.REPLY, AssignmentReply.of(job.jobId(), worker, AssignmentReply.Verdict.ACCEPTED, null,
+                    System.currentTimeMillis()));
+
+            Wait.until(Duration.ofSeconds(10), "committed past the accepted job", () -> committedJobsOffset() == offset + 1);
+        } finally {
+            alive.shutdownNow();
+            alive.awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void theOnlyRouterHoldsTheLeaderLease() {
+        assertThat(RestAssured.get("/router/leader").jsonPath().getBoolean("leader")).isTrue();
+        String id = RestAssured.get("/router/leader").jsonPath().getString("routerId");
+        assertThat(redis.value(String.class).get(RedisKeys.ROUTER_LEADER)).isEqualTo(id);
+    }
+
     private void heartbeatUntilRegistered(String worker, String model, int slots) {
         Wait.until(Duration.ofSeconds(30), "router registers " + worker, () -> {
             heartbeat(worker, model, slots);
@@ -160,8 +204,24 @@ class RouterServiceTest {
     }
 
     /** The worker's heartbeat (the router's worker timeout in tests is 1 s, so tests keep sending it). */
-    private static void heartbeat(String worker, String model, int slots) {
-        KafkaTestClient.send(Topics.HEARTBEATS, worker, new WorkerHeartbeat(WorkerHeartbeat.VERSION, worker, List.of(model),
-                "simulated", slots, slots, 0, List.of(), System.currentTimeMillis(), 300));
+    private void heartbeat(String worker, String model, int slots, String... running) {
+        report(RouterInbox.HEARTBEAT, new WorkerHeartbeat(WorkerHeartbeat.VERSION, worker, List.of(model),
+                "simulated", slots, slots - running.length, 0, List.of(running), System.currentTimeMillis(), 300));
+    }
+
+    /** What a worker reports to the routers, through their Redis inbox. */
+    private void report(String kind, Object event) {
+        redis.stream(String.class).xadd(RedisKeys.ROUTER_INBOX,
+                Map.of(RedisKeys.KIND_FIELD, kind, RedisKeys.EVENT_FIELD, Json.write(event)));
+    }
+
+    /** The offset the router committed on the jobs topic (partition 0), or -1 for none. */
+    private static long committedJobsOffset() throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                org.eclipse.microprofile.config.ConfigProvider.getConfig().getValue("kafka.bootstrap.servers", String.class)))) {
+            OffsetAndMetadata committed = admin.listConsumerGroupOffsets("switchboard-router").partitionsToOffsetAndMetadata()
+                    .get(10, TimeUnit.SECONDS).get(new TopicPartition(Topics.JOBS, 0));
+            return committed == null ? -1 : committed.offset();
+        }
     }
 }

@@ -16,6 +16,8 @@ public enum FailureCode {
     OVERLOADED("overloaded", 503, "service_unavailable_error"),
     /** The router predicted the job would wait in its queue past its deadline, so refused it on arrival. */
     DEADLINE_UNREACHABLE("deadline_unreachable", 503, "service_unavailable_error"),
+    /** The job reached its deadline while generating; the worker stopped it there. */
+    REQUEST_TIMEOUT("request_timeout", 504, "timeout_error"),
     /** The engine raised an error while generating. */
     INFERENCE_FAILED("inference_failed", 500, "server_error"),
     /** The prompt does not fit the model's context. */

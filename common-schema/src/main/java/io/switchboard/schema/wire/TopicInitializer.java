@@ -24,6 +24,16 @@ public final class TopicInitializer {
     }
 
     public static void ensureTopics(String bootstrapServers, int partitions, Duration timeout) {
+        ensureTopics(bootstrapServers, partitions, (short) 1, 1, timeout);
+    }
+
+    /**
+     * Creates the missing topics with {@code partitions} partitions, {@code replication} replicas and
+     * {@code min.insync.replicas} of {@code minInsyncReplicas} (producers write with {@code acks=all}, so a write
+     * succeeds only once that many replicas have it).
+     */
+    public static void ensureTopics(String bootstrapServers, int partitions, short replication, int minInsyncReplicas,
+            Duration timeout) {
         Map<String, Object> config = Map.of(
                 AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis(),
@@ -32,8 +42,9 @@ public final class TopicInitializer {
             Set<String> existing = admin.listTopics().names().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             List<NewTopic> missing = Topics.ALL.stream()
                     .filter(t -> !existing.contains(t))
-                    .map(t -> new NewTopic(t, partitions, (short) 1)
-                            .configs(Map.of("retention.ms", String.valueOf(Topics.retention(t).toMillis()))))
+                    .map(t -> new NewTopic(t, partitions, replication)
+                            .configs(Map.of("retention.ms", String.valueOf(Topics.retention(t).toMillis()),
+                                    "min.insync.replicas", String.valueOf(minInsyncReplicas))))
                     .toList();
             if (missing.isEmpty()) {
                 return;

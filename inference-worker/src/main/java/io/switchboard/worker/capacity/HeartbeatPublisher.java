@@ -20,8 +20,13 @@ import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import io.switchboard.schema.event.WorkerHeartbeat;
 import io.switchboard.worker.WorkerConfig;
 import io.switchboard.worker.engine.InferenceEngine;
+import io.switchboard.worker.report.RouterReports;
 
-/** Announces the worker's model and free slots every heartbeat interval, from start-up (the engine is loaded by then). */
+/**
+ * Announces the worker's model, free slots and running jobs every heartbeat interval, from start-up (the engine is
+ * loaded by then): to the routers through their Redis inbox ({@link RouterReports}: liveness and reconciliation), and
+ * on Kafka for the gateways' model catalog.
+ */
 @ApplicationScoped
 public class HeartbeatPublisher {
     private static final Logger LOG = Logger.getLogger(HeartbeatPublisher.class);
@@ -43,6 +48,8 @@ public class HeartbeatPublisher {
     SlotPool slots;
     @Inject
     WorkerIdentity identity;
+    @Inject
+    RouterReports reports;
 
     void start(@Observes StartupEvent ignored) {
         long interval = config.heartbeatInterval().toMillis();
@@ -56,6 +63,7 @@ public class HeartbeatPublisher {
         WorkerHeartbeat hb = new WorkerHeartbeat(WorkerHeartbeat.VERSION, identity.id(), List.of(engine.modelId()),
                 engine.kind(), s.slots(), Math.max(0, s.slots() - s.active() - s.queued()), s.queued(), s.runningJobs(),
                 System.currentTimeMillis(), config.heartbeatInterval().toMillis());
+        reports.heartbeat(hb);
         heartbeats.sendMessage(Message.of(hb).addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(identity.id()).build()))
                 .subscribe().with(ok -> {
                 }, t -> LOG.warnf("heartbeat not sent: %s", t.getMessage()));

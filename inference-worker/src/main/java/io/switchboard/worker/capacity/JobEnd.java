@@ -21,6 +21,14 @@ record JobEnd(InferenceJob job, Outcome outcome, String detail, String finishRea
         return new JobEnd(job, outcome, detail, null, 0, 0, null, null, endedAtMs);
     }
 
+    /** The detail of a job this worker turned out not to own any more (taken back; it runs elsewhere). */
+    static final String TAKEN_BACK = "taken_back";
+
+    /** A job taken back from this worker: its usage is the other run's to report, not this one's. */
+    boolean takenBack() {
+        return TAKEN_BACK.equals(detail);
+    }
+
     JobCompletion.Outcome completionOutcome() {
         return JobCompletion.Outcome.valueOf(outcome.name());
     }

@@ -74,6 +74,9 @@ public class JobRunner {
         } catch (Exception e) {
             LOG.warnf("job %s: could not finish its stream: %s", job.jobId(), e.toString());
         }
+        if (writer.fenced()) {
+            return JobEnd.notRun(job, Outcome.CANCELLED, JobEnd.TAKEN_BACK, now());
+        }
         return ending.end();
     }
 
@@ -85,12 +88,20 @@ public class JobRunner {
         FirstToken text = new FirstToken(writer::delta);
         long startedAt = now();
         try {
-            Generation g = engine.generate(job, text, cancellation::requested);
+            // a sequence stops at its deadline too, not only when cancelled: nobody reads it after that
+            Generation g = engine.generate(job, text,
+                    () -> cancellation.requested() || job.expiredAt(now()) || writer.fenced());
             long endedAt = now();
             TokenEvent finish = TokenEvent.Finish.of(g.finishReason(), Usage.of(g.promptTokens(), g.completionTokens()));
             if (!g.cancelled()) {
                 return new Ending(new JobEnd(job, Outcome.FINISHED, null, g.finishReason(), g.promptTokens(),
                         g.completionTokens(), startedAt, text.firstAt(), endedAt), finish);
+            }
+            if (!cancellation.requested() && job.expiredAt(endedAt)) {
+                return new Ending(new JobEnd(job, Outcome.CANCELLED, FailureCode.REQUEST_TIMEOUT.wire(), null,
+                        g.promptTokens(), g.completionTokens(), startedAt, text.firstAt(), endedAt),
+                        TokenEvent.Failure.of(FailureCode.REQUEST_TIMEOUT, "The request reached its deadline while the "
+                                + "model was generating."));
             }
             if (draining.getAsBoolean()) {
                 return new Ending(new JobEnd(job, Outcome.CANCELLED, FailureCode.WORKER_SHUTTING_DOWN.wire(), null,
@@ -115,12 +126,14 @@ public class JobRunner {
     void report(JobEnd end) {
         completions.report(end.job().jobId(), identity.id(), end.completionOutcome(), end.promptTokens(),
                 end.completionTokens());
-        usage.report(end.usage(identity.id(), engine.kind()));
+        if (!end.takenBack()) {
+            usage.report(end.usage(identity.id(), engine.kind()));
+        }
     }
 
     private JobStreamWriter writerFor(InferenceJob job) {
         long ttlWhileRunning = Math.max(1000, job.deadlineAtMs() - now()) + config.streamTtlAfterEnd().toMillis();
-        return new JobStreamWriter(redis, job.jobId(), config.streamMaxLen(), Duration.ofMillis(ttlWhileRunning),
+        return new JobStreamWriter(redis, job.jobId(), identity.id(), config.streamMaxLen(), Duration.ofMillis(ttlWhileRunning),
                 config.streamTtlAfterEnd());
     }
 

@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -20,6 +19,7 @@ import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import io.quarkus.runtime.ShutdownEvent;
+import io.switchboard.schema.event.AssignmentReply;
 import io.switchboard.schema.event.FailureCode;
 import io.switchboard.schema.event.InferenceJob;
 import io.switchboard.schema.event.JobAssignment;
@@ -29,7 +29,8 @@ import io.switchboard.worker.WorkerConfig;
 /**
  * The worker's slots: one thread per slot runs one job at a time (the run itself is {@link JobRunner}'s). Tracks
  * what runs (for heartbeats and cancellation) and the peak number of sequences run at once (which must never exceed
- * the slots). An assignment that finds every slot busy waits here, visible as {@code queued}.
+ * the slots). An assignment that finds every slot busy is refused ({@link #offer}): jobs wait in the router's queue,
+ * never here.
  */
 @ApplicationScoped
 public class SlotPool {
@@ -37,9 +38,12 @@ public class SlotPool {
 
     private final WorkerConfig config;
     private final JobRunner runner;
+    private final JobClaims claims;
     private final ThreadPoolExecutor executor;
     private final Map<String, Cancellation> running = new ConcurrentHashMap<>();
     private final CancelLedger cancels = new CancelLedger();
+    /** Slots taken by accepted jobs, from acceptance until their completion is reported. */
+    private final AtomicInteger taken = new AtomicInteger();
     private final AtomicInteger active = new AtomicInteger();
     private final AtomicInteger peak = new AtomicInteger();
     private final AtomicLong finished = new AtomicLong();
@@ -47,9 +51,10 @@ public class SlotPool {
     private volatile boolean draining;
 
     @Inject
-    public SlotPool(WorkerConfig config, JobRunner runner) {
+    public SlotPool(WorkerConfig config, JobRunner runner, JobClaims claims) {
         this.config = config;
         this.runner = runner;
+        this.claims = claims;
         AtomicInteger n = new AtomicInteger();
         this.executor = new ThreadPoolExecutor(config.slots(), config.slots(), 0, TimeUnit.MILLISECONDS,
                 new LinkedBlockingQueue<>(), r -> {
@@ -67,19 +72,55 @@ public class SlotPool {
             List<String> runningJobs) {
     }
 
-    public void submit(JobAssignment assignment) {
-        String jobId = assignment.jobId();
-        String cancelledAs = cancels.reasonOf(jobId);
-        if (cancelledAs == null && draining) {
-            cancelledAs = FailureCode.WORKER_SHUTTING_DOWN.wire();
+    /** What {@link #offer} decided: the verdict the router is told, and for {@code CLAIMED} who owns the job. */
+    public record Offer(AssignmentReply.Verdict verdict, String owner) {
+        static final Offer ACCEPTED = new Offer(AssignmentReply.Verdict.ACCEPTED, null);
+        static final Offer FULL = new Offer(AssignmentReply.Verdict.FULL, null);
+    }
+
+    /**
+     * Takes an assignment only into a free slot, and only if this worker wins the job's owner claim: otherwise it is
+     * refused ({@code FULL}: the router puts it back in line; {@code CLAIMED}: it belongs to someone else). A job that
+     * already runs here (the assignment delivered again) is accepted again without a second run. A job past its
+     * deadline is refused as {@code FULL}, so the router's queue ends it.
+     */
+    public Offer offer(JobAssignment assignment) {
+        InferenceJob job = assignment.job();
+        String jobId = job.jobId();
+        if (running.containsKey(jobId)) {
+            return Offer.ACCEPTED;
         }
-        if (running.putIfAbsent(jobId, new Cancellation(cancelledAs)) != null) {
-            return; // redelivered
+        long now = System.currentTimeMillis();
+        if (draining || job.expiredAt(now) || !takeSlot()) {
+            return Offer.FULL;
         }
+        String owner;
         try {
-            executor.execute(() -> run(assignment));
-        } catch (RejectedExecutionException e) {
-            Thread.ofPlatform().name("reject-" + jobId).start(() -> run(assignment));
+            owner = claims.claim(job, now);
+        } catch (RuntimeException e) {
+            taken.decrementAndGet();
+            LOG.warnf("job %s: its claim could not be taken, refused: %s", jobId, e.getMessage());
+            return Offer.FULL;
+        }
+        if (owner != null) {
+            taken.decrementAndGet();
+            return new Offer(AssignmentReply.Verdict.CLAIMED, owner);
+        }
+        running.put(jobId, new Cancellation(cancels.reasonOf(jobId)));
+        executor.execute(() -> run(assignment));
+        return Offer.ACCEPTED;
+    }
+
+    /** Takes one of the free slots, if any, atomically. */
+    private boolean takeSlot() {
+        while (true) {
+            int t = taken.get();
+            if (t >= config.slots()) {
+                return false;
+            }
+            if (taken.compareAndSet(t, t + 1)) {
+                return true;
+            }
         }
     }
 
@@ -130,11 +171,12 @@ public class SlotPool {
                 cancelledCount.incrementAndGet();
             }
             runner.report(end);
+            taken.decrementAndGet();
         }
     }
 
     public Status status() {
-        return new Status(config.slots(), active.get(), peak.get(), executor.getQueue().size(), finished.get(), cancelledCount.get(),
+        return new Status(config.slots(), active.get(), peak.get(), Math.max(0, taken.get() - active.get()), finished.get(), cancelledCount.get(),
                 new ArrayList<>(running.keySet()));
     }
 

@@ -12,19 +12,24 @@ import org.jboss.logging.Logger;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.redis.datasource.stream.StreamCommands;
 import io.quarkus.redis.datasource.stream.StreamMessage;
-import io.quarkus.redis.datasource.stream.XReadArgs;
+import io.quarkus.redis.datasource.stream.XGroupCreateArgs;
+import io.quarkus.redis.datasource.stream.XReadGroupArgs;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.switchboard.schema.event.AssignmentReply;
 import io.switchboard.schema.event.JobAssignment;
 import io.switchboard.schema.wire.Json;
 import io.switchboard.schema.wire.RedisKeys;
 import io.switchboard.worker.capacity.SlotPool;
 import io.switchboard.worker.capacity.WorkerIdentity;
+import io.switchboard.worker.report.RouterReports;
 
 /**
- * Reads this worker's inbox stream with XREAD BLOCK on a thread of its own and hands each assignment
- * to the slots. It reads from the worker's start time, so an assignment written between the first
- * heartbeat and the first read is not missed.
+ * Reads this worker's inbox stream on a thread of its own, through a consumer group named after the worker, so a
+ * worker restarted under the same id first goes over what it had read but not answered, then waits for new
+ * assignments (XREADGROUP BLOCK). Each assignment is offered to the slots ({@link SlotPool#offer}), the verdict is
+ * sent to the routers ({@link RouterReports#reply}), and the entry is acknowledged and deleted: prompts do not stay
+ * in Redis once answered.
  */
 @ApplicationScoped
 public class AssignmentInbox {
@@ -36,14 +41,15 @@ public class AssignmentInbox {
     SlotPool slots;
     @Inject
     WorkerIdentity identity;
+    @Inject
+    RouterReports reports;
 
     private volatile boolean running = true;
     private Thread reader;
 
     void start(@Observes StartupEvent ignored) {
         String inbox = RedisKeys.workerInbox(identity.id());
-        String from = System.currentTimeMillis() + "-0";
-        reader = Thread.ofPlatform().name("assignment-inbox").daemon().start(() -> read(inbox, from));
+        reader = Thread.ofPlatform().name("assignment-inbox").daemon().start(() -> read(inbox));
     }
 
     void stop(@Observes ShutdownEvent ignored) {
@@ -53,28 +59,63 @@ public class AssignmentInbox {
         }
     }
 
-    private void read(String inbox, String from) {
+    private void read(String inbox) {
         StreamCommands<String, String, String> streams = redis.stream(String.class, String.class, String.class);
-        XReadArgs args = new XReadArgs().block(Duration.ofSeconds(1)).count(64);
-        String last = from;
+        String consumer = identity.id();
+        boolean grouped = false;
+        // "0": what this consumer read before a restart and never acknowledged; ">": new entries
+        String from = "0";
         while (running) {
             try {
-                List<StreamMessage<String, String, String>> messages = streams.xread(inbox, last, args);
+                if (!grouped) {
+                    ensureGroup(streams, inbox);
+                    grouped = true;
+                }
+                XReadGroupArgs args = new XReadGroupArgs().count(64);
+                if (">".equals(from)) {
+                    args.block(Duration.ofSeconds(1));
+                }
+                List<StreamMessage<String, String, String>> messages = streams.xreadgroup(RedisKeys.WORKER_INBOX_GROUP,
+                        consumer, inbox, from, args);
+                if (messages.isEmpty() && "0".equals(from)) {
+                    from = ">";
+                }
                 for (StreamMessage<String, String, String> m : messages) {
-                    last = m.id();
-                    JobAssignment assignment = decode(m);
-                    if (assignment != null && identity.id().equals(assignment.workerId())) {
-                        slots.submit(assignment);
-                    }
+                    answer(m);
+                    streams.xack(inbox, RedisKeys.WORKER_INBOX_GROUP, m.id());
+                    streams.xdel(inbox, m.id());
                 }
             } catch (RuntimeException e) {
                 if (!running) {
                     return;
                 }
+                // the inbox expired (no assignment for an hour) or Redis restarted empty: the group is made again
+                grouped = false;
+                from = "0";
                 LOG.warnf("reading inbox %s failed, retrying: %s", inbox, e.getMessage());
                 pause();
             }
         }
+    }
+
+    private static void ensureGroup(StreamCommands<String, String, String> streams, String inbox) {
+        try {
+            streams.xgroupCreate(inbox, RedisKeys.WORKER_INBOX_GROUP, "0", new XGroupCreateArgs().mkstream());
+        } catch (RuntimeException e) {
+            if (e.getMessage() == null || !e.getMessage().contains("BUSYGROUP")) {
+                throw e;
+            }
+        }
+    }
+
+    private void answer(StreamMessage<String, String, String> m) {
+        JobAssignment assignment = decode(m);
+        if (assignment == null || !identity.id().equals(assignment.workerId())) {
+            return;
+        }
+        SlotPool.Offer offer = slots.offer(assignment);
+        reports.reply(AssignmentReply.of(assignment.jobId(), identity.id(), offer.verdict(), offer.owner(),
+                System.currentTimeMillis()));
     }
 
     private static JobAssignment decode(StreamMessage<String, String, String> m) {

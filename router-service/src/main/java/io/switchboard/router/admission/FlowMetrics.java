@@ -36,4 +36,11 @@ public interface FlowMetrics {
      */
     default void placed(String model, int matchedBlocks, int promptBlocks) {
     }
+
+    /**
+     * A job went back in line without having run: its worker had no slot ({@code worker_full}), was lost before the
+     * job sent anything ({@code worker_lost}), or the assignment could not be sent ({@code assign_failed}).
+     */
+    default void requeued(String model, String reason) {
+    }
 }

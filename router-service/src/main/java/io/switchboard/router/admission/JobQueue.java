@@ -83,10 +83,22 @@ public final class JobQueue {
 
     /** Adds a job: the waiting entry, or empty for a duplicate (a redelivered Kafka record). */
     public Optional<Queued> add(InferenceJob job, long nowMs) {
+        return add(job, nowMs, nextSeq++);
+    }
+
+    /**
+     * Puts back a job that had left the queue for a worker that refused it or was lost before it started: it keeps
+     * the arrival time and order it had ({@code enqueuedAtMs}, {@code seq} of its first {@link Queued}).
+     */
+    public Optional<Queued> requeue(InferenceJob job, long enqueuedAtMs, long seq) {
+        return add(job, enqueuedAtMs, seq);
+    }
+
+    private Optional<Queued> add(InferenceJob job, long nowMs, long seq) {
         if (byId.containsKey(job.jobId())) {
             return Optional.empty();
         }
-        Queued q = new Queued(job, nextSeq++, nowMs);
+        Queued q = new Queued(job, seq, nowMs);
         byId.put(job.jobId(), q);
         byDeadline.add(q);
         perTenant.merge(job.tenantId(), 1, Integer::sum);

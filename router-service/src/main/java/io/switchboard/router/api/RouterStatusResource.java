@@ -12,7 +12,7 @@ import jakarta.ws.rs.core.MediaType;
 import io.switchboard.router.dispatch.RouterLoop;
 import io.switchboard.router.registry.WorkerSnapshot;
 
-/** Operator view of the router: the live workers, and the queue per model, band and tenant (depth and fair-share counter). */
+/** Operator view of the router: whether it is the active one, the live workers, and the queue per model, band and tenant (depth and fair-share counter). */
 @Path("/router")
 @Produces(MediaType.APPLICATION_JSON)
 public class RouterStatusResource {
@@ -24,6 +24,13 @@ public class RouterStatusResource {
     @Path("workers")
     public CompletionStage<List<WorkerSnapshot>> workers() {
         return loop.workers();
+    }
+
+    /** Whether this router is the active one (holds the lease), and its id. */
+    @GET
+    @Path("leader")
+    public RouterLoop.LeaderStatus leader() {
+        return loop.leaderStatus();
     }
 
     @GET

@@ -27,4 +27,21 @@ public sealed interface Action {
      */
     record Drop(InferenceJob job, String reason) implements Action {
     }
+
+    /**
+     * The job's fate is settled as far as the router goes (a worker accepted it, another party owns it, or it ended):
+     * its Kafka record may be committed. A {@link Fail} or {@link Drop} settles its job once carried out.
+     */
+    record Settle(String jobId) implements Action {
+    }
+
+    /**
+     * The job's worker is gone, or no longer runs it without having reported its end: the job is ended, under its
+     * owner claim, by {@code RouterLoop}: back in line (when {@code job} is known and no token was sent, see
+     * {@link Dispatcher#onOrphanRequeued}), or with {@code worker_lost} in-band. {@code job} is null for a job the
+     * router adopted from a heartbeat without having seen it; {@code enqueuedAtMs} and {@code seq} are its place in
+     * line.
+     */
+    record Orphan(String jobId, InferenceJob job, String workerId, long enqueuedAtMs, long seq) implements Action {
+    }
 }

@@ -3,12 +3,14 @@ package io.switchboard.router.dispatch;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 
 import io.switchboard.router.admission.Admission;
 import io.switchboard.router.admission.FlowMetrics;
@@ -21,6 +23,7 @@ import io.switchboard.router.registry.WorkerSnapshot;
 import io.switchboard.router.registry.WorkerState;
 import io.switchboard.router.scheduling.Placement;
 import io.switchboard.router.scheduling.PlacementRequest;
+import io.switchboard.schema.event.AssignmentReply;
 import io.switchboard.schema.event.FailureCode;
 import io.switchboard.schema.event.InferenceJob;
 import io.switchboard.schema.event.JobCompletion;
@@ -53,6 +56,7 @@ public final class Dispatcher {
     private final long workerTimeoutMs;
     private final long noWorkerWaitMs;
     private final int prefixBlocksPerWorker;
+    private final long replyTimeoutMs;
     /** jobId → the assigned job, for the jobs in some worker's slot. */
     private final Map<String, Running> running = new HashMap<>();
     private final Map<String, Boolean> recentlyCompleted = new LinkedHashMap<>(256, 0.75f, false) {
@@ -64,9 +68,41 @@ public final class Dispatcher {
     /** Which model's pool dispatches first next time, so models sharing workers take turns. */
     private int rotation;
 
-    /** A job in a slot: where it runs, the band whose counter it was charged to, and its prompt estimate. */
-    private record Running(InferenceJob job, String workerId, ServiceClass band, long estimatedPrompt, long dispatchedAtMs) {
+    /**
+     * A job in a slot: where it runs, the band whose counter it was charged to, its prompt estimate, its place in line
+     * (to put it back there), whether the worker accepted it, and how many heartbeats since then did not list it. A job
+     * adopted from a heartbeat has no job (until its record is delivered again) and no band.
+     */
+    private static final class Running {
+        InferenceJob job;
+        final String workerId;
+        final ServiceClass band;
+        final long estimatedPrompt;
+        final long dispatchedAtMs;
+        final long enqueuedAtMs;
+        final long seq;
+        boolean accepted;
+        int misses;
+
+        Running(InferenceJob job, String workerId, ServiceClass band, long estimatedPrompt, long dispatchedAtMs,
+                long enqueuedAtMs, long seq, boolean accepted) {
+            this.job = job;
+            this.workerId = workerId;
+            this.band = band;
+            this.estimatedPrompt = estimatedPrompt;
+            this.dispatchedAtMs = dispatchedAtMs;
+            this.enqueuedAtMs = enqueuedAtMs;
+            this.seq = seq;
+            this.accepted = accepted;
+        }
+
+        static Running adopted(String workerId, long nowMs) {
+            return new Running(null, workerId, null, 0, nowMs, nowMs, -1, true);
+        }
     }
+
+    /** Heartbeats in a row that may omit an accepted job before its completion counts as lost. */
+    static final int MISSES_BEFORE_LOST = 2;
 
     public Dispatcher(Placement placement, long workerTimeoutMs, long noWorkerWaitMs) {
         this(placement, workerTimeoutMs, noWorkerWaitMs, FlowPolicy.DEFAULTS, FlowMetrics.NONE);
@@ -83,6 +119,19 @@ public final class Dispatcher {
      */
     public Dispatcher(Placement placement, long workerTimeoutMs, long noWorkerWaitMs, FlowPolicy policy,
             FlowMetrics metrics, int prefixBlocksPerWorker) {
+        this(placement, workerTimeoutMs, noWorkerWaitMs, policy, metrics, prefixBlocksPerWorker, DEFAULT_REPLY_TIMEOUT_MS);
+    }
+
+    /** How long an assignment may go unanswered before the router ends it as if its worker were lost. */
+    public static final long DEFAULT_REPLY_TIMEOUT_MS = 5_000;
+
+    /**
+     * @param replyTimeoutMs how long an assignment may go unanswered by a worker that keeps heartbeating before the
+     *                       job is taken back ({@link Action.Orphan})
+     */
+    public Dispatcher(Placement placement, long workerTimeoutMs, long noWorkerWaitMs, FlowPolicy policy,
+            FlowMetrics metrics, int prefixBlocksPerWorker, long replyTimeoutMs) {
+        this.replyTimeoutMs = replyTimeoutMs;
         this.registry = new WorkerRegistry(prefixBlocksPerWorker);
         this.prefixBlocksPerWorker = prefixBlocksPerWorker;
         this.placement = placement;
@@ -93,9 +142,23 @@ public final class Dispatcher {
         this.queue = new JobQueue(policy, metrics);
     }
 
+    /**
+     * A job's record arrived. One already waiting here is ignored; one already running (adopted from a heartbeat
+     * after a failover, or accepted) or ended is settled at once: delivered again, it runs once.
+     */
     public List<Action> onJob(InferenceJob job, long nowMs) {
-        if (queue.contains(job.jobId()) || running.containsKey(job.jobId()) || recentlyCompleted.containsKey(job.jobId())) {
+        if (queue.contains(job.jobId())) {
             return List.of();
+        }
+        Running known = running.get(job.jobId());
+        if (known != null) {
+            if (known.job == null) {
+                known.job = job;
+            }
+            return known.accepted ? List.of(new Action.Settle(job.jobId())) : List.of();
+        }
+        if (recentlyCompleted.containsKey(job.jobId())) {
+            return List.of(new Action.Settle(job.jobId()));
         }
         if (job.expiredAt(nowMs)) {
             return List.of(refuse(job, FailureCode.QUEUE_TIMEOUT, "The request expired before it could be scheduled."));
@@ -124,26 +187,142 @@ public final class Dispatcher {
         return actions;
     }
 
+    /**
+     * A worker's heartbeat: its liveness and slots, reconciled with what the router believes runs there, both ways.
+     * A job it runs that the router does not know is adopted (it holds a slot; after a failover the new router learns
+     * the running jobs this way). An accepted job it stopped listing ({@link #MISSES_BEFORE_LOST} heartbeats in a row)
+     * without a completion arriving lost its completion (the worker restarted): its slot comes back and the job is
+     * ended as an {@link Action.Orphan}.
+     */
     public List<Action> onHeartbeat(WorkerHeartbeat hb, long nowMs) {
-        registry.heartbeat(hb, nowMs, recentlyCompleted.keySet());
+        WorkerState worker = registry.heartbeat(hb, nowMs);
+        Set<String> listed = new HashSet<>(hb.runningJobs());
+        List<Action> actions = new ArrayList<>();
+        for (String jobId : List.copyOf(worker.assigned())) {
+            Running r = running.get(jobId);
+            if (r == null || !r.accepted) {
+                continue;
+            }
+            if (listed.contains(jobId)) {
+                r.misses = 0;
+            } else if (++r.misses >= MISSES_BEFORE_LOST) {
+                actions.add(orphan(jobId));
+            }
+        }
+        for (String jobId : listed) {
+            if (!running.containsKey(jobId) && !recentlyCompleted.containsKey(jobId)) {
+                Optional<InferenceJob> waiting = queue.remove(jobId);
+                Running adopted = Running.adopted(hb.workerId(), nowMs);
+                // a job still waiting here already runs there (an earlier router's assignment): it is not run twice
+                waiting.ifPresent(j -> adopted.job = j);
+                running.put(jobId, adopted);
+                worker.assigned().add(jobId);
+                if (waiting.isPresent()) {
+                    actions.add(new Action.Settle(jobId));
+                }
+            }
+        }
+        actions.addAll(dispatch(nowMs));
+        return actions;
+    }
+
+    /**
+     * A worker's answer to an assignment. {@code ACCEPTED}: the job is settled. {@code FULL}: the slot and the
+     * tenant's charge are given back, the job goes back in line at its old place, and the worker gets nothing more
+     * until its next heartbeat. {@code CLAIMED}: someone else owns the job; it is let go (settled) without running
+     * here. An answer about a job the router no longer holds on that worker changes nothing, but settles the job
+     * when accepted.
+     */
+    public List<Action> onReply(AssignmentReply reply, long nowMs) {
+        Running r = running.get(reply.jobId());
+        boolean ours = r != null && r.workerId.equals(reply.workerId()) && !r.accepted;
+        List<Action> actions = new ArrayList<>();
+        switch (reply.verdict()) {
+            case ACCEPTED -> {
+                if (ours) {
+                    r.accepted = true;
+                }
+                actions.add(new Action.Settle(reply.jobId()));
+            }
+            case FULL -> {
+                if (ours) {
+                    unassign(reply.jobId(), r);
+                    registry.get(reply.workerId()).ifPresent(WorkerState::markFull);
+                    queue.requeue(r.job, r.enqueuedAtMs, r.seq);
+                    metrics.requeued(r.job.model(), "worker_full");
+                }
+            }
+            case CLAIMED -> {
+                if (ours) {
+                    unassign(reply.jobId(), r);
+                    recentlyCompleted.put(reply.jobId(), Boolean.TRUE);
+                    actions.add(new Action.Settle(reply.jobId()));
+                }
+            }
+        }
+        actions.addAll(dispatch(nowMs));
+        return actions;
+    }
+
+    /** Takes an assigned job out of its slot without it having run: its tenant's charge is given back. */
+    private void unassign(String jobId, Running r) {
+        running.remove(jobId);
+        registry.get(r.workerId).ifPresent(w -> w.assigned().remove(jobId));
+        if (r.job != null && r.band != null) {
+            queue.refund(r.job.model(), r.band, r.job.tenantId(), r.job.weight(), r.estimatedPrompt);
+        }
+    }
+
+    /** Takes a job out of its slot to be ended under its owner claim (see {@link Action.Orphan}). */
+    private Action orphan(String jobId) {
+        Running r = running.remove(jobId);
+        registry.get(r.workerId).ifPresent(w -> w.assigned().remove(jobId));
+        if (r.job != null && r.band != null) {
+            queue.refund(r.job.model(), r.band, r.job.tenantId(), r.job.weight(), r.estimatedPrompt);
+        }
+        recentlyCompleted.put(jobId, Boolean.TRUE);
+        return new Action.Orphan(jobId, r.job, r.workerId, r.enqueuedAtMs, r.seq);
+    }
+
+    /**
+     * An orphaned job that had sent nothing was released from its dead worker's claim: it goes back in line at its
+     * old place, and runs elsewhere.
+     */
+    public List<Action> onOrphanRequeued(Action.Orphan orphan, long nowMs) {
+        recentlyCompleted.remove(orphan.jobId());
+        InferenceJob job = orphan.job();
+        if (job.expiredAt(nowMs)) {
+            return List.of(refuse(job, FailureCode.QUEUE_TIMEOUT, "No worker had room for the request before its deadline."));
+        }
+        queue.requeue(job, orphan.enqueuedAtMs(), orphan.seq() < 0 ? Long.MIN_VALUE : orphan.seq());
+        metrics.requeued(job.model(), "worker_lost");
         return dispatch(nowMs);
     }
 
     /** A job left its worker's slot; its token counts (0 when unknown) settle its tenant's fair-share charge. */
     public List<Action> onCompletion(JobCompletion completion, long nowMs) {
+        Running held = running.get(completion.jobId());
+        if (held != null && completion.workerId() != null && !held.workerId.equals(completion.workerId())) {
+            // a worker the job was taken back from: the job runs elsewhere now, and that run's end is what counts
+            return dispatch(nowMs);
+        }
         Running r = release(completion.jobId());
-        if (r != null) {
-            InferenceJob job = r.job();
-            queue.settle(job.model(), r.band(), job.tenantId(), job.weight(), r.estimatedPrompt(),
+        if (r != null && r.job != null && r.band != null) {
+            InferenceJob job = r.job;
+            queue.settle(job.model(), r.band, job.tenantId(), job.weight(), r.estimatedPrompt,
                     completion.promptTokens(), completion.completionTokens());
-            metrics.charged(job.tenantId(), r.band(),
-                    completion.promptTokens() > 0 ? completion.promptTokens() : r.estimatedPrompt(),
+            metrics.charged(job.tenantId(), r.band,
+                    completion.promptTokens() > 0 ? completion.promptTokens() : r.estimatedPrompt,
                     completion.completionTokens());
             if (completion.outcome() == JobCompletion.Outcome.FINISHED) {
-                serviceTimes.observe(job.model(), nowMs - r.dispatchedAtMs());
+                serviceTimes.observe(job.model(), nowMs - r.dispatchedAtMs);
             }
         }
-        return dispatch(nowMs);
+        List<Action> actions = new ArrayList<>();
+        // a completion may overtake the worker's answer to the assignment: the job is settled either way
+        actions.add(new Action.Settle(completion.jobId()));
+        actions.addAll(dispatch(nowMs));
+        return actions;
     }
 
     /** A job finished, its token counts unknown. */
@@ -155,7 +334,7 @@ public final class Dispatcher {
         Running r = running.remove(jobId);
         recentlyCompleted.put(jobId, Boolean.TRUE);
         if (r != null) {
-            registry.get(r.workerId()).ifPresent(w -> w.assigned().remove(jobId));
+            registry.get(r.workerId).ifPresent(w -> w.assigned().remove(jobId));
         }
         return r;
     }
@@ -172,28 +351,46 @@ public final class Dispatcher {
         return List.of(new Action.Drop(waiting.get(), reason == null || reason.isBlank() ? UNKNOWN_CANCEL_REASON : reason));
     }
 
-    /** The assignment could not be sent: the slot and the tenant's charge are given back and the job fails. */
+    /**
+     * The assignment could not be sent (Redis did not take it): the slot and the tenant's charge are given back and
+     * the job goes back in line at its old place; it ends by its deadline if it never finds a way to a worker.
+     */
     public List<Action> onAssignFailed(InferenceJob job, String reason, long nowMs) {
-        Running r = release(job.jobId());
-        if (r != null) {
-            queue.refund(job.model(), r.band(), job.tenantId(), job.weight(), r.estimatedPrompt());
+        Running r = running.get(job.jobId());
+        if (r == null || r.accepted) {
+            return List.of();
         }
-        List<Action> actions = new ArrayList<>();
-        actions.add(new Action.Fail(job, FailureCode.NO_WORKER_AVAILABLE, "The job could not be handed to a worker: " + reason));
-        actions.addAll(dispatch(nowMs));
-        return actions;
+        unassign(job.jobId(), r);
+        queue.requeue(job, r.enqueuedAtMs, r.seq);
+        metrics.requeued(job.model(), "assign_failed");
+        return List.of();
+    }
+
+    /**
+     * The router cannot read the workers' reports (Redis unreachable): their silence proves nothing, so no worker is
+     * declared lost meanwhile; each gets a full timeout from when reading resumes.
+     */
+    public void holdLiveness(long nowMs) {
+        registry.touchAll(nowMs);
     }
 
     public List<Action> tick(long nowMs) {
         List<Action> actions = new ArrayList<>();
         for (WorkerState gone : registry.expire(nowMs, workerTimeoutMs)) {
             for (String jobId : List.copyOf(gone.assigned())) {
-                Running r = running.remove(jobId);
-                if (r != null) {
-                    actions.add(new Action.Fail(r.job(), FailureCode.WORKER_LOST,
-                            "The worker running this request stopped responding."));
+                if (running.containsKey(jobId)) {
+                    actions.add(orphan(jobId));
                 }
             }
+        }
+        List<String> unanswered = new ArrayList<>();
+        running.forEach((jobId, r) -> {
+            if (!r.accepted && nowMs - r.dispatchedAtMs > replyTimeoutMs) {
+                unanswered.add(jobId);
+            }
+        });
+        for (String jobId : unanswered) {
+            actions.add(orphan(jobId));
         }
         for (InferenceJob job : queue.expire(nowMs)) {
             actions.add(refuse(job, FailureCode.QUEUE_TIMEOUT, "No worker had room for the request before its deadline."));
@@ -268,7 +465,8 @@ public final class Dispatcher {
             metrics.placed(job.model(), worker.prefixes().matchedBlocks(blocks), blocks.length);
             worker.prefixes().served(blocks);
         }
-        running.put(job.jobId(), new Running(job, worker.workerId(), q.band(), q.estimatedPromptTokens(), nowMs));
+        running.put(job.jobId(), new Running(job, worker.workerId(), q.band(), q.estimatedPromptTokens(), nowMs,
+                q.enqueuedAtMs(), q.seq(), false));
         metrics.dispatched(job.model(), job.serviceClass(), nowMs - q.enqueuedAtMs());
         return new Action.Assign(job, worker.workerId());
     }

@@ -1,6 +1,8 @@
 package io.switchboard.router.dispatch;
 
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
@@ -8,6 +10,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
+import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -21,10 +24,12 @@ import io.switchboard.router.admission.FlowPolicy;
 import io.switchboard.router.admission.JobQueue;
 import io.switchboard.router.failure.JobFailureWriter;
 import io.switchboard.router.intake.AssignmentPublisher;
+import io.switchboard.router.intake.JobsIntake;
 import io.switchboard.router.metrics.RouterMetrics;
 import io.switchboard.router.registry.WorkerSnapshot;
 import io.switchboard.router.scheduling.Placement;
 import io.switchboard.common.usage.UsageReporter;
+import io.switchboard.schema.event.AssignmentReply;
 import io.switchboard.schema.event.InferenceJob;
 import io.switchboard.schema.event.JobCompletion;
 import io.switchboard.schema.event.UsageRecord;
@@ -33,9 +38,13 @@ import io.switchboard.schema.event.WorkerHeartbeat;
 /**
  * Owns the {@link Dispatcher} and runs every input through it on one thread (no locks, no races on
  * slot accounting), then carries out the resulting actions: assignments to the workers' Redis inboxes, failures to the
- * job's Redis stream, and the usage record of every job that ends here (failed, refused, shed or dropped). A clock
- * tick expires silent workers and stale jobs. How long each input takes the dispatcher is measured
- * ({@link RouterMetrics#decision}).
+ * job's Redis stream (under the job's owner claim), jobs taken back from lost workers, the usage record of every job
+ * that ends here (failed, refused, shed or dropped), and the settling of each job's Kafka record ({@link JobsIntake})
+ * once its fate is decided. A clock tick expires silent workers and stale jobs. How long each input takes the
+ * dispatcher is measured ({@link RouterMetrics#decision}).
+ * <p>
+ * Only the active router ({@link io.switchboard.router.ha.LeaderLease}) reads jobs and acts; a standby follows the
+ * workers' reports so that it knows the fleet when it takes over, and carries nothing out.
  */
 @ApplicationScoped
 public class RouterLoop {
@@ -59,29 +68,107 @@ public class RouterLoop {
     UsageReporter usage;
     @Inject
     RouterMetrics metrics;
+    @Inject
+    JobsIntake intake;
 
     private Dispatcher dispatcher;
+    /** jobId → where its Kafka record came from, until the job is settled (loop thread only). */
+    private final Map<String, JobsIntake.Delivery> deliveries = new HashMap<>();
+    /** Whether this router is the active one (set on the loop thread). */
+    private boolean leader;
+    private volatile boolean leaderView;
+    private volatile boolean observable = true;
+    private volatile String routerId = "";
+
+    /** Whether this router is the active one, and its id. */
+    public record LeaderStatus(String routerId, boolean leader) {
+    }
+
+    @PostConstruct
+    void init() {
+        dispatcher = newDispatcher();
+    }
 
     void start(@Observes StartupEvent ignored) {
+        long tick = config.tickInterval().toMillis();
+        loop.scheduleWithFixedDelay(() -> {
+            if (!observable) {
+                dispatcher.holdLiveness(now());
+            }
+            apply("tick", d -> d.tick(now()));
+        }, tick, tick, TimeUnit.MILLISECONDS);
+    }
+
+    private Dispatcher newDispatcher() {
         FlowPolicy policy = new FlowPolicy(config.batchMaxWait().toMillis(), config.promptWeight(), config.completionWeight(),
                 config.maxQueuedPerTenant(), config.maxQueuedPerModel());
-        dispatcher = new Dispatcher(placement, config.workerTimeout().toMillis(), config.noWorkerWait().toMillis(), policy,
-                metrics, config.prefixIndexBlocks());
-        long tick = config.tickInterval().toMillis();
-        loop.scheduleWithFixedDelay(() -> apply("tick", d -> d.tick(now())), tick, tick, TimeUnit.MILLISECONDS);
+        return new Dispatcher(placement, config.workerTimeout().toMillis(), config.noWorkerWait().toMillis(), policy,
+                metrics, config.prefixIndexBlocks(), config.replyTimeout().toMillis());
     }
 
     @PreDestroy
     void stop() {
+        intake.stop();
         loop.shutdownNow();
     }
 
-    public void job(InferenceJob job) {
-        loop.execute(() -> apply("job", d -> d.onJob(job, now())));
+    public void identify(String id) {
+        routerId = id;
+    }
+
+    /** This router took the lease: it starts reading jobs from the committed offsets. */
+    public void elected() {
+        loop.execute(() -> {
+            leader = true;
+            leaderView = true;
+        });
+        intake.start(this::job);
+    }
+
+    /**
+     * This router lost the lease (or is stopping): it stops reading jobs and forgets its queue; the next active router
+     * reads every job not settled again. What it knows of the workers stays.
+     */
+    public void demoted() {
+        intake.stop();
+        loop.execute(() -> {
+            leader = false;
+            leaderView = false;
+            deliveries.clear();
+            dispatcher = newDispatcher();
+        });
+    }
+
+    public LeaderStatus leaderStatus() {
+        return new LeaderStatus(routerId, leaderView);
+    }
+
+    /** Whether the workers' reports can be read; while not, silent workers are not declared lost. */
+    public void workersObservable(boolean readable) {
+        observable = readable;
+    }
+
+    void job(InferenceJob job, JobsIntake.Delivery delivery) {
+        loop.execute(() -> {
+            JobsIntake.Delivery first = deliveries.putIfAbsent(job.jobId(), delivery);
+            if (first != null) {
+                // the same job in a second record: the first record's fate decides; the second one is done with
+                if (!first.equals(delivery)) {
+                    intake.settled(delivery);
+                }
+                return;
+            }
+            apply("job", d -> d.onJob(job, now()));
+        });
     }
 
     public void heartbeat(WorkerHeartbeat hb) {
         loop.execute(() -> apply("heartbeat", d -> d.onHeartbeat(hb, now())));
+    }
+
+    public void reply(AssignmentReply reply) {
+        metrics.reply(reply.verdict().name().toLowerCase(java.util.Locale.ROOT));
+        loop.execute(() -> apply("reply", d -> d.onReply(reply, now())));
     }
 
     public void completed(JobCompletion completion) {
@@ -121,11 +208,21 @@ public class RouterLoop {
             long started = System.nanoTime();
             List<Action> actions = input.apply(dispatcher);
             metrics.decision(kind, System.nanoTime() - started);
+            if (!leader) {
+                return; // a standby follows the workers, and acts on nothing
+            }
             for (Action action : actions) {
                 carryOut(action);
             }
         } catch (RuntimeException e) {
             LOG.error("router loop input failed", e);
+        }
+    }
+
+    private void settle(String jobId) {
+        JobsIntake.Delivery delivery = deliveries.remove(jobId);
+        if (delivery != null) {
+            intake.settled(delivery);
         }
     }
 
@@ -141,15 +238,42 @@ public class RouterLoop {
                                 loop.execute(() -> apply("assign_failed", d -> d.onAssignFailed(assign.job(), t.getMessage(), now())));
                             });
             case Action.Fail fail -> {
-                LOG.infof("job %s of tenant %s failed: %s", fail.job().jobId(), fail.job().tenantId(), fail.code().wire());
-                failures.fail(fail.job().jobId(), fail.code(), fail.message(), fail.retryAfterMs());
-                usage.report(UsageRecord.notRun(fail.job(), UsageRecord.Outcome.FAILED, fail.code().wire(), now()));
+                InferenceJob job = fail.job();
+                LOG.infof("job %s of tenant %s failed: %s", job.jobId(), job.tenantId(), fail.code().wire());
+                failures.fail(job, fail.code(), fail.message(), fail.retryAfterMs()).subscribe().with(written -> {
+                    metrics.failureWrite(written ? "written" : "skipped");
+                    if (written) {
+                        usage.report(UsageRecord.notRun(job, UsageRecord.Outcome.FAILED, fail.code().wire(), now()));
+                    }
+                    loop.execute(() -> settle(job.jobId()));
+                }, t -> {
+                    metrics.failureWrite("error");
+                    LOG.errorf("job %s: its failure could not be written: %s", job.jobId(), t.getMessage());
+                });
             }
             case Action.Drop drop -> {
                 LOG.debugf("job %s of tenant %s left the queue: %s", drop.job().jobId(), drop.job().tenantId(), drop.reason());
                 usage.report(UsageRecord.notRun(drop.job(), UsageRecord.Outcome.CANCELLED, drop.reason(), now()));
+                settle(drop.job().jobId());
             }
+            case Action.Settle settled -> settle(settled.jobId());
+            case Action.Orphan orphan -> endOrphan(orphan);
         }
+    }
+
+    /** Ends a job taken back from its worker: back in line if it sent nothing (and is known), else worker_lost. */
+    private void endOrphan(Action.Orphan orphan) {
+        InferenceJob job = orphan.job();
+        long deadline = job == null ? now() : job.deadlineAtMs();
+        failures.endOrphan(orphan.jobId(), orphan.workerId(), job != null, deadline).subscribe().with(outcome -> {
+            metrics.orphan(outcome);
+            LOG.infof("job %s taken back from %s: %s", orphan.jobId(), orphan.workerId(), outcome);
+            if ("requeue".equals(outcome)) {
+                loop.execute(() -> apply("requeue", d -> d.onOrphanRequeued(orphan, now())));
+            } else if ("failed".equals(outcome) && job != null) {
+                usage.report(UsageRecord.notRun(job, UsageRecord.Outcome.FAILED, "worker_lost", now()));
+            }
+        }, t -> LOG.errorf("job %s: could not be taken back from %s: %s", orphan.jobId(), orphan.workerId(), t.getMessage()));
     }
 
     private static long now() {

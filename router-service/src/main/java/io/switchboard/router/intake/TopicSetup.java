@@ -22,6 +22,7 @@ public class TopicSetup {
     String bootstrap;
 
     void onStart(@Observes StartupEvent ignored) {
-        TopicInitializer.ensureTopics(bootstrap, config.topicPartitions(), Duration.ofSeconds(30));
+        TopicInitializer.ensureTopics(bootstrap, config.topicPartitions(), config.topicReplication(),
+                config.topicMinInsyncReplicas(), Duration.ofSeconds(30));
     }
 }

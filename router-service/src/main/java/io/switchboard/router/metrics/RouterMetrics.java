@@ -88,6 +88,38 @@ public class RouterMetrics implements FlowMetrics {
                 .tag("model", model).tag("result", result).register(registry).increment(blocks);
     }
 
+    @Override
+    public void requeued(String model, String reason) {
+        Counter.builder("switchboard.router.requeues")
+                .description("Jobs put back in line without having run: worker full, worker lost before the first token, "
+                        + "assignment not sent")
+                .tag("model", model).tag("reason", reason).register(registry).increment();
+    }
+
+    /** A worker answered an assignment ({@code accepted}, {@code full}, {@code claimed}). */
+    public void reply(String verdict) {
+        Counter.builder("switchboard.router.assignment.replies")
+                .description("Workers' answers to assignments, per verdict")
+                .tag("verdict", verdict).register(registry).increment();
+    }
+
+    /**
+     * A job taken back from a worker that was lost or stopped listing it ended as {@code outcome}: {@code requeued},
+     * {@code failed} (worker_lost in-band), {@code ended} (it had finished), {@code other} (someone else owned it).
+     */
+    public void orphan(String outcome) {
+        Counter.builder("switchboard.router.orphaned.jobs")
+                .description("Jobs taken back from a lost worker (or one that stopped listing them), per outcome")
+                .tag("outcome", outcome).register(registry).increment();
+    }
+
+    /** A failure the router wrote under the job's owner claim ({@code written}), or found owned by another ({@code skipped}). */
+    public void failureWrite(String result) {
+        Counter.builder("switchboard.router.failure.writes")
+                .description("Failures the router ended jobs with (written), or left to the job's owner (skipped), or could not write (error)")
+                .tag("result", result).register(registry).increment();
+    }
+
     /** Records how long the dispatcher took over one input ({@code job}, {@code heartbeat}, ...), decisions included. */
     public void decision(String input, long nanos) {
         decisions.computeIfAbsent(input, i -> Timer.builder("switchboard.router.decision")

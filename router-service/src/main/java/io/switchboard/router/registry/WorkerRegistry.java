@@ -6,7 +6,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 import io.switchboard.schema.event.WorkerHeartbeat;
 
@@ -30,13 +29,16 @@ public final class WorkerRegistry {
         this.prefixBlocks = prefixBlocks;
     }
 
-    public void heartbeat(WorkerHeartbeat hb, long nowMs, Set<String> recentlyCompleted) {
+    /** Records a heartbeat: the worker's state, new or updated. */
+    public WorkerState heartbeat(WorkerHeartbeat hb, long nowMs) {
         WorkerState state = workers.get(hb.workerId());
         if (state == null) {
-            workers.put(hb.workerId(), new WorkerState(hb, nowMs, prefixBlocks));
+            state = new WorkerState(hb, nowMs, prefixBlocks);
+            workers.put(hb.workerId(), state);
         } else {
-            state.update(hb, nowMs, recentlyCompleted);
+            state.update(hb, nowMs);
         }
+        return state;
     }
 
     public Optional<WorkerState> get(String workerId) {
@@ -54,6 +56,11 @@ public final class WorkerRegistry {
             }
         }
         return gone;
+    }
+
+    /** Counts every worker as seen now: while the workers' reports cannot be read, their silence proves nothing. */
+    public void touchAll(long nowMs) {
+        workers.values().forEach(w -> w.touch(nowMs));
     }
 
     public boolean anyServes(String model) {

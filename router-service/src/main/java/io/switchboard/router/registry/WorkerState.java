@@ -7,9 +7,10 @@ import java.util.Set;
 import io.switchboard.schema.event.WorkerHeartbeat;
 
 /**
- * What the router knows of one live worker. The slots in use are the router's own assignments (the
- * authority, updated the moment it assigns) plus jobs the worker reports running that this router did
- * not assign (after a router restart), so a worker is never given more than its slots.
+ * What the router knows of one live worker. The slots in use are the jobs the router assigned there (updated the
+ * moment it assigns) and the jobs it adopted from the worker's heartbeats (after a failover), so a worker is not
+ * given more than its slots; the worker has the last word (it refuses an assignment it has no slot for, and then
+ * gets nothing more until its next heartbeat, {@link #markFull}).
  */
 public final class WorkerState {
     private final String workerId;
@@ -18,26 +19,31 @@ public final class WorkerState {
     private int totalSlots;
     private long lastSeenMs;
     private final Set<String> assigned = new LinkedHashSet<>();
-    private final Set<String> foreign = new LinkedHashSet<>();
+    private boolean full;
     private final ServedPrefixes prefixes;
 
     WorkerState(WorkerHeartbeat hb, long nowMs, int prefixBlocks) {
         this.workerId = hb.workerId();
         this.prefixes = new ServedPrefixes(prefixBlocks);
-        update(hb, nowMs, Set.of());
+        update(hb, nowMs);
     }
 
-    void update(WorkerHeartbeat hb, long nowMs, Set<String> recentlyCompleted) {
+    void update(WorkerHeartbeat hb, long nowMs) {
         this.models = hb.models();
         this.engine = hb.engine();
         this.totalSlots = hb.totalSlots();
         this.lastSeenMs = nowMs;
-        foreign.clear();
-        for (String job : hb.runningJobs()) {
-            if (!assigned.contains(job) && !recentlyCompleted.contains(job)) {
-                foreign.add(job);
-            }
-        }
+        this.full = false;
+    }
+
+    /** Counts the worker as seen now (its silence says nothing while the router cannot read the workers' reports). */
+    void touch(long nowMs) {
+        lastSeenMs = Math.max(lastSeenMs, nowMs);
+    }
+
+    /** The worker refused an assignment for want of a slot: it gets nothing more until its next heartbeat. */
+    public void markFull() {
+        full = true;
     }
 
     public String workerId() {
@@ -70,7 +76,7 @@ public final class WorkerState {
     }
 
     public int freeSlots() {
-        return Math.max(0, totalSlots - assigned.size() - foreign.size());
+        return full ? 0 : Math.max(0, totalSlots - assigned.size());
     }
 
     public boolean serves(String model) {

@@ -55,9 +55,9 @@ class DispatcherFlowControlTest {
 
     final Recorded metrics = new Recorded();
 
-    Dispatcher dispatcher(int maxPerTenant, int maxPerModel) {
-        return new Dispatcher(new Placement(List.of(new Placement.WeightedScorer(new LeastLoadedScorer(), 1)), new Random(1)),
-                3_000, 10_000, new FlowPolicy(30_000, 1.0, 2.0, maxPerTenant, maxPerModel), metrics);
+    AcceptingWorkers dispatcher(int maxPerTenant, int maxPerModel) {
+        return new AcceptingWorkers(new Dispatcher(new Placement(List.of(new Placement.WeightedScorer(new LeastLoadedScorer(), 1)),
+                new Random(1)), 3_000, 10_000, new FlowPolicy(30_000, 1.0, 2.0, maxPerTenant, maxPerModel), metrics));
     }
 
     static FailureCode failure(List<Action> actions) {
@@ -67,7 +67,7 @@ class DispatcherFlowControlTest {
 
     @Test
     void aTenantOverItsQueueCapIsRefusedAtOnceWithTenantQueueFull() {
-        Dispatcher d = dispatcher(2, 100);
+        AcceptingWorkers d = dispatcher(2, 100);
         assertThat(d.onJob(Fixtures.job("t-1", "m", ServiceClass.STANDARD, "t"), 0)).isEmpty();
         assertThat(d.onJob(Fixtures.job("t-2", "m", ServiceClass.STANDARD, "t"), 0)).isEmpty();
 
@@ -84,7 +84,7 @@ class DispatcherFlowControlTest {
 
     @Test
     void aRedeliveredJobOfATenantAtItsCapIsIgnoredNotRefused() {
-        Dispatcher d = dispatcher(1, 100);
+        AcceptingWorkers d = dispatcher(1, 100);
         d.onJob(Fixtures.job("t-1", "m", ServiceClass.STANDARD, "t"), 0);
 
         assertThat(d.onJob(Fixtures.job("t-1", "m", ServiceClass.STANDARD, "t"), 1)).isEmpty();
@@ -93,7 +93,7 @@ class DispatcherFlowControlTest {
 
     @Test
     void aSaturatedModelShedsTheNewestBatchJobThenStandardAndCriticalOnlyWhenAloneWith503() {
-        Dispatcher d = dispatcher(100, 3);
+        AcceptingWorkers d = dispatcher(100, 3);
         d.onJob(Fixtures.job("batch-old", "m", ServiceClass.BATCH, "b"), 0);
         d.onJob(Fixtures.job("batch-new", "m", ServiceClass.BATCH, "b"), 1);
         d.onJob(Fixtures.job("standard", "m", ServiceClass.STANDARD, "s"), 2);
@@ -114,7 +114,7 @@ class DispatcherFlowControlTest {
 
     @Test
     void aModelUnderItsBoundShedsNothing() {
-        Dispatcher d = dispatcher(100, 3);
+        AcceptingWorkers d = dispatcher(100, 3);
         for (int i = 0; i < 3; i++) {
             assertThat(d.onJob(Fixtures.job("b-" + i, "m", ServiceClass.BATCH, "b"), i)).isEmpty();
         }
@@ -124,7 +124,7 @@ class DispatcherFlowControlTest {
 
     @Test
     void aJobThatWouldWaitPastItsDeadlineIsRefusedAtOnceWithDeadlineUnreachable() {
-        Dispatcher d = dispatcher(100, 100);
+        AcceptingWorkers d = dispatcher(100, 100);
         d.onHeartbeat(Fixtures.heartbeat("w1", 1, "m"), 0);
         // one finished job measures the model's service time: 1 s
         d.onJob(Fixtures.job("first", "m", ServiceClass.STANDARD, "t"), 0);
@@ -148,7 +148,7 @@ class DispatcherFlowControlTest {
 
     @Test
     void beforeAnyJobFinishedNoJobIsRefusedForItsPredictedWait() {
-        Dispatcher d = dispatcher(100, 100);
+        AcceptingWorkers d = dispatcher(100, 100);
         d.onHeartbeat(Fixtures.heartbeat("w1", 1, "m"), 0);
         for (int i = 0; i < 10; i++) {
             d.onJob(Fixtures.job("t-" + i, "m", ServiceClass.STANDARD, "t"), 0);
@@ -158,7 +158,7 @@ class DispatcherFlowControlTest {
 
     @Test
     void backloggedTenantsWithWeightsOneAndTwoGetTokenServiceWithinTenPercentOfOneToTwo() {
-        Dispatcher d = dispatcher(1000, 10_000);
+        AcceptingWorkers d = dispatcher(1000, 10_000);
         d.onHeartbeat(Fixtures.heartbeat("w1", 2, "m"), 0);
         Map<String, Double> weights = Map.of("light", 1.0, "heavy", 2.0);
         Map<String, InferenceJob> byId = new HashMap<>();
@@ -199,7 +199,7 @@ class DispatcherFlowControlTest {
 
     @Test
     void oneModelsBacklogDoesNotHoldUpAnothersJob() {
-        Dispatcher d = dispatcher(1000, 10_000);
+        AcceptingWorkers d = dispatcher(1000, 10_000);
         d.onHeartbeat(Fixtures.heartbeat("wa", 1, "a"), 0);
         d.onHeartbeat(Fixtures.heartbeat("wb", 1, "b"), 0);
         for (int i = 0; i < 100; i++) {
@@ -212,7 +212,7 @@ class DispatcherFlowControlTest {
 
     @Test
     void modelsSharingAWorkerTakeTurnsForItsSlot() {
-        Dispatcher d = dispatcher(1000, 10_000);
+        AcceptingWorkers d = dispatcher(1000, 10_000);
         d.onHeartbeat(Fixtures.heartbeat("w", 1, "a", "b"), 0);
         for (int i = 0; i < 3; i++) {
             d.onJob(Fixtures.job("a-" + i, "a", ServiceClass.STANDARD, "t"), 0);
@@ -231,7 +231,7 @@ class DispatcherFlowControlTest {
 
     @Test
     void onAWorkerServingTwoModelsTheHigherBandGoesFirstWhateverTheModel() {
-        Dispatcher d = dispatcher(1000, 10_000);
+        AcceptingWorkers d = dispatcher(1000, 10_000);
         d.onHeartbeat(Fixtures.heartbeat("w", 1, "a", "b"), 0);
         d.onJob(Fixtures.job("running", "a", ServiceClass.STANDARD, "t"), 0);
         d.onJob(Fixtures.job("a-batch", "a", ServiceClass.BATCH, "t"), 1);
@@ -248,7 +248,7 @@ class DispatcherFlowControlTest {
 
     @Test
     void depthWaitAndChargesAreReported() {
-        Dispatcher d = dispatcher(1000, 10_000);
+        AcceptingWorkers d = dispatcher(1000, 10_000);
         d.onJob(Fixtures.job("j", "m", ServiceClass.STANDARD, "t"), 0);
         assertThat(metrics.depth).containsEntry("m/standard", 1);
 
@@ -262,7 +262,7 @@ class DispatcherFlowControlTest {
 
     @Test
     void theQueuesShowTheCounterSettledWithRealCounts() {
-        Dispatcher d = dispatcher(1000, 10_000);
+        AcceptingWorkers d = dispatcher(1000, 10_000);
         d.onHeartbeat(Fixtures.heartbeat("w", 1, "m"), 0);
         d.onJob(Fixtures.job("j", "m", ServiceClass.STANDARD, "t", 2.0, 0, 60_000, 40), 0);
         d.onCompletion(JobCompletion.of("j", "w", JobCompletion.Outcome.FINISHED, 10, 12, 7), 10);

@@ -25,8 +25,8 @@ class DispatcherTest {
     static final long WORKER_TIMEOUT = 3_000;
     static final long NO_WORKER_WAIT = 10_000;
 
-    final Dispatcher d = new Dispatcher(new Placement(List.of(new Placement.WeightedScorer(new LeastLoadedScorer(), 1)),
-            new Random(1)), WORKER_TIMEOUT, NO_WORKER_WAIT);
+    final AcceptingWorkers d = new AcceptingWorkers(new Dispatcher(new Placement(List.of(
+            new Placement.WeightedScorer(new LeastLoadedScorer(), 1)), new Random(1)), WORKER_TIMEOUT, NO_WORKER_WAIT));
 
     @Test
     void neverAssignsMoreJobsThanAWorkerHasSlots() {
@@ -61,20 +61,6 @@ class DispatcherTest {
         assertThat(d.onJob(Fixtures.job("j", "m", 0), 0)).isEmpty();
         assertThat(d.onHeartbeat(Fixtures.heartbeat("late", 1, "m"), 500))
                 .containsExactly(new Action.Assign(Fixtures.job("j", "m", 0), "late"));
-    }
-
-    @Test
-    void silentWorkerIsRemovedAndItsJobsFail() {
-        d.onHeartbeat(Fixtures.heartbeat("w1", 2, "m"), 0);
-        d.onJob(Fixtures.job("j", "m", 0), 1);
-
-        assertThat(d.tick(WORKER_TIMEOUT)).isEmpty();
-        List<Action> actions = d.tick(WORKER_TIMEOUT + 1);
-
-        assertThat(actions).singleElement().isInstanceOfSatisfying(Action.Fail.class,
-                f -> assertThat(f.code()).isEqualTo(FailureCode.WORKER_LOST));
-        assertThat(d.workers()).isEmpty();
-        assertThat(d.runningCount()).isZero();
     }
 
     @Test
@@ -180,27 +166,4 @@ class DispatcherTest {
         assertThat(d.onJob(Fixtures.job("a", "m", 0), 3)).isEmpty();
     }
 
-    @Test
-    void jobsAWorkerReportsButThisRouterDidNotAssignOccupySlots() {
-        d.onHeartbeat(new io.switchboard.schema.event.WorkerHeartbeat(1, "w1", List.of("m"), "llama", 2, 1, 0,
-                List.of("from-before-restart"), 0, 1000), 0);
-        List<Action> actions = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
-            actions.addAll(d.onJob(Fixtures.job("j" + i, "m", 0), 1));
-        }
-        assertThat(actions).hasSize(1);
-    }
-
-    @Test
-    void failedAssignmentReleasesTheSlotAndFailsTheJob() {
-        d.onHeartbeat(Fixtures.heartbeat("w1", 1, "m"), 0);
-        d.onJob(Fixtures.job("a", "m", 0), 0);
-        d.onJob(Fixtures.job("b", "m", 0), 0);
-
-        List<Action> actions = d.onAssignFailed(Fixtures.job("a", "m", 0), "broker down", 1);
-
-        assertThat(actions).hasSize(2);
-        assertThat(actions.get(0)).isInstanceOf(Action.Fail.class);
-        assertThat(actions.get(1)).isEqualTo(new Action.Assign(Fixtures.job("b", "m", 0), "w1"));
-    }
 }

@@ -21,6 +21,7 @@ import io.switchboard.router.scheduling.PlacementProducer;
 import io.switchboard.router.scheduling.PrefixAffinityScorer;
 import io.switchboard.router.scheduling.PromptBlocks;
 import io.switchboard.router.scheduling.Scorer;
+import io.switchboard.schema.event.AssignmentReply;
 import io.switchboard.schema.event.InferenceJob;
 import io.switchboard.schema.event.JobCompletion;
 import io.switchboard.schema.event.PromptMessage;
@@ -277,7 +278,29 @@ final class Simulation {
     private void apply(List<Action> actions) {
         for (Action action : actions) {
             switch (action) {
-                case Action.Assign a -> start(workers.get(a.workerId()), jobs.get(a.job().jobId()));
+                case Action.Assign a -> {
+                    start(workers.get(a.workerId()), jobs.get(a.job().jobId()));
+                    // a simulated worker takes every assignment it is given (the router only assigns free slots)
+                    apply(dispatcher.onReply(AssignmentReply.of(a.job().jobId(), a.workerId(),
+                            AssignmentReply.Verdict.ACCEPTED, null, (long) now), (long) now));
+                }
+                case Action.Settle s -> {
+                }
+                case Action.Orphan o -> {
+                    // as the router's script decides: a job that sent nothing goes back in line, the others fail
+                    Job j = jobs.get(o.jobId());
+                    if (j != null && j.firstTokenAt < 0 && o.job() != null) {
+                        j.worker = null;
+                        j.startedAt = -1;
+                        j.tenant.waiting++;
+                        apply(dispatcher.onOrphanRequeued(o, (long) now));
+                    } else if (j != null) {
+                        jobs.remove(o.jobId());
+                        if (inWindow(j.arrivedAt)) {
+                            result.refused(j.tenant.stats, "worker_lost");
+                        }
+                    }
+                }
                 case Action.Fail f -> {
                     Job j = jobs.remove(f.job().jobId());
                     if (j != null) {
