@@ -37,7 +37,8 @@ final class Cluster {
     final Path model;
     final String modelId = "stories260K";
     final TestInfra infra;
-    final ServiceProcess router;
+    /** The active router (a test that kills it hands over to the standby it started, {@link #replaceRouter}). */
+    volatile ServiceProcess router;
     final List<ServiceProcess> workers = new ArrayList<>();
     final ServiceProcess gateway;
     /** A second gateway replica: the same tenants, keys and limits, held in the same Redis. */
@@ -52,10 +53,7 @@ final class Cluster {
             throw new IllegalStateException("test model not found at " + model + " (set -Dswitchboard.test.model)");
         }
         infra = TestInfra.get();
-        router = ServiceProcess.start("router", root, "router-service", infraProps(Map.of(
-                "switchboard.router.worker-timeout", "1500ms",
-                "switchboard.router.no-worker-wait", "3s",
-                "switchboard.router.tick-interval", "100ms")));
+        router = startRouter("router");
         List<ServiceProcess> started = new ArrayList<>();
         for (int i = 1; i <= 2; i++) {
             started.add(startWorker("worker-" + i, modelId));
@@ -101,6 +99,20 @@ final class Cluster {
             }
         }
         return instance;
+    }
+
+    /** Starts a router (the first takes the leader lease; more are standbys); not yet awaited. */
+    ServiceProcess startRouter(String name) throws IOException {
+        return ServiceProcess.start(name, root, "router-service", infraProps(Map.of(
+                "switchboard.router.id", name,
+                "switchboard.router.worker-timeout", "1500ms",
+                "switchboard.router.no-worker-wait", "3s",
+                "switchboard.router.tick-interval", "100ms")));
+    }
+
+    /** The router {@code next} is the active one now (the previous one was killed). */
+    void replaceRouter(ServiceProcess next) {
+        router = next;
     }
 
     /** Starts one more llama.cpp worker serving the test model under {@code servedAs}; not yet awaited. */

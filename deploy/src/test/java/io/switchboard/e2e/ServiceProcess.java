@@ -86,6 +86,11 @@ final class ServiceProcess implements AutoCloseable {
         process.destroy();
     }
 
+    /** Kills the process at once (SIGKILL): no shutdown hook runs, nothing is handed over. */
+    void kill() {
+        process.destroyForcibly();
+    }
+
     boolean alive() {
         return process.isAlive();
     }
