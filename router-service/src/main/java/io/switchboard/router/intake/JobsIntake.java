@@ -107,6 +107,9 @@ public class JobsIntake {
                 consumer = c;
                 List<TopicPartition> partitions = c.partitionsFor(Topics.JOBS, Duration.ofSeconds(10)).stream()
                         .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+                if (partitions.isEmpty()) {
+                    throw new IllegalStateException("topic " + Topics.JOBS + " has no partitions yet");
+                }
                 c.assign(partitions);
                 LOG.infof("reading %s from its committed offsets (%d partitions)", Topics.JOBS, partitions.size());
                 long lastCommit = 0;
