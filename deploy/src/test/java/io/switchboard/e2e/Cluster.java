@@ -130,12 +130,18 @@ final class Cluster {
 
     /** Starts a worker with the simulated engine (no model) serving {@code servedAs}; not yet awaited. */
     ServiceProcess startSimulatedWorker(String name, String servedAs, int slots, int tokensPerSecond) throws IOException {
+        return startSimulatedWorker(name, servedAs, slots, tokensPerSecond, Duration.ofMillis(5));
+    }
+
+    /** A simulated worker whose first token takes {@code timeToFirstToken}; not yet awaited. */
+    ServiceProcess startSimulatedWorker(String name, String servedAs, int slots, int tokensPerSecond,
+            Duration timeToFirstToken) throws IOException {
         Map<String, String> props = new HashMap<>(Map.of(
                 "switchboard.worker.id", name,
                 "switchboard.worker.engine", "simulated",
                 "switchboard.worker.model-id", servedAs,
                 "switchboard.worker.slots", String.valueOf(slots),
-                "switchboard.worker.simulated.time-to-first-token", "5ms",
+                "switchboard.worker.simulated.time-to-first-token", timeToFirstToken.toMillis() + "ms",
                 "switchboard.worker.simulated.tokens-per-second", String.valueOf(tokensPerSecond),
                 "switchboard.worker.heartbeat-interval", "300ms"));
         return ServiceProcess.start(name, root, "inference-worker", infraProps(props));
