@@ -44,8 +44,21 @@ public final class Admission {
         return OptionalLong.of((long) ((jobsAhead / slots) * meanServiceMs.getAsDouble()));
     }
 
-    /** Whether a job predicted to wait {@code predictedWaitMs} would reach its deadline first ({@code remainingMs} left). */
-    public static boolean deadlineUnreachable(OptionalLong predictedWaitMs, long remainingMs) {
-        return predictedWaitMs.isPresent() && predictedWaitMs.getAsLong() > remainingMs;
+    /**
+     * Whether a job predicted to wait {@code predictedWaitMs}, then to run for the model's mean service time, would
+     * reach its deadline first ({@code remainingMs} left): better refused now, with a time to retry, than answered
+     * with a timeout at its deadline.
+     */
+    public static boolean deadlineUnreachable(OptionalLong predictedWaitMs, OptionalDouble meanServiceMs, long remainingMs) {
+        return predictedWaitMs.isPresent() && meanServiceMs.isPresent()
+                && predictedWaitMs.getAsLong() + meanServiceMs.getAsDouble() > remainingMs;
+    }
+
+    /**
+     * Whether a job still waiting, with {@code remainingMs} to its deadline, can no longer finish in time even if it
+     * started now (the model's jobs take {@code meanServiceMs}): refused at once rather than left to time out.
+     */
+    public static boolean tooLateToStart(OptionalDouble meanServiceMs, long remainingMs) {
+        return meanServiceMs.isPresent() && meanServiceMs.getAsDouble() > remainingMs;
     }
 }

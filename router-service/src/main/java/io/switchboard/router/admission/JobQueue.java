@@ -172,6 +172,18 @@ public final class JobQueue {
         return expired;
     }
 
+    /** The waiting jobs whose deadline comes before {@code atMs}, earliest first (left in the queue). */
+    public List<InferenceJob> dueBefore(long atMs) {
+        List<InferenceJob> due = new ArrayList<>();
+        for (Queued q : byDeadline) {
+            if (q.job().deadlineAtMs() >= atMs) {
+                break;
+            }
+            due.add(q.job());
+        }
+        return due;
+    }
+
     /** Removes and returns {@code model}'s jobs queued at or before {@code enqueuedAtOrBeforeMs}, oldest first. */
     public List<InferenceJob> removeQueuedSince(String model, long enqueuedAtOrBeforeMs) {
         Pool pool = pools.get(model);

@@ -23,4 +23,9 @@ public final class ServiceTimes {
         Double mean = meanMs.get(model);
         return mean == null ? OptionalDouble.empty() : OptionalDouble.of(mean);
     }
+
+    /** The longest mean service time of any model (0 before any job finished): how far ahead deadlines matter. */
+    public double maxMeanMs() {
+        return meanMs.values().stream().mapToDouble(Double::doubleValue).max().orElse(0);
+    }
 }

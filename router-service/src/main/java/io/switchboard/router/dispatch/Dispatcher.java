@@ -169,9 +169,10 @@ public final class Dispatcher {
         }
         OptionalLong predicted = Admission.predictedWaitMs(queue.aheadOf(job), registry.slotsServing(job.model()),
                 serviceTimes.meanMs(job.model()));
-        if (Admission.deadlineUnreachable(predicted, job.deadlineAtMs() - nowMs)) {
+        if (Admission.deadlineUnreachable(predicted, serviceTimes.meanMs(job.model()), job.deadlineAtMs() - nowMs)) {
             return List.of(refuse(job, FailureCode.DEADLINE_UNREACHABLE, "The request would wait about "
-                    + predicted.getAsLong() + " ms for a worker, past its deadline; retry later or with a longer timeout.",
+                    + predicted.getAsLong() + " ms for a worker and could not finish before its deadline; retry later "
+                    + "or with a longer timeout.",
                     Math.max(MIN_RETRY_AFTER_MS, predicted.getAsLong())));
         }
         queue.add(job, nowMs);
@@ -395,6 +396,14 @@ public final class Dispatcher {
         for (InferenceJob job : queue.expire(nowMs)) {
             actions.add(refuse(job, FailureCode.QUEUE_TIMEOUT, "No worker had room for the request before its deadline."));
         }
+        // a waiting job that could no longer finish in time even if it started now is refused now, not at its deadline
+        for (InferenceJob job : queue.dueBefore(nowMs + Math.round(serviceTimes.maxMeanMs()))) {
+            if (Admission.tooLateToStart(serviceTimes.meanMs(job.model()), job.deadlineAtMs() - nowMs)) {
+                queue.remove(job.jobId());
+                actions.add(refuse(job, FailureCode.DEADLINE_UNREACHABLE, "No worker could start the request in time "
+                        + "to finish it before its deadline; retry later or with a longer timeout.", retryAfterFor(job.model())));
+            }
+        }
         for (String model : queue.modelsWaiting()) {
             if (!registry.anyServes(model)) {
                 for (InferenceJob job : queue.removeQueuedSince(model, nowMs - noWorkerWaitMs)) {
@@ -440,6 +449,14 @@ public final class Dispatcher {
                 break;
             }
             models.remove(model);
+            if (Admission.tooLateToStart(serviceTimes.meanMs(model), next.job().deadlineAtMs() - nowMs)) {
+                // it could not finish in time if it started now: refused rather than run into its deadline
+                queue.remove(next.job().jobId());
+                actions.add(refuse(next.job(), FailureCode.DEADLINE_UNREACHABLE, "No worker could start the request in "
+                        + "time to finish it before its deadline; retry later or with a longer timeout.", retryAfterFor(model)));
+                models.add(model);
+                continue;
+            }
             PlacementRequest request = new PlacementRequest(next.job());
             Optional<String> target = placement.place(request, workers);
             if (target.isEmpty()) {

@@ -46,10 +46,13 @@ class AdmissionTest {
     static Stream<Arguments> waits() {
         OptionalDouble second = OptionalDouble.of(1000);
         return Stream.of(
-                Arguments.of("fewer jobs ahead than slots: no wait", 3, 4, second, 10L, OptionalLong.of(0), false),
-                Arguments.of("one full round of slots ahead: one service time", 4, 4, second, 999L, OptionalLong.of(1000), true),
-                Arguments.of("a deadline just long enough is kept", 4, 4, second, 1000L, OptionalLong.of(1000), false),
-                Arguments.of("three rounds ahead", 13, 4, second, 2500L, OptionalLong.of(3000), true),
+                Arguments.of("fewer jobs ahead than slots: no wait, but its own run must fit", 3, 4, second, 1000L,
+                        OptionalLong.of(0), false),
+                Arguments.of("no wait, yet too short to run", 3, 4, second, 999L, OptionalLong.of(0), true),
+                Arguments.of("one full round of slots ahead: one service time, then its own", 4, 4, second, 1999L,
+                        OptionalLong.of(1000), true),
+                Arguments.of("a deadline just long enough is kept", 4, 4, second, 2000L, OptionalLong.of(1000), false),
+                Arguments.of("three rounds ahead", 13, 4, second, 3500L, OptionalLong.of(3000), true),
                 Arguments.of("no measured service time: never refused", 1000, 1, OptionalDouble.empty(), 1L, OptionalLong.empty(),
                         false),
                 Arguments.of("no live slot: never refused here (no-worker-wait decides)", 1000, 0, second, 1L,
@@ -58,9 +61,24 @@ class AdmissionTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("waits")
-    void aJobWhosePredictedWaitPassesItsDeadlineIsRefused(String name, int ahead, int slots, OptionalDouble meanMs,
+    void aJobThatCouldNotFinishBeforeItsDeadlineAfterItsPredictedWaitIsRefused(String name, int ahead, int slots, OptionalDouble meanMs,
             long remainingMs, OptionalLong predicted, boolean refused) {
         assertThat(Admission.predictedWaitMs(ahead, slots, meanMs)).isEqualTo(predicted);
-        assertThat(Admission.deadlineUnreachable(predicted, remainingMs)).isEqualTo(refused);
+        assertThat(Admission.deadlineUnreachable(predicted, meanMs, remainingMs)).isEqualTo(refused);
+    }
+
+    static Stream<Arguments> starts() {
+        OptionalDouble second = OptionalDouble.of(1000);
+        return Stream.of(
+                Arguments.of("more time left than a run takes: it waits on", second, 1001L, false),
+                Arguments.of("less time left than a run takes: refused now", second, 999L, true),
+                Arguments.of("no measured service time: it waits on", OptionalDouble.empty(), 1L, false));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("starts")
+    void aWaitingJobIsRefusedOnceItCouldNoLongerFinishInTime(String name, OptionalDouble meanMs, long remainingMs,
+            boolean refused) {
+        assertThat(Admission.tooLateToStart(meanMs, remainingMs)).isEqualTo(refused);
     }
 }

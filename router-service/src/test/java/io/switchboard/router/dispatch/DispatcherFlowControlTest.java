@@ -130,20 +130,40 @@ class DispatcherFlowControlTest {
         d.onJob(Fixtures.job("first", "m", ServiceClass.STANDARD, "t"), 0);
         d.onCompletion(JobCompletion.of("first", "w1", JobCompletion.Outcome.FINISHED, 1_000, 10, 16), 1_000);
         d.onHeartbeat(Fixtures.heartbeat("w1", 1, "m"), 1_000);
-        // the slot is busy and two of t's jobs wait: a third of t's would start after about 2 s
+        // the slot is busy and two of t's jobs wait: a third of t's would start after about 2 s and end 1 s later
         d.onJob(Fixtures.job("running", "m", ServiceClass.STANDARD, "t"), 1_000);
-        d.onJob(Fixtures.job("t-1", "m", ServiceClass.STANDARD, "t", 1, 0, 1_000 + 1_200, 40), 1_000);
-        d.onJob(Fixtures.job("t-2", "m", ServiceClass.STANDARD, "t", 1, 0, 1_000 + 1_200, 40), 1_000);
+        d.onJob(Fixtures.job("t-1", "m", ServiceClass.STANDARD, "t", 1, 0, 1_000 + 2_100, 40), 1_000);
+        d.onJob(Fixtures.job("t-2", "m", ServiceClass.STANDARD, "t", 1, 0, 1_000 + 2_100, 40), 1_000);
 
-        List<Action> tooShort = d.onJob(Fixtures.job("t-3", "m", ServiceClass.STANDARD, "t", 1, 0, 1_000 + 1_500, 40), 1_000);
-        List<Action> longEnough = d.onJob(Fixtures.job("t-4", "m", ServiceClass.STANDARD, "t", 1, 0, 1_000 + 2_500, 40), 1_000);
+        List<Action> tooShort = d.onJob(Fixtures.job("t-3", "m", ServiceClass.STANDARD, "t", 1, 0, 1_000 + 2_200, 40), 1_000);
+        // 2 s of waiting, then 1 s of its own run
+        List<Action> longEnough = d.onJob(Fixtures.job("t-4", "m", ServiceClass.STANDARD, "t", 1, 0, 1_000 + 3_000, 40), 1_000);
         // another tenant's job may go before t's backlog (fair share): not refused on t's account
-        List<Action> otherTenant = d.onJob(Fixtures.job("u-1", "m", ServiceClass.STANDARD, "u", 1, 0, 1_000 + 1_500, 40), 1_000);
+        List<Action> otherTenant = d.onJob(Fixtures.job("u-1", "m", ServiceClass.STANDARD, "u", 1, 0, 1_000 + 2_500, 40), 1_000);
 
         assertThat(failure(tooShort)).isEqualTo(FailureCode.DEADLINE_UNREACHABLE);
         assertThat(longEnough).isEmpty();
         assertThat(otherTenant).isEmpty();
         assertThat(d.queued()).isEqualTo(4);
+    }
+
+    @Test
+    void aWaitingJobThatCanNoLongerFinishInTimeIsRefusedBeforeItsDeadline() {
+        AcceptingWorkers d = dispatcher(100, 100);
+        d.onHeartbeat(Fixtures.heartbeat("w1", 1, "m"), 0);
+        d.onJob(Fixtures.job("first", "m", ServiceClass.STANDARD, "t"), 0);
+        d.onCompletion(JobCompletion.of("first", "w1", JobCompletion.Outcome.FINISHED, 1_000, 10, 16), 1_000);
+        // the model's jobs take 1 s; the slot is held, and w waits with 1.9 s to its deadline
+        d.onJob(Fixtures.job("running", "m", ServiceClass.STANDARD, "t"), 1_000);
+        assertThat(d.onJob(Fixtures.job("w", "m", ServiceClass.STANDARD, "u", 1, 0, 1_000 + 1_900, 40), 1_000)).isEmpty();
+        d.onHeartbeat(Fixtures.heartbeat("w1", 1, "m"), 1_500);
+
+        assertThat(d.tick(1_800)).isEmpty();
+        List<Action> late = d.tick(1_950);
+
+        assertThat(failure(late)).isEqualTo(FailureCode.DEADLINE_UNREACHABLE);
+        assertThat(((Action.Fail) late.get(0)).retryAfterMs()).isNotNull();
+        assertThat(d.queued()).isZero();
     }
 
     @Test
