@@ -44,6 +44,7 @@ final class Cluster {
     /** A second gateway replica: the same tenants, keys and limits, held in the same Redis. */
     final ServiceProcess gateway2;
     final Path logs;
+    private Path tenantsFile;
 
     private Cluster() throws IOException {
         root = Path.of("..").toAbsolutePath().normalize();
@@ -68,12 +69,9 @@ final class Cluster {
                       - id: key_e2e
                         sha256: %s
                 """.formatted(TENANT, sha256(API_KEY)));
-        Map<String, String> gatewayProps = infraProps(Map.of(
-                "switchboard.gateway.tenancy.file", tenants.toString(),
-                "switchboard.gateway.tenancy.admin-key", ADMIN_KEY,
-                "switchboard.gateway.request-timeout", "60s"));
-        gateway = ServiceProcess.start("gateway", root, "gateway-service", gatewayProps);
-        gateway2 = ServiceProcess.start("gateway-2", root, "gateway-service", gatewayProps);
+        tenantsFile = tenants;
+        gateway = startGateway("gateway", Map.of());
+        gateway2 = startGateway("gateway-2", Map.of());
         router.awaitReady(Duration.ofSeconds(90));
         for (ServiceProcess w : started) {
             w.awaitReady(Duration.ofSeconds(90));
@@ -99,6 +97,16 @@ final class Cluster {
             }
         }
         return instance;
+    }
+
+    /** Starts a gateway replica serving the tenants file, with these settings over the defaults; not yet awaited. */
+    ServiceProcess startGateway(String name, Map<String, String> overrides) throws IOException {
+        Map<String, String> props = new HashMap<>(Map.of(
+                "switchboard.gateway.tenancy.file", tenantsFile.toString(),
+                "switchboard.gateway.tenancy.admin-key", ADMIN_KEY,
+                "switchboard.gateway.request-timeout", "60s"));
+        props.putAll(overrides);
+        return ServiceProcess.start(name, root, "gateway-service", infraProps(props));
     }
 
     /** Starts a router (the first takes the leader lease; more are standbys); not yet awaited. */
