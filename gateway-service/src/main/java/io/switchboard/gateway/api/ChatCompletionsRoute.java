@@ -49,6 +49,8 @@ public class ChatCompletionsRoute {
     StreamRelays relays;
     @Inject
     ReaderLeases leases;
+    @Inject
+    ShutdownDrain drain;
 
     void register(@Observes Router router) {
         router.route(PATH).order(-1000).handler(ctx -> {
@@ -70,6 +72,7 @@ public class ChatCompletionsRoute {
         HttpServerResponse response = ctx.response();
         String requestId = response.headers().get(RequestIds.HEADER);
         long arrived = System.nanoTime();
+        drain.refuseIfDraining();
         Caller caller = auth.authenticate(ctx.request().getHeader("authorization"));
         ctx.put(ApiFilters.CALLER, caller);
         ChatCompletionRequest request = parse(ctx);

@@ -38,12 +38,15 @@ public class ResumeStreamRoute {
     StreamRelays relays;
     @Inject
     RouteErrors errors;
+    @Inject
+    ShutdownDrain drain;
 
     void register(@Observes Router router) {
         router.get(PATH).order(-998).handler(this::handle).failureHandler(errors::failure);
     }
 
     private void handle(RoutingContext ctx) {
+        drain.refuseIfDraining();
         Caller caller = auth.authenticate(ctx.request().getHeader("authorization"));
         ctx.put(ApiFilters.CALLER, caller);
         Context context = Vertx.currentContext();
