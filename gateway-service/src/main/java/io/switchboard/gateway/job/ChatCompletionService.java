@@ -175,8 +175,9 @@ public class ChatCompletionService {
     public void clientGone(InferenceJob job, boolean produced) {
         cancel(job, "client_disconnected");
         if (!produced) {
+            // nobody waits for the outcome: JobClaims logs and counts it
             claims.abandon(job.jobId(), "client_gone", job.deadlineAtMs()).subscribe().with(claim -> {
-            }, t -> {
+            }, failure -> {
             });
         }
     }
