@@ -140,6 +140,7 @@ public class ChatCompletionService {
                     publishFailure.getMessage());
         }
         return claims.abandon(job.jobId(), "publish_failed", job.deadlineAtMs())
+                // no claim possible means Redis is down: no worker can claim the job either; answer 503 all the same
                 .onFailure().recoverWithItem(new JobClaims.Claim(null))
                 .chain((JobClaims.Claim claim) -> {
                     if (!claim.claimed() && (JobOwners.isWorker(claim.owner()) || JobOwners.ROUTER.equals(claim.owner()))) {
