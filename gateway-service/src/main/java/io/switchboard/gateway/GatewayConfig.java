@@ -43,12 +43,50 @@ public interface GatewayConfig {
     @WithDefault("10s")
     Duration modelLiveness();
 
+    /** How many times a failed read of a job's Redis stream is tried again (with backoff) before the request ends with an error. */
+    @WithDefault("3")
+    int streamReadRetries();
+
+    /** The wait before the first retry of a failed stream read; it doubles on each further retry (at most 1s). */
+    @WithDefault("100ms")
+    Duration streamReadBackoff();
+
+    /**
+     * How long a client's write queue may stay full (the client stopped reading) before its stream ends with an
+     * in-band error; the job is not cancelled, so the client can resume.
+     */
+    @WithDefault("30s")
+    Duration slowClientTimeout();
+
+    /**
+     * On shutdown (SIGTERM), how long running streams may go on before what is left ends with an in-band error
+     * ({@code shutting_down}; resumable on another replica). New requests get 503 meanwhile.
+     */
+    @WithDefault("30s")
+    Duration drainGrace();
+
     /** Value of {@code system_fingerprint} in responses. */
     @WithDefault("switchboard-v1")
     String systemFingerprint();
 
     /** Tenants, keys and the admin API. */
     Tenancy tenancy();
+
+    /** Resumable streams ({@code GET /v1/chat/completions/{id}/stream}) and the reader key that keeps a job alive. */
+    Resume resume();
+
+    interface Resume {
+        /** How long after its deadline a job's stream may still be resumed (the job's meta hash lives that long). */
+        @WithDefault("5m")
+        Duration retention();
+
+        /**
+         * How long a job may go without a gateway relaying its stream (its reader key lapses) before a worker cancels
+         * it: the time a client whose connection broke has to resume. The key is refreshed every grace/3.
+         */
+        @WithDefault("10s")
+        Duration grace();
+    }
 
     interface Tenancy {
         /**

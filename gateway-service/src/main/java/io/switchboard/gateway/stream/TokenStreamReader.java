@@ -1,72 +1,126 @@
 package io.switchboard.gateway.stream;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
+import com.fasterxml.jackson.databind.exc.InvalidTypeIdException;
+
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
+import io.quarkus.redis.datasource.keys.ReactiveKeyCommands;
 import io.quarkus.redis.datasource.stream.ReactiveStreamCommands;
 import io.quarkus.redis.datasource.stream.StreamMessage;
+import io.quarkus.redis.datasource.stream.StreamRange;
 import io.quarkus.redis.datasource.stream.XReadArgs;
-import io.smallrye.mutiny.Multi;
-import io.smallrye.mutiny.subscription.MultiEmitter;
+import io.smallrye.mutiny.Uni;
 import io.switchboard.gateway.GatewayConfig;
+import io.switchboard.gateway.metrics.ReliabilityMetrics;
 import io.switchboard.schema.event.TokenEvent;
 import io.switchboard.schema.wire.Json;
 import io.switchboard.schema.wire.RedisKeys;
 
 /**
- * Reads one job's token events from its Redis stream, in order, from the first entry, with XREAD
- * BLOCK, until the terminal event. Fails with {@link TimeoutException} at the job's deadline, and
- * stops reading when the subscriber cancels.
+ * Reads a job's token events from its Redis stream one batch at a time, so the caller asks for the next batch only
+ * when its client can take it. Each read is an XREAD BLOCK after the last entry id the caller has; a read that fails
+ * is tried again a few times with backoff, entries are decoded here (a bad one fails the read with
+ * {@link BadEventException}), and past the job's deadline a read that finds nothing fails with {@link TimeoutException}.
  */
 @ApplicationScoped
 public class TokenStreamReader {
+    /** The id before every entry: reading after it reads the stream from the start. */
+    public static final String START = "0-0";
+    private static final int BATCH = 512;
+
     private final ReactiveStreamCommands<String, String, String> streams;
+    private final ReactiveKeyCommands<String> keys;
     private final Duration block;
+    private final int retries;
+    private final Duration backoff;
+    private final ReliabilityMetrics metrics;
 
     @Inject
-    public TokenStreamReader(ReactiveRedisDataSource redis, GatewayConfig config) {
+    public TokenStreamReader(ReactiveRedisDataSource redis, GatewayConfig config, ReliabilityMetrics metrics) {
         this.streams = redis.stream(String.class, String.class, String.class);
+        this.keys = redis.key(String.class);
         this.block = config.streamBlock();
+        this.retries = config.streamReadRetries();
+        this.backoff = config.streamReadBackoff();
+        this.metrics = metrics;
     }
 
-    public Multi<TokenEvent> read(String jobId, long deadlineMs) {
-        String key = RedisKeys.jobStream(jobId);
-        return Multi.createFrom().emitter(emitter -> {
-            AtomicBoolean stopped = new AtomicBoolean();
-            emitter.onTermination(() -> stopped.set(true));
-            poll(key, "0-0", deadlineMs, emitter, stopped);
-        });
-    }
-
-    private void poll(String key, String after, long deadlineMs, MultiEmitter<? super TokenEvent> emitter,
-            AtomicBoolean stopped) {
-        if (stopped.get()) {
-            return;
-        }
+    /**
+     * The entries after {@code after}, waiting for some until the job's deadline (one XREAD blocks at most
+     * {@code stream-block}, so the list may be empty: ask again). Past the deadline it still returns what is there.
+     */
+    public Uni<List<StreamedEvent>> next(String jobId, String after, long deadlineMs) {
         long remaining = deadlineMs - System.currentTimeMillis();
-        if (remaining <= 0) {
-            emitter.fail(new TimeoutException("job stream " + key + " not finished by its deadline"));
-            return;
+        XReadArgs args = new XReadArgs().count(BATCH);
+        if (remaining > 0) {
+            args.block(Duration.ofMillis(Math.max(1, Math.min(remaining, block.toMillis()))));
         }
-        long blockMs = Math.max(1, Math.min(remaining, block.toMillis()));
-        streams.xread(key, after, new XReadArgs().block(Duration.ofMillis(blockMs)).count(512))
-                .subscribe().with(messages -> {
-                    String last = after;
-                    for (StreamMessage<String, String, String> m : messages) {
-                        last = m.id();
-                        TokenEvent event = Json.read(m.payload().get(RedisKeys.EVENT_FIELD), TokenEvent.class);
-                        emitter.emit(event);
-                        if (event.terminal()) {
-                            emitter.complete();
-                            return;
-                        }
-                    }
-                    poll(key, last, deadlineMs, emitter, stopped);
-                }, emitter::fail);
+        return retried(streams.xread(RedisKeys.jobStream(jobId), after, args))
+                .chain(messages -> messages.isEmpty() && remaining <= 0
+                        ? Uni.createFrom().<List<StreamedEvent>>failure(
+                                new TimeoutException("job stream of " + jobId + " not finished by its deadline"))
+                        : Uni.createFrom().item(() -> decodeAll(jobId, messages)));
+    }
+
+    private static List<StreamedEvent> decodeAll(String jobId, List<StreamMessage<String, String, String>> messages) {
+        List<StreamedEvent> events = new ArrayList<>(messages.size());
+        for (StreamMessage<String, String, String> m : messages) {
+            StreamedEvent event = decode(jobId, m.id(), m.payload().get(RedisKeys.EVENT_FIELD));
+            events.add(event);
+            if (event.event().terminal()) {
+                break; // nothing follows a terminal event
+            }
+        }
+        return events;
+    }
+
+    /** The entry with exactly this id, if the stream still has it. */
+    public Uni<Optional<StreamedEvent>> entry(String jobId, String id) {
+        return retried(streams.xrange(RedisKeys.jobStream(jobId), StreamRange.of(id, id)))
+                .map(messages -> messages.isEmpty() ? Optional.<StreamedEvent>empty()
+                        : Optional.of(decode(jobId, id, messages.get(0).payload().get(RedisKeys.EVENT_FIELD))));
+    }
+
+    /** Whether the job's stream exists (it is made by the job's first event and expires a while after its last). */
+    public Uni<Boolean> exists(String jobId) {
+        return retried(keys.exists(RedisKeys.jobStream(jobId)));
+    }
+
+    private <T> Uni<T> retried(Uni<T> read) {
+        return read.onFailure().invoke(metrics::readError)
+                .onFailure().retry().withBackOff(backoff, Duration.ofSeconds(1)).atMost(retries)
+                .onFailure().invoke(metrics::readFailure);
+    }
+
+    /** Decodes one entry; a bad entry is a {@link BadEventException}, never an event the writer would choke on. */
+    static StreamedEvent decode(String jobId, String entryId, String json) {
+        if (json == null) {
+            throw new BadEventException(jobId, entryId, "undecodable", "no field '" + RedisKeys.EVENT_FIELD + "'");
+        }
+        TokenEvent event;
+        try {
+            event = Json.MAPPER.readValue(json, TokenEvent.class);
+        } catch (InvalidTypeIdException e) {
+            throw new BadEventException(jobId, entryId, "unknown", "type " + e.getTypeId());
+        } catch (Exception e) {
+            throw new BadEventException(jobId, entryId, "undecodable", e.getClass().getSimpleName());
+        }
+        boolean complete = switch (event) {
+            case TokenEvent.Delta d -> d.text() != null;
+            case TokenEvent.Finish f -> f.finishReason() != null;
+            case TokenEvent.Failure f -> f.code() != null && f.message() != null;
+        };
+        if (!complete) {
+            throw new BadEventException(jobId, entryId, "undecodable", "a required field is missing");
+        }
+        return new StreamedEvent(entryId, event);
     }
 }

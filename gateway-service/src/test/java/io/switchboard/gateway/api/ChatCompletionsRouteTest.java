@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import jakarta.inject.Inject;
@@ -72,24 +73,26 @@ class ChatCompletionsRouteTest {
     }
 
     @Test
-    void sseStreamIsOpenAiFramingByteForByte() throws Exception {
+    void sseStreamIsOpenAiFramingByteForByteWithTheStreamEntryIdOfEachEvent() throws Exception {
         var pending = harness.send("\"stream\":true,\"stream_options\":{\"include_usage\":true}");
         InferenceJob job = harness.publishedJob(pending.marker());
-        harness.write(job.jobId(), TokenEvent.Delta.of("Once"), TokenEvent.Delta.of(" upon"),
+        List<String> ids = harness.write(job.jobId(), TokenEvent.Delta.of("Once"), TokenEvent.Delta.of(" upon"),
                 TokenEvent.Finish.of("length", Usage.of(4, 2)));
 
         HttpResponse<String> response = pending.response().get(10, TimeUnit.SECONDS);
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(response.headers().firstValue("content-type")).contains("text/event-stream; charset=utf-8");
-        long created = Json.MAPPER.readTree(response.body().split("\n\n")[0].substring(6)).get("created").asLong();
+        String first = response.body().split("\n")[0];
+        long created = Json.MAPPER.readTree(first.substring("data: ".length())).get("created").asLong();
         String head = "{\"id\":\"" + job.jobId() + "\",\"object\":\"chat.completion.chunk\",\"created\":" + created
                 + ",\"model\":\"test-model\",\"system_fingerprint\":\"switchboard-v1\",";
+        // the role chunk comes from no entry: id 0-0, before them all; finish and usage share the terminal's id
         assertThat(response.body()).isEqualTo(
-                "data: " + head + "\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"logprobs\":null,\"finish_reason\":null}]}\n\n"
-                        + "data: " + head + "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Once\"},\"logprobs\":null,\"finish_reason\":null}]}\n\n"
-                        + "data: " + head + "\"choices\":[{\"index\":0,\"delta\":{\"content\":\" upon\"},\"logprobs\":null,\"finish_reason\":null}]}\n\n"
-                        + "data: " + head + "\"choices\":[{\"index\":0,\"delta\":{},\"logprobs\":null,\"finish_reason\":\"length\"}]}\n\n"
-                        + "data: " + head + "\"choices\":[],\"usage\":{\"prompt_tokens\":4,\"completion_tokens\":2,\"total_tokens\":6}}\n\n"
+                "data: " + head + "\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"logprobs\":null,\"finish_reason\":null}]}\nid: 0-0\n\n"
+                        + "data: " + head + "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Once\"},\"logprobs\":null,\"finish_reason\":null}]}\nid: " + ids.get(0) + "\n\n"
+                        + "data: " + head + "\"choices\":[{\"index\":0,\"delta\":{\"content\":\" upon\"},\"logprobs\":null,\"finish_reason\":null}]}\nid: " + ids.get(1) + "\n\n"
+                        + "data: " + head + "\"choices\":[{\"index\":0,\"delta\":{},\"logprobs\":null,\"finish_reason\":\"length\"}]}\nid: " + ids.get(2) + "\n\n"
+                        + "data: " + head + "\"choices\":[],\"usage\":{\"prompt_tokens\":4,\"completion_tokens\":2,\"total_tokens\":6}}\nid: " + ids.get(2) + "\n\n"
                         + "data: [DONE]\n\n");
     }
 
@@ -100,7 +103,7 @@ class ChatCompletionsRouteTest {
         harness.write(job.jobId(), TokenEvent.Delta.of("x"), TokenEvent.Finish.of("stop", Usage.of(1, 1)));
 
         String body = pending.response().get(10, TimeUnit.SECONDS).body();
-        assertThat(body).doesNotContain("usage").endsWith("\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n");
+        assertThat(body).doesNotContain("usage").matches("(?s).*\"finish_reason\":\"stop\"}]}\nid: [0-9]+-[0-9]+\n\ndata: \\[DONE]\n\n");
     }
 
     @Test

@@ -5,6 +5,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -47,9 +49,27 @@ final class GatewayHarness {
                 j -> j.messages().stream().anyMatch(m -> m.content().equals(marker)), Duration.ofSeconds(20));
     }
 
-    void write(String jobId, TokenEvent... events) {
+    /** Writes the events to the job's stream as a worker would; returns their entry ids, in order. */
+    List<String> write(String jobId, TokenEvent... events) {
+        List<String> ids = new ArrayList<>();
         for (TokenEvent e : events) {
-            redis.stream(String.class).xadd(RedisKeys.jobStream(jobId), new XAddArgs(), Map.of(RedisKeys.EVENT_FIELD, Json.write(e)));
+            ids.add(writeRaw(jobId, Json.write(e)));
         }
+        return ids;
+    }
+
+    /** Writes one entry whose event field is {@code json} as it is (a bad event, when it is not a TokenEvent). */
+    String writeRaw(String jobId, String json) {
+        return redis.stream(String.class).xadd(RedisKeys.jobStream(jobId), new XAddArgs(), Map.of(RedisKeys.EVENT_FIELD, json));
+    }
+
+    /** A GET of the job's resumable stream with {@code key}, from after {@code lastEventId} (null: from the start). */
+    CompletableFuture<HttpResponse<String>> resume(String jobId, String key, String lastEventId) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(endpoint + "/" + jobId + "/stream"))
+                .timeout(Duration.ofSeconds(30)).header("Authorization", "Bearer " + key);
+        if (lastEventId != null) {
+            b.header("Last-Event-ID", lastEventId);
+        }
+        return HttpClient.newHttpClient().sendAsync(b.GET().build(), HttpResponse.BodyHandlers.ofString());
     }
 }

@@ -1,0 +1,109 @@
+package io.switchboard.gateway.job;
+
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import io.smallrye.mutiny.Uni;
+import io.switchboard.gateway.GatewayConfig;
+import io.switchboard.gateway.auth.Caller;
+import io.switchboard.gateway.error.ApiException;
+import io.switchboard.gateway.metrics.ReliabilityMetrics;
+import io.switchboard.gateway.stream.CompletionHeader;
+import io.switchboard.gateway.stream.ReaderLeases;
+import io.switchboard.gateway.stream.StreamedEvent;
+import io.switchboard.gateway.stream.TokenStreamReader;
+
+/**
+ * {@code GET /v1/chat/completions/{id}/stream}: finds what a resumed stream needs, on any gateway replica, from the
+ * job's meta hash. Only the tenant that made the request may resume it; another tenant's id, an unknown id and an
+ * expired one are all answered 404, alike. {@code Last-Event-ID} is the id of the last SSE event the client has
+ * (absent: from the start, role chunk included); the stream goes on with the entry after it.
+ */
+@ApplicationScoped
+public class ResumeService {
+    private static final Pattern JOB_ID = Pattern.compile("chatcmpl-[A-Za-z0-9_-]{1,100}");
+    private static final Pattern ENTRY_ID = Pattern.compile("\\d{1,20}-\\d{1,20}");
+
+    private final JobMetaStore meta;
+    private final TokenStreamReader reader;
+    private final ReaderLeases leases;
+    private final ReliabilityMetrics metrics;
+    private final String fingerprint;
+
+    @Inject
+    public ResumeService(JobMetaStore meta, TokenStreamReader reader, ReaderLeases leases, ReliabilityMetrics metrics,
+            GatewayConfig config) {
+        this.meta = meta;
+        this.reader = reader;
+        this.leases = leases;
+        this.metrics = metrics;
+        this.fingerprint = config.systemFingerprint();
+    }
+
+    /**
+     * A stream to resume: its chunks' header, where to go on from ({@code after}; {@code fromStart} when the client
+     * sent no Last-Event-ID), how long to wait, and {@code doneAt}, the terminal entry's id when the client already has
+     * everything but {@code [DONE]}. {@code lease} holds the job's reader key (null when done).
+     */
+    public record Resumption(String jobId, String tenantId, CompletionHeader header, boolean includeUsage, String after,
+            boolean fromStart, long deadlineMs, Optional<String> doneAt, ReaderLeases.Lease lease) {
+    }
+
+    public Uni<Resumption> resume(Caller caller, String completionId, String lastEventId) {
+        if (lastEventId != null && !ENTRY_ID.matcher(lastEventId).matches()) {
+            metrics.resume("invalid");
+            throw ApiException.invalid(null, "invalid_value",
+                    "Invalid 'Last-Event-ID' header: expected the id of an event of this stream, such as 1712345678901-0.");
+        }
+        if (completionId == null || !JOB_ID.matcher(completionId).matches()) {
+            throw notFound(null);
+        }
+        String after = lastEventId == null ? TokenStreamReader.START : lastEventId;
+        return meta.read(completionId).chain(m -> {
+            if (m == null || !m.tenant().equals(caller.tenantId())) {
+                return Uni.createFrom().failure(notFound(completionId));
+            }
+            CompletionHeader header = new CompletionHeader(completionId, m.createdSec(), m.model(), fingerprint);
+            return terminalAt(completionId, after).chain(doneAt -> {
+                if (doneAt.isPresent()) {
+                    metrics.resume("done");
+                    return Uni.createFrom().item(new Resumption(completionId, m.tenant(), header, m.includeUsage(), after,
+                            lastEventId == null, m.deadlineMs(), doneAt, null));
+                }
+                return expired(completionId, m.deadlineMs()).chain(gone -> gone
+                        ? Uni.createFrom().failure(notFound(completionId))
+                        : leases.touchAndHold(completionId).invoke(() -> metrics.resume("resumed"))
+                                .map(lease -> new Resumption(completionId, m.tenant(), header, m.includeUsage(), after,
+                                        lastEventId == null, m.deadlineMs(), Optional.empty(), lease)));
+            });
+        });
+    }
+
+    /** The id itself when the client's last event was the terminal one (it has everything but {@code [DONE]}). */
+    private Uni<Optional<String>> terminalAt(String jobId, String after) {
+        if (after.equals(TokenStreamReader.START)) {
+            return Uni.createFrom().item(Optional.empty());
+        }
+        return reader.entry(jobId, after)
+                .map(entry -> entry.map(StreamedEvent::event).filter(e -> e.terminal()).map(e -> after))
+                .onFailure().recoverWithItem(Optional.empty()); // a bad entry there: the relay reports it
+    }
+
+    /** Past its deadline with its stream gone, nothing is left to resume. */
+    private Uni<Boolean> expired(String jobId, long deadlineMs) {
+        if (System.currentTimeMillis() < deadlineMs) {
+            return Uni.createFrom().item(false);
+        }
+        return reader.exists(jobId).map(exists -> !exists);
+    }
+
+    private ApiException notFound(String completionId) {
+        metrics.resume("not_found");
+        return new ApiException(404, "invalid_request_error", null, "not_found",
+                completionId == null ? "No chat completion with that id to resume."
+                        : "No chat completion with id '" + completionId + "' to resume.");
+    }
+}
