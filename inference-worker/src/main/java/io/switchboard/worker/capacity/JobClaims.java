@@ -26,20 +26,37 @@ public class JobClaims {
         this.identity = identity;
     }
 
-    /** Claims {@code job} for this worker: null when this worker now owns it, otherwise who does. */
+    /**
+     * KEYS: owner, stream. ARGV: this worker, ttl ms. The claim is this worker's when nobody held it, or when this
+     * worker already holds it and the job's stream is still empty (its earlier claim's answer was lost, or it restarted
+     * before the job sent anything): answers '' then, otherwise the owner.
+     */
+    static final String CLAIM = """
+            if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+              return ''
+            end
+            local owner = redis.call('GET', KEYS[1])
+            if owner == ARGV[1] and redis.call('EXISTS', KEYS[2]) == 0 then
+              return ''
+            end
+            return owner or '~unknown'
+            """;
+
+    /**
+     * Claims {@code job} for this worker (not running here): null when this worker now owns it, otherwise who does.
+     */
     public String claim(InferenceJob job, long nowMs) {
         String key = RedisKeys.jobOwner(job.jobId());
         long ttl = JobOwners.ttlMs(job.deadlineAtMs(), nowMs);
-        while (true) {
-            Response set = redis.execute("SET", key, identity.id(), "NX", "PX", String.valueOf(ttl));
-            if (set != null) {
-                return null;
-            }
-            Response owner = redis.execute("GET", key);
-            if (owner != null) {
-                return owner.toString();
-            }
-            // the claim expired between the two calls: try again
-        }
+        Response owner = redis.execute("EVAL", CLAIM, "2", key, RedisKeys.jobStream(job.jobId()), identity.id(),
+                String.valueOf(ttl));
+        String who = owner == null ? "" : owner.toString();
+        return who.isEmpty() ? null : who;
+    }
+
+    /** Whether this worker still holds the job's claim (a job that runs here may have been taken back). */
+    public boolean holds(String jobId) {
+        Response owner = redis.execute("GET", RedisKeys.jobOwner(jobId));
+        return owner != null && identity.id().equals(owner.toString());
     }
 }

@@ -77,6 +77,12 @@ public class JobRunner {
         if (writer.fenced()) {
             return JobEnd.notRun(job, Outcome.CANCELLED, JobEnd.TAKEN_BACK, now());
         }
+        if (writer.broken()) {
+            // the client never got the whole answer: the job failed, whatever the engine did
+            JobEnd e = ending.end();
+            return new JobEnd(job, Outcome.FAILED, FailureCode.INFERENCE_FAILED.wire(), null, e.promptTokens(),
+                    e.completionTokens(), e.startedAtMs(), e.firstTokenAtMs(), e.endedAtMs());
+        }
         return ending.end();
     }
 
@@ -90,7 +96,7 @@ public class JobRunner {
         try {
             // a sequence stops at its deadline too, not only when cancelled: nobody reads it after that
             Generation g = engine.generate(job, text,
-                    () -> cancellation.requested() || job.expiredAt(now()) || writer.fenced());
+                    () -> cancellation.requested() || job.expiredAt(now()) || writer.fenced() || writer.broken());
             long endedAt = now();
             TokenEvent finish = TokenEvent.Finish.of(g.finishReason(), Usage.of(g.promptTokens(), g.completionTokens()));
             if (!g.cancelled()) {

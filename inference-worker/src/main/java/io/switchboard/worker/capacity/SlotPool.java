@@ -88,7 +88,13 @@ public class SlotPool {
         InferenceJob job = assignment.job();
         String jobId = job.jobId();
         if (running.containsKey(jobId)) {
-            return Offer.ACCEPTED;
+            // delivered again while it runs here: still ours only if the claim is; a job taken back from this worker
+            // (it was thought dead) stops at its first write, so it is refused and runs elsewhere
+            try {
+                return claims.holds(jobId) ? Offer.ACCEPTED : Offer.FULL;
+            } catch (RuntimeException e) {
+                return Offer.FULL;
+            }
         }
         long now = System.currentTimeMillis();
         if (draining || job.expiredAt(now) || !takeSlot()) {

@@ -38,6 +38,7 @@ public final class JobStreamWriter {
     private final String ownerKey;
     private final String owner;
     private volatile boolean fenced;
+    private volatile boolean broken;
 
     /** KEYS: owner, stream. ARGV: this worker, event field, event, ttl ms, maxlen. */
     static final String WRITE_IF_OWNER = """
@@ -100,8 +101,8 @@ public final class JobStreamWriter {
         Duration ttl = isTerminal ? ttlAfterEnd : ttlWhileRunning;
         if (first) {
             first = false;
-            redis.execute("EVAL", WRITE_IF_OWNER, "2", ownerKey, key, owner, RedisKeys.EVENT_FIELD, Json.write(next),
-                    String.valueOf(ttl.toMillis()), String.valueOf(maxLen))
+            retried(redis.execute("EVAL", WRITE_IF_OWNER, "2", ownerKey, key, owner, RedisKeys.EVENT_FIELD,
+                    Json.write(next), String.valueOf(ttl.toMillis()), String.valueOf(maxLen)))
                     .subscribe().with(r -> {
                         if (r != null && r.toInteger() == 0) {
                             fenceOff();
@@ -111,8 +112,8 @@ public final class JobStreamWriter {
                     }, t -> written(isTerminal, t));
             return;
         }
-        streams.xadd(key, bound, Map.of(RedisKeys.EVENT_FIELD, Json.write(next)))
-                .call(() -> setTtl ? redis.key(String.class).expire(key, ttl) : io.smallrye.mutiny.Uni.createFrom().voidItem())
+        retried(streams.xadd(key, bound, Map.of(RedisKeys.EVENT_FIELD, Json.write(next)))
+                .call(() -> setTtl ? redis.key(String.class).expire(key, ttl) : io.smallrye.mutiny.Uni.createFrom().voidItem()))
                 .subscribe().with(id -> written(isTerminal, null), t -> written(isTerminal, t));
     }
 
@@ -127,6 +128,16 @@ public final class JobStreamWriter {
         }
     }
 
+    /** A write failed a few times in a row (Redis unreachable): the client can no longer be reached; stop generating. */
+    public boolean broken() {
+        return broken;
+    }
+
+    /** Retries a write with a short backoff (a Redis blip); a stream does not freeze on one failed write. */
+    private static <T> io.smallrye.mutiny.Uni<T> retried(io.smallrye.mutiny.Uni<T> write) {
+        return write.onFailure().retry().withBackOff(Duration.ofMillis(50), Duration.ofSeconds(1)).atMost(5);
+    }
+
     /** Whether the job turned out to be owned by someone else: its generation should stop, nothing is written. */
     public boolean fenced() {
         return fenced;
@@ -136,7 +147,8 @@ public final class JobStreamWriter {
         synchronized (this) {
             inFlight = false;
             if (failure != null) {
-                LOG.warnf("job %s: writing its token stream failed: %s", jobId, failure.getMessage());
+                LOG.warnf("job %s: writing its token stream failed, retries spent: %s", jobId, failure.getMessage());
+                broken = true;
                 done.completeExceptionally(failure);
                 return;
             }

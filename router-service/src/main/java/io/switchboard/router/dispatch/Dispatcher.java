@@ -29,6 +29,7 @@ import io.switchboard.schema.event.InferenceJob;
 import io.switchboard.schema.event.JobCompletion;
 import io.switchboard.schema.event.ServiceClass;
 import io.switchboard.schema.event.WorkerHeartbeat;
+import io.switchboard.schema.wire.JobOwners;
 
 /**
  * The router's state machine: every input (a job, a heartbeat, a completion, a cancel, a clock tick)
@@ -65,6 +66,16 @@ public final class Dispatcher {
             return size() > RECENTLY_COMPLETED;
         }
     };
+    /**
+     * jobId → the worker it was taken back from: that worker's heartbeats may still list it for a while (it was only
+     * thought dead, or has not stopped it yet), and must not make the router adopt it there again.
+     */
+    private final Map<String, String> takenBackFrom = new LinkedHashMap<>(256, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+            return size() > RECENTLY_COMPLETED;
+        }
+    };
     /** Which model's pool dispatches first next time, so models sharing workers take turns. */
     private int rotation;
 
@@ -78,7 +89,7 @@ public final class Dispatcher {
         final String workerId;
         final ServiceClass band;
         final long estimatedPrompt;
-        final long dispatchedAtMs;
+        long dispatchedAtMs;
         final long enqueuedAtMs;
         final long seq;
         boolean accepted;
@@ -211,7 +222,8 @@ public final class Dispatcher {
             }
         }
         for (String jobId : listed) {
-            if (!running.containsKey(jobId) && !recentlyCompleted.containsKey(jobId)) {
+            if (!running.containsKey(jobId) && !recentlyCompleted.containsKey(jobId)
+                    && !hb.workerId().equals(takenBackFrom.get(jobId))) {
                 Optional<InferenceJob> waiting = queue.remove(jobId);
                 Running adopted = Running.adopted(hb.workerId(), nowMs);
                 // a job still waiting here already runs there (an earlier router's assignment): it is not run twice
@@ -256,13 +268,35 @@ public final class Dispatcher {
             case CLAIMED -> {
                 if (ours) {
                     unassign(reply.jobId(), r);
-                    recentlyCompleted.put(reply.jobId(), Boolean.TRUE);
                     actions.add(new Action.Settle(reply.jobId()));
+                    actions.addAll(claimedBy(reply.owner(), r, nowMs));
                 }
             }
         }
         actions.addAll(dispatch(nowMs));
         return actions;
+    }
+
+    /**
+     * A job turned out to be owned by {@code owner}. Another live worker runs it: it counts there (its end is reported
+     * from there, and if that worker dies it is taken back from it). A worker the router does not know (it died
+     * during a failover): it is taken back from it at once. Anything else (the router, a gateway that gave up): it is
+     * over.
+     */
+    private List<Action> claimedBy(String owner, Running r, long nowMs) {
+        String jobId = r.job.jobId();
+        if (!JobOwners.isWorker(owner) || owner.equals(r.workerId)) {
+            recentlyCompleted.put(jobId, Boolean.TRUE);
+            return List.of();
+        }
+        Running there = new Running(r.job, owner, null, 0, nowMs, r.enqueuedAtMs, r.seq, true);
+        running.put(jobId, there);
+        Optional<WorkerState> worker = registry.get(owner);
+        if (worker.isPresent()) {
+            worker.get().assigned().add(jobId);
+            return List.of();
+        }
+        return List.of(orphan(jobId));
     }
 
     /** Takes an assigned job out of its slot without it having run: its tenant's charge is given back. */
@@ -282,6 +316,7 @@ public final class Dispatcher {
             queue.refund(r.job.model(), r.band, r.job.tenantId(), r.job.weight(), r.estimatedPrompt);
         }
         recentlyCompleted.put(jobId, Boolean.TRUE);
+        takenBackFrom.put(jobId, r.workerId);
         return new Action.Orphan(jobId, r.job, r.workerId, r.enqueuedAtMs, r.seq);
     }
 
@@ -373,6 +408,12 @@ public final class Dispatcher {
      */
     public void holdLiveness(long nowMs) {
         registry.touchAll(nowMs);
+        // the workers' answers cannot be read either: no assignment counts as unanswered meanwhile
+        running.values().forEach(r -> {
+            if (!r.accepted) {
+                r.dispatchedAtMs = Math.max(r.dispatchedAtMs, nowMs);
+            }
+        });
     }
 
     public List<Action> tick(long nowMs) {

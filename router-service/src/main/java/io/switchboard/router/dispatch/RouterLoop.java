@@ -79,6 +79,8 @@ public class RouterLoop {
     private volatile boolean leaderView;
     private volatile boolean observable = true;
     private volatile String routerId = "";
+    /** Until when (System.nanoTime) this router's lease is surely still its own; it acts on nothing after. */
+    private volatile long leaseValidUntilNanos = Long.MIN_VALUE;
 
     /** Whether this router is the active one, and its id. */
     public record LeaderStatus(String routerId, boolean leader) {
@@ -95,7 +97,14 @@ public class RouterLoop {
             if (!observable) {
                 dispatcher.holdLiveness(now());
             }
-            apply("tick", d -> d.tick(now()));
+            if (leader && System.nanoTime() > leaseValidUntilNanos) {
+                LOG.warn("the leader lease was not renewed in time: acting no more until it is");
+            }
+            // a standby declares nobody lost: what it would take back, the active router takes back; after a takeover
+            // the first tick here catches up (silent workers expire, their jobs are taken back)
+            if (leader) {
+                apply("tick", d -> d.tick(now()));
+            }
         }, tick, tick, TimeUnit.MILLISECONDS);
     }
 
@@ -116,6 +125,14 @@ public class RouterLoop {
         routerId = id;
     }
 
+    /**
+     * The lease was renewed: this router may act until {@code nanos} (System.nanoTime), after which another router may
+     * hold the lease, so this one stops carrying anything out even if its lease thread is stuck on a slow Redis call.
+     */
+    public void leaseValidUntil(long nanos) {
+        leaseValidUntilNanos = nanos;
+    }
+
     /** This router took the lease: it starts reading jobs from the committed offsets. */
     public void elected() {
         loop.execute(() -> {
@@ -126,8 +143,9 @@ public class RouterLoop {
     }
 
     /**
-     * This router lost the lease (or is stopping): it stops reading jobs and forgets its queue; the next active router
-     * reads every job not settled again. What it knows of the workers stays.
+     * This router lost the lease (or is stopping): it stops reading jobs and forgets its queue and what it knew; the next
+     * active router reads every job not settled again, and this one, now a standby, learns the workers again from
+     * their heartbeats.
      */
     public void demoted() {
         intake.stop();
@@ -208,8 +226,8 @@ public class RouterLoop {
             long started = System.nanoTime();
             List<Action> actions = input.apply(dispatcher);
             metrics.decision(kind, System.nanoTime() - started);
-            if (!leader) {
-                return; // a standby follows the workers, and acts on nothing
+            if (!leader || System.nanoTime() > leaseValidUntilNanos) {
+                return; // a standby (or a router whose lease may have lapsed) follows the workers, and acts on nothing
             }
             for (Action action : actions) {
                 carryOut(action);
@@ -248,7 +266,10 @@ public class RouterLoop {
                     loop.execute(() -> settle(job.jobId()));
                 }, t -> {
                     metrics.failureWrite("error");
+                    // Redis stayed down through every retry: the client's request ends by its deadline; the record is
+                    // settled all the same, or it would hold the partition's commits back for good
                     LOG.errorf("job %s: its failure could not be written: %s", job.jobId(), t.getMessage());
+                    loop.execute(() -> settle(job.jobId()));
                 });
             }
             case Action.Drop drop -> {
@@ -270,10 +291,16 @@ public class RouterLoop {
             LOG.infof("job %s taken back from %s: %s", orphan.jobId(), orphan.workerId(), outcome);
             if ("requeue".equals(outcome)) {
                 loop.execute(() -> apply("requeue", d -> d.onOrphanRequeued(orphan, now())));
-            } else if ("failed".equals(outcome) && job != null) {
+                return;
+            }
+            if ("failed".equals(outcome) && job != null) {
                 usage.report(UsageRecord.notRun(job, UsageRecord.Outcome.FAILED, "worker_lost", now()));
             }
-        }, t -> LOG.errorf("job %s: could not be taken back from %s: %s", orphan.jobId(), orphan.workerId(), t.getMessage()));
+            loop.execute(() -> settle(orphan.jobId()));
+        }, t -> {
+            LOG.errorf("job %s: could not be taken back from %s: %s", orphan.jobId(), orphan.workerId(), t.getMessage());
+            loop.execute(() -> settle(orphan.jobId()));
+        });
     }
 
     private static long now() {

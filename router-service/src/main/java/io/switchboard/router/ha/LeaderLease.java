@@ -1,6 +1,7 @@
 package io.switchboard.router.ha;
 
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -23,7 +24,9 @@ import io.switchboard.schema.wire.RedisKeys;
  * One router is active at a time: the holder of a lease in Redis ({@link RedisKeys#ROUTER_LEADER}, {@code SET NX PX}),
  * renewed every {@code lease-renew-interval} while it lives. A standby tries to take it as often; so when the active
  * router dies, another takes over within the lease's time to live. An active router that cannot renew (cut off from
- * Redis) steps down once its lease may have lapsed, before another can have taken over. On shutdown the lease is
+ * Redis) steps down once its lease may have lapsed, before another can have taken over; and whatever its lease thread
+ * is doing (blocked on a slow call), the router carries nothing out past the lease's validity
+ * ({@link RouterLoop#leaseValidUntil}). On shutdown the lease is
  * given up at once. Gauge: {@code switchboard_router_leader} (1 on the active router).
  */
 @ApplicationScoped
@@ -88,11 +91,14 @@ public class LeaderLease {
         long heldUntil = 0;
         while (running) {
             long now = System.currentTimeMillis();
+            // measured before the call: the lease runs from when it was asked for, not from when Redis answered
+            long started = System.nanoTime();
             try {
                 if (leader.get() == 1) {
                     Response r = redis.execute("EVAL", RENEW, "1", RedisKeys.ROUTER_LEADER, id, String.valueOf(ttl));
                     if (r != null && r.toInteger() == 1) {
                         heldUntil = now + ttl;
+                        loop.leaseValidUntil(started + TimeUnit.MILLISECONDS.toNanos(ttl - interval));
                     } else {
                         stepDown("another router holds the lease");
                     }
@@ -100,6 +106,7 @@ public class LeaderLease {
                     Response r = redis.execute("SET", RedisKeys.ROUTER_LEADER, id, "NX", "PX", String.valueOf(ttl));
                     if (r != null) {
                         heldUntil = now + ttl;
+                        loop.leaseValidUntil(started + TimeUnit.MILLISECONDS.toNanos(ttl - interval));
                         leader.set(1);
                         LOG.infof("router %s is now the active router", id);
                         loop.elected();

@@ -56,11 +56,17 @@ public class JobsIntake {
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrap;
 
-    private final Queue<Delivery> settled = new ConcurrentLinkedQueue<>();
     private final AtomicInteger unsettled = new AtomicInteger();
-    private volatile boolean running;
-    private volatile KafkaConsumer<String, InferenceJob> consumer;
-    private Thread thread;
+    /** The current read (one per term as the active router), or null. */
+    private Run current;
+
+    /** One term's read: its own thread, stop flag and settled queue, so a late old thread can disturb nothing. */
+    private final class Run {
+        final Queue<Delivery> settled = new ConcurrentLinkedQueue<>();
+        volatile boolean running = true;
+        volatile KafkaConsumer<String, InferenceJob> consumer;
+        Thread thread;
+    }
 
     @Inject
     void metrics(MeterRegistry registry) {
@@ -70,41 +76,46 @@ public class JobsIntake {
     }
 
     public synchronized void start(Sink sink) {
-        if (running) {
+        if (current != null) {
             return;
         }
-        running = true;
-        settled.clear();
-        thread = Thread.ofPlatform().name("jobs-intake").daemon().start(() -> run(sink));
+        Run run = new Run();
+        run.thread = Thread.ofPlatform().name("jobs-intake").daemon().start(() -> run(run, sink));
+        current = run;
     }
 
     /** Stops reading, after committing what is settled; jobs not settled are read again by the next active router. */
     public synchronized void stop() {
-        if (!running) {
+        Run run = current;
+        if (run == null) {
             return;
         }
-        running = false;
-        KafkaConsumer<String, InferenceJob> c = consumer;
+        current = null;
+        run.running = false;
+        KafkaConsumer<String, InferenceJob> c = run.consumer;
         if (c != null) {
             c.wakeup();
         }
         try {
-            thread.join(5000);
+            run.thread.join(5000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
     }
 
-    /** The job of this delivery is settled; thread-safe. */
+    /** The job of this delivery is settled; thread-safe. A delivery of an earlier term is ignored. */
     public void settled(Delivery delivery) {
-        settled.add(delivery);
+        Run run = current;
+        if (run != null) {
+            run.settled.add(delivery);
+        }
     }
 
-    private void run(Sink sink) {
+    private void run(Run run, Sink sink) {
         PendingOffsets pending = new PendingOffsets();
-        while (running) {
+        while (run.running) {
             try (KafkaConsumer<String, InferenceJob> c = new KafkaConsumer<>(properties())) {
-                consumer = c;
+                run.consumer = c;
                 List<TopicPartition> partitions = c.partitionsFor(Topics.JOBS, Duration.ofSeconds(10)).stream()
                         .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
                 if (partitions.isEmpty()) {
@@ -114,8 +125,8 @@ public class JobsIntake {
                 LOG.infof("reading %s from its committed offsets (%d partitions)", Topics.JOBS, partitions.size());
                 long lastCommit = 0;
                 boolean paused = false;
-                while (running) {
-                    for (Delivery d; (d = settled.poll()) != null;) {
+                while (run.running) {
+                    for (Delivery d; (d = run.settled.poll()) != null;) {
                         pending.settled(d.partition(), d.offset());
                     }
                     unsettled.set(pending.unsettled());
@@ -138,26 +149,27 @@ public class JobsIntake {
                         pending.delivered(r.partition(), r.offset());
                         Delivery delivery = new Delivery(r.partition(), r.offset());
                         if (r.value() == null) {
-                            settled.add(delivery); // undecodable: nothing to run
+                            run.settled.add(delivery); // undecodable: nothing to run
                         } else {
                             sink.job(r.value(), delivery);
                         }
                     }
                 }
-                for (Delivery d; (d = settled.poll()) != null;) {
+                for (Delivery d; (d = run.settled.poll()) != null;) {
                     pending.settled(d.partition(), d.offset());
                 }
                 commit(c, pending);
             } catch (WakeupException e) {
                 // stop() woke the consumer up
             } catch (RuntimeException e) {
-                if (running) {
+                if (run.running) {
                     LOG.warnf("reading %s failed, starting again: %s", Topics.JOBS, e.getMessage());
                     // read again from the committed offsets; what is open stays open until settled
+                    pending.uncommitted();
                     pause();
                 }
             } finally {
-                consumer = null;
+                run.consumer = null;
             }
         }
         unsettled.set(0);
@@ -172,7 +184,9 @@ public class JobsIntake {
         offsets.forEach((p, o) -> commit.put(new TopicPartition(Topics.JOBS, p), new OffsetAndMetadata(o)));
         c.commitAsync(commit, (done, e) -> {
             if (e != null) {
-                LOG.debugf("commit of %s failed (the next one covers it): %s", commit, e.getMessage());
+                // called back on this thread, inside poll: the next commit sends every partition again
+                pending.uncommitted();
+                LOG.debugf("commit of %s failed (the next one sends it again): %s", commit, e.getMessage());
             }
         });
     }

@@ -31,6 +31,11 @@ public final class PendingOffsets {
         }
     }
 
+    /** A commit failed: the next {@link #toCommit} answers every partition again, moved or not. */
+    public void uncommitted() {
+        committed.clear();
+    }
+
     /** Records read and not settled, all partitions. */
     public int unsettled() {
         return count;

@@ -15,6 +15,7 @@ import io.switchboard.schema.event.AssignmentReply;
 import io.switchboard.schema.event.AssignmentReply.Verdict;
 import io.switchboard.schema.event.JobCompletion;
 import io.switchboard.schema.event.WorkerHeartbeat;
+import io.switchboard.schema.wire.JobOwners;
 
 /**
  * What the router decides when workers answer, fail or disagree with it: capacity is the worker's word (a refused
@@ -35,7 +36,8 @@ class DispatcherWorkerFaultsTest {
     }
 
     static AssignmentReply reply(String job, String worker, Verdict verdict) {
-        return AssignmentReply.of(job, worker, verdict, verdict == Verdict.CLAIMED ? "other-worker" : null, 0);
+        return AssignmentReply.of(job, worker, verdict, verdict == Verdict.CLAIMED ? JobOwners.abandoned("publish_failed") : null,
+                0);
     }
 
     @Test
@@ -194,5 +196,59 @@ class DispatcherWorkerFaultsTest {
         d.holdLiveness(WORKER_TIMEOUT);
         assertThat(d.tick(WORKER_TIMEOUT + 1)).isEmpty();
         assertThat(d.workers()).hasSize(1);
+    }
+
+    @Test
+    void aJobTakenBackFromAWorkerThatComesBackIsNotAdoptedThereAgain() {
+        d.onHeartbeat(running("w1", 1), 0);
+        d.onJob(Fixtures.job("j", "m", 0), 1);
+        d.onReply(reply("j", "w1", Verdict.ACCEPTED), 2);
+        Action.Orphan orphan = (Action.Orphan) d.tick(WORKER_TIMEOUT + 10).get(0);
+        d.onOrphanRequeued(orphan, WORKER_TIMEOUT + 20);
+
+        // w1 was only frozen: it comes back still listing j, whose claim it lost
+        d.onHeartbeat(running("w1", 1, "j"), WORKER_TIMEOUT + 30);
+
+        assertThat(d.queued() + d.runningCount()).isEqualTo(1);
+        assertThat(d.onHeartbeat(running("w2", 1), WORKER_TIMEOUT + 40)).isEmpty();
+    }
+
+    @Test
+    void aJobClaimedByAnotherLiveWorkerCountsThereAndIsTakenBackIfThatWorkerDies() {
+        d.onHeartbeat(running("w1", 1, "other"), 0); // w1 is full
+        d.onHeartbeat(running("w2", 1), 0);
+
+        // k goes to w2, which finds w1 holding its claim (w1 took it from an earlier router's assignment)
+        assertThat(d.onJob(Fixtures.job("k", "m", 0), 2)).containsExactly(new Action.Assign(Fixtures.job("k", "m", 0), "w2"));
+        assertThat(d.onReply(AssignmentReply.of("k", "w2", Verdict.CLAIMED, "w1", 3), 3))
+                .containsExactly(new Action.Settle("k"));
+        assertThat(d.runningCount()).isEqualTo(2);
+
+        d.onHeartbeat(running("w2", 1), WORKER_TIMEOUT);
+        List<Action> lost = d.tick(WORKER_TIMEOUT + 2);
+        assertThat(lost).hasSize(2).allMatch(a -> a instanceof Action.Orphan o && o.workerId().equals("w1"));
+    }
+
+    @Test
+    void aJobClaimedByAWorkerTheRouterDoesNotKnowIsTakenBackFromIt() {
+        d.onHeartbeat(running("w1", 1), 0);
+        d.onJob(Fixtures.job("j", "m", 0), 1);
+
+        List<Action> actions = d.onReply(AssignmentReply.of("j", "w1", Verdict.CLAIMED, "dead-worker", 2), 2);
+
+        assertThat(actions).contains(new Action.Settle("j"));
+        assertThat(actions).anySatisfy(a -> assertThat(a).isInstanceOfSatisfying(Action.Orphan.class,
+                o -> assertThat(o.workerId()).isEqualTo("dead-worker")));
+    }
+
+    @Test
+    void whileWorkersCannotBeObservedNoAssignmentCountsAsUnanswered() {
+        d.onHeartbeat(running("w1", 1), 0);
+        d.onJob(Fixtures.job("j", "m", 0), 0);
+
+        d.holdLiveness(REPLY_TIMEOUT);
+        assertThat(d.tick(REPLY_TIMEOUT + 1)).isEmpty();
+        d.onHeartbeat(running("w1", 1), REPLY_TIMEOUT + 100);
+        assertThat(d.tick(2 * REPLY_TIMEOUT + 1)).singleElement().isInstanceOf(Action.Orphan.class);
     }
 }

@@ -67,4 +67,15 @@ class PendingOffsetsTest {
 
         assertThat(pending.unsettled()).isZero();
     }
+
+    @Test
+    void afterAFailedCommitEveryPartitionIsCommittedAgain() {
+        pending.delivered(0, 5);
+        pending.settled(0, 5);
+        assertThat(pending.toCommit()).isEqualTo(Map.of(0, 6L));
+
+        pending.uncommitted();
+
+        assertThat(pending.toCommit()).isEqualTo(Map.of(0, 6L));
+    }
 }
