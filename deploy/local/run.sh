@@ -228,7 +228,7 @@ health_url() { # name
 }
 is_up() { # name
   local url; url=$(health_url "$1")
-  if [ -z "$url" ]; then (exec 3<>"/dev/tcp/127.0.0.1/${SVC_PORT[$1]}") 2>/dev/null; else curl -fsS -m 1 -o /dev/null "$url" 2>/dev/null; fi
+  if [ -z "$url" ]; then (exec 3<>"/dev/tcp/127.0.0.1/${SVC_PORT[$1]}") 2>/dev/null; else curl -fsS -m 3 -o /dev/null "$url" 2>/dev/null; fi
 }
 
 start_service() { # name port [health url]: starts it and waits until it is ready (or live)
