@@ -54,8 +54,9 @@ import java.util.concurrent.locks.LockSupport;
  * XRANGE as soon as the request ends, long before the stream's time to live, and again at the end of the window), or
  * its text came twice (the simulated engine's text is known in advance: the first {@code max_tokens} words of
  * {@link #WORDS}). At the end of the window (once the faulted service is back) every job stream in Redis is read again,
- * so a job that ran again later is caught too, and so is one whose request never learnt its id (an error answered
- * before the stream began): those are added to the column, and are then also counted in the class of their request.</li>
+ * so a job that ran again later is caught too (its request becomes duplicated), and so is one whose request never
+ * learnt its id (an error answered before the stream began): such a job is added to the column while its request,
+ * unknown, stays in its own class, so the columns may then add up to more than the requests sent.</li>
  * <li><b>lost</b>: no terminal outcome at all by the client's give-up time, the gateway's request timeout plus a
  * margin: no answer, or a stream still open with neither a finish nor an error; or a response that ended cleanly
  * without one.</li>

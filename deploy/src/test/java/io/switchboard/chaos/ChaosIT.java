@@ -126,7 +126,7 @@ class ChaosIT {
     @Test
     @Order(3)
     void kafkaPausedForTenSecondsHangsNoRequest() throws Exception {
-        Row row = inject(new Fault("kafka", Action.PAUSE), Duration.ofSeconds(22));
+        Row row = inject(new Fault("kafka", Action.PAUSE), Duration.ofSeconds(20));
 
         assertMeetsTheTargets(row);
     }
