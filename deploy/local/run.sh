@@ -1,21 +1,39 @@
 #!/usr/bin/env bash
-# Runs the whole Switchboard path on this machine, in the foreground:
-#   Redis -> Kafka (single-node KRaft, from Maven Central) -> router -> N workers -> gateway
-# Builds first when needed. Ctrl-C or SIGTERM stops every process it started.
+# Runs the whole Switchboard path on this machine, in the foreground, as a small cluster:
+#   Redis -> Kafka (single-node KRaft, from Maven Central) -> N routers -> M workers -> gateway
+# Builds first when needed. It supervises what it started: a service that exits is started again (as Kubernetes
+# would, under the same name, id and port) after a short backoff, and each restart is logged. Ctrl-C or SIGTERM stops
+# every process it started.
 #
 # Environment (all optional):
 #   SWITCHBOARD_MODEL       GGUF model path. Default: a small chat model downloaded once into
 #                           $SWITCHBOARD_CACHE (SWITCHBOARD_MODEL_URL says from where).
 #   SWITCHBOARD_PORT        gateway port on 127.0.0.1 (8080)
-#   SWITCHBOARD_WORKERS     number of workers (1)
+#   SWITCHBOARD_WORKERS     number of workers (1); worker-N listens on 8090+N
+#   SWITCHBOARD_ROUTERS     number of routers (1): one is active, the others stand by (a lease in Redis);
+#                           router-N listens on SWITCHBOARD_ROUTER_PORT+2(N-1) (8081, 8083, ...)
+#   SWITCHBOARD_ROUTER_PORT the first router's port (8081)
 #   SWITCHBOARD_SLOTS       parallel sequences per worker (4)
 #   SWITCHBOARD_ENGINE      llama (default) or simulated (no model: load tests of the platform)
 #   SWITCHBOARD_API_KEY     the local dev key (sk-switchboard-local) of the tenant 'local'
 #   SWITCHBOARD_ADMIN_KEY   the admin API's key (sk-switchboard-admin-local)
 #   SWITCHBOARD_TENANTS_FILE  a tenants file (YAML) to serve instead of the generated one with tenant 'local'
 #   SWITCHBOARD_CACHE       cache folder for downloaded models (~/.cache/switchboard)
-#   SWITCHBOARD_RUN_DIR     logs and broker data (deploy/local/.run)
+#   SWITCHBOARD_RUN_DIR     logs, broker data, process ids (deploy/local/.run)
+#   SWITCHBOARD_REDIS_PORT, SWITCHBOARD_KAFKA_PORT  preferred ports of Redis (6380) and Kafka (19092)
+#   SWITCHBOARD_RESTART_BACKOFF  seconds before a service that exited is started again (1); doubled, up to 30 s,
+#                           while it keeps exiting within 10 s of its start
 #   SWITCHBOARD_REBUILD=1   build even when the packaged services look current
+#   SWITCHBOARD_SKIP_BUILD=1  never build nor resolve anything (tests that run it from inside Maven)
+#   SWITCHBOARD_KAFKA_CLASSPATH  the Kafka broker's class path, instead of resolving it with Maven
+# Any other Quarkus setting goes through the environment to every service, e.g.
+#   SWITCHBOARD_GATEWAY_REQUEST_TIMEOUT=20s, SWITCHBOARD_WORKER_SIMULATED_TOKENS_PER_SECOND=200.
+#
+# What it leaves in $SWITCHBOARD_RUN_DIR while it runs:
+#   logs/<service>.log     each service's output (a restart appends to it after a marker line)
+#   pids/<service>.pid     the process id of each service, rewritten on every restart: redis, kafka, router (or
+#                          router-1..N when SWITCHBOARD_ROUTERS > 1), worker-1..M, gateway
+#   endpoints              one line per service: <service> <port> (127.0.0.1)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -25,6 +43,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 START_NS=$(date +%s%N)
 PORT=${SWITCHBOARD_PORT:-8080}
 WORKERS=${SWITCHBOARD_WORKERS:-1}
+ROUTERS=${SWITCHBOARD_ROUTERS:-1}
+RESTART_BACKOFF=${SWITCHBOARD_RESTART_BACKOFF:-1}
 SLOTS=${SWITCHBOARD_SLOTS:-4}
 ENGINE=${SWITCHBOARD_ENGINE:-llama}
 API_KEY=${SWITCHBOARD_API_KEY:-sk-switchboard-local}
@@ -67,6 +87,9 @@ fi
 
 # ---- build (when needed) ----------------------------------------------------------------------------
 apps=("$ROOT/gateway-service" "$ROOT/router-service" "$ROOT/inference-worker")
+[[ $WORKERS =~ ^[1-9][0-9]*$ ]] || die "SWITCHBOARD_WORKERS=$WORKERS: give a number >= 1"
+[[ $ROUTERS =~ ^[1-9][0-9]*$ ]] || die "SWITCHBOARD_ROUTERS=$ROUTERS: give a number >= 1"
+[[ $RESTART_BACKOFF =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "SWITCHBOARD_RESTART_BACKOFF=$RESTART_BACKOFF: give seconds"
 need_build=${SWITCHBOARD_REBUILD:-0}
 for app in "${apps[@]}"; do
   jar="$app/target/quarkus-app/quarkus-run.jar"
@@ -74,20 +97,44 @@ for app in "${apps[@]}"; do
     need_build=1
   fi
 done
-if [ "$need_build" = 1 ]; then
+if [ "${SWITCHBOARD_SKIP_BUILD:-0}" = 1 ]; then
+  for app in "${apps[@]}"; do
+    [ -f "$app/target/quarkus-app/quarkus-run.jar" ] || die "$app is not packaged (SWITCHBOARD_SKIP_BUILD=1)"
+  done
+elif [ "$need_build" = 1 ]; then
   log "building (./mvnw install -DskipTests)"
   (cd "$ROOT" && ./mvnw -B -q install -DskipTests) || die "build failed"
 fi
-KAFKA_CP_FILE="$ROOT/deploy/kafka/target/classpath.txt"
-if [ ! -s "$KAFKA_CP_FILE" ]; then
-  log "resolving the Kafka broker from Maven Central"
-  (cd "$ROOT" && ./mvnw -B -q -f deploy/kafka/pom.xml dependency:build-classpath -Dmdep.outputFile="$KAFKA_CP_FILE") \
-    || die "could not resolve the Kafka broker"
+if [ -n "${SWITCHBOARD_KAFKA_CLASSPATH:-}" ]; then
+  KAFKA_CP=$SWITCHBOARD_KAFKA_CLASSPATH
+else
+  KAFKA_CP_FILE="$ROOT/deploy/kafka/target/classpath.txt"
+  if [ ! -s "$KAFKA_CP_FILE" ]; then
+    [ "${SWITCHBOARD_SKIP_BUILD:-0}" = 1 ] && die "no Kafka class path (set SWITCHBOARD_KAFKA_CLASSPATH)"
+    log "resolving the Kafka broker from Maven Central"
+    (cd "$ROOT" && ./mvnw -B -q -f deploy/kafka/pom.xml dependency:build-classpath -Dmdep.outputFile="$KAFKA_CP_FILE") \
+      || die "could not resolve the Kafka broker"
+  fi
+  KAFKA_CP=$(cat "$KAFKA_CP_FILE")
 fi
 
-# ---- processes ------------------------------------------------------------------------------------
-mkdir -p "$RUN_DIR/logs"
-PIDS=()
+BACKOFF_MS=$(awk -v s="$RESTART_BACKOFF" 'BEGIN { printf "%d", s * 1000 }')
+
+# ---- processes: started once in order, then supervised ----------------------------------------------
+LOGS="$RUN_DIR/logs"
+PID_DIR="$RUN_DIR/pids"
+mkdir -p "$LOGS" "$RUN_DIR/redis"
+rm -rf "$PID_DIR" && mkdir -p "$PID_DIR"
+: >"$RUN_DIR/endpoints"
+
+SERVICES=()   # names, in start order
+declare -A SVC_PORT=() SVC_PID=() SVC_STARTED_US=() SVC_RESTARTS=() SVC_BACKOFF_MS=() SVC_DUE_US=() SVC_DOWN_US=() \
+  SVC_AWAITED=()
+PHASE=starting   # starting, then supervising; a signal while starting exits at once, later at the next tick
+STOP_STATUS=
+NOW_US=0
+now_us() { NOW_US=${EPOCHREALTIME//[!0-9]/}; }   # microseconds, without a fork
+
 stop_pids() { # stops the given processes together, waiting up to 15 s before killing
   local pid
   for pid in "$@"; do kill "$pid" 2>/dev/null || true; done
@@ -101,30 +148,159 @@ stop_pids() { # stops the given processes together, waiting up to 15 s before ki
 }
 cleanup() {
   trap - INT TERM EXIT
-  if [ ${#PIDS[@]} -gt 0 ]; then
-    log "stopping ${#PIDS[@]} processes"
+  PHASE=stopping
+  local name pid services=() infra=()
+  for name in "${SERVICES[@]}"; do
+    pid=${SVC_PID[$name]:-}
+    [ -n "$pid" ] || continue
+    kill -CONT "$pid" 2>/dev/null || true   # one paused with SIGSTOP could not stop otherwise
+    case $name in redis | kafka) infra+=("$pid") ;; *) services+=("$pid") ;; esac
+  done
+  if [ $((${#services[@]} + ${#infra[@]})) -gt 0 ]; then
+    log "stopping $((${#services[@]} + ${#infra[@]})) processes"
     # the services first, together (workers end their streams with an error), then Kafka and Redis
-    [ ${#PIDS[@]} -gt 2 ] && stop_pids "${PIDS[@]:2}"
-    stop_pids "${PIDS[@]:0:2}"
+    [ ${#services[@]} -gt 0 ] && stop_pids "${services[@]}"
+    [ ${#infra[@]} -gt 0 ] && stop_pids "${infra[@]}"
   fi
+  # a process started just as the signal came, before its id was noted: this shell's own children only
+  if command -v pkill >/dev/null; then pkill -KILL -P $$ 2>/dev/null || true; fi
+  rm -rf "$PID_DIR"
+}
+on_signal() { # exit status
+  if [ "$PHASE" = supervising ]; then STOP_STATUS=$1; else exit "$1"; fi
 }
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'on_signal 130' INT
+trap 'on_signal 143' TERM
 
-REDIS_PORT=$(switchboard_free_port "${SWITCHBOARD_REDIS_PORT:-6380}")
-# Redis is the system of record of tenants, keys and usage: append-only file, kept across runs
-mkdir -p "$RUN_DIR/redis"
-redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly yes --appendfsync everysec \
-  --dir "$RUN_DIR/redis" >"$RUN_DIR/logs/redis.log" 2>&1 &
-PIDS+=($!)
-log "redis on 127.0.0.1:$REDIS_PORT"
+add_service() { # name port: declares it (its log starts empty, its port is kept across restarts)
+  SERVICES+=("$1")
+  SVC_PORT[$1]=$2
+  SVC_RESTARTS[$1]=0
+  SVC_BACKOFF_MS[$1]=$BACKOFF_MS
+  SVC_AWAITED[$1]=1
+  : >"$LOGS/$1.log"
+  echo "$1 $2" >>"$RUN_DIR/endpoints"
+}
+
+# Starts one service in the background, the same way the first time and on every restart, and notes its pid.
+spawn() { # name
+  local name=$1 port=${SVC_PORT[$1]} log="$LOGS/$1.log"
+  case $name in
+    redis)
+      # Redis is the system of record of tenants, keys and usage: append-only file, kept across runs
+      redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly yes --appendfsync everysec \
+        --dir "$RUN_DIR/redis" >>"$log" 2>&1 &
+      ;;
+    kafka)
+      "$JAVA" "${KAFKA_JVM[@]}" kafka.Kafka "$KAFKA_DIR/server.properties" >>"$log" 2>&1 &
+      ;;
+    router*)
+      # the id through the environment (switchboard.router.id), so a router that has no such setting ignores it
+      SWITCHBOARD_ROUTER_ID=$name "$JAVA" "${COMMON[@]}" -Dquarkus.http.port="$port" \
+        -jar "$ROOT/router-service/target/quarkus-app/quarkus-run.jar" >>"$log" 2>&1 &
+      ;;
+    worker-*)
+      "$JAVA" "${COMMON[@]}" -Dquarkus.http.port="$port" -Dswitchboard.worker.id="$name" "${WORKER_ARGS[@]}" \
+        -jar "$ROOT/inference-worker/target/quarkus-app/quarkus-run.jar" >>"$log" 2>&1 &
+      ;;
+    gateway)
+      # the admin key goes through the environment, not the command line (which any local user can read with ps)
+      SWITCHBOARD_ADMIN_KEY=$ADMIN_KEY "$JAVA" "${COMMON[@]}" -Dquarkus.http.port="$port" \
+        -Dswitchboard.gateway.tenancy.file="$TENANTS_FILE" -Dswitchboard.gateway.models="$MODEL_ID" \
+        -jar "$ROOT/gateway-service/target/quarkus-app/quarkus-run.jar" >>"$log" 2>&1 &
+      ;;
+    *) die "unknown service $name" ;;
+  esac
+  SVC_PID[$name]=$!
+  now_us
+  SVC_STARTED_US[$name]=$NOW_US
+  echo "${SVC_PID[$name]}" >"$PID_DIR/$name.pid"
+}
+
+# The URL that says a service is up: readiness, but liveness for a router (a standby need not be ready).
+health_url() { # name
+  case $1 in
+    redis | kafka) echo "" ;;
+    router*) echo "http://127.0.0.1:${SVC_PORT[$1]}/q/health/live" ;;
+    *) echo "http://127.0.0.1:${SVC_PORT[$1]}/q/health/ready" ;;
+  esac
+}
+is_up() { # name
+  local url; url=$(health_url "$1")
+  if [ -z "$url" ]; then (exec 3<>"/dev/tcp/127.0.0.1/${SVC_PORT[$1]}") 2>/dev/null; else curl -fsS -m 3 -o /dev/null "$url" 2>/dev/null; fi
+}
+
+start_service() { # name port [health url]: starts it and waits until it is ready (or live)
+  local name=$1 port=$2 url=${3:-http://127.0.0.1:$2/q/health/ready}
+  add_service "$name" "$port"
+  spawn "$name"
+  switchboard_wait_http "$url" 120 "${SVC_PID[$name]}" \
+    || die "$name did not become ready: see $LOGS/$name.log"
+  log "$name ready on 127.0.0.1:$port (log: $LOGS/$name.log)"
+}
+
+describe_exit() { # status
+  if [ "$1" -gt 128 ]; then echo "ended by SIG$(kill -l $(($1 - 128)) 2>/dev/null || echo $(($1 - 128)))"; else echo "exited with status $1"; fi
+}
+
+# Restarts what exits, as Kubernetes would (restartPolicy Always): after SVC_BACKOFF_MS, doubled up to 30 s while a
+# service keeps exiting within 10 s of its start. A paused process (SIGSTOP) is alive: it is left alone.
+supervise() {
+  local name pid status ran_us down
+  PHASE=supervising
+  while [ -z "$STOP_STATUS" ]; do
+    sleep 0.2 &
+    wait $! 2>/dev/null || true
+    [ -n "$STOP_STATUS" ] && break
+    now_us
+    for name in "${SERVICES[@]}"; do
+      pid=${SVC_PID[$name]}
+      if [ -n "$pid" ]; then
+        if kill -0 "$pid" 2>/dev/null; then
+          if [ -z "${SVC_AWAITED[$name]:-}" ] && is_up "$name"; then
+            SVC_AWAITED[$name]=1
+            now_us
+            down=$((NOW_US - SVC_DOWN_US[$name]))
+            log "$name is up again, $((down / 1000000)).$((down / 100000 % 10)) s after it went down"
+          fi
+          continue
+        fi
+        status=0
+        wait "$pid" 2>/dev/null || status=$?
+        ran_us=$((NOW_US - SVC_STARTED_US[$name]))
+        if [ $ran_us -lt 10000000 ] && [ "${SVC_RESTARTS[$name]}" -gt 0 ]; then
+          SVC_BACKOFF_MS[$name]=$((SVC_BACKOFF_MS[$name] * 2 > 30000 ? 30000 : SVC_BACKOFF_MS[$name] * 2))
+        else
+          SVC_BACKOFF_MS[$name]=$BACKOFF_MS
+        fi
+        SVC_PID[$name]=
+        SVC_DOWN_US[$name]=$NOW_US
+        SVC_DUE_US[$name]=$((NOW_US + SVC_BACKOFF_MS[$name] * 1000))
+        rm -f "$PID_DIR/$name.pid"
+        log "$name (pid $pid) $(describe_exit $status) after $((ran_us / 1000000)) s; restarting it in ${SVC_BACKOFF_MS[$name]} ms"
+      elif [ "$NOW_US" -ge "${SVC_DUE_US[$name]}" ]; then
+        SVC_RESTARTS[$name]=$((SVC_RESTARTS[$name] + 1))
+        printf '\n---- [run.sh] %s restarted (restart %d) at %s ----\n' "$name" "${SVC_RESTARTS[$name]}" "$(date '+%F %T')" \
+          >>"$LOGS/$name.log"
+        spawn "$name"
+        SVC_AWAITED[$name]=
+        log "$name restarted (pid ${SVC_PID[$name]}, restart ${SVC_RESTARTS[$name]}; log: $LOGS/$name.log)"
+      fi
+    done
+  done
+  exit "$STOP_STATUS"
+}
+
+add_service redis "$(switchboard_free_port "${SWITCHBOARD_REDIS_PORT:-6380}")"
+spawn redis
+log "redis on 127.0.0.1:${SVC_PORT[redis]}"
 
 KAFKA_PORT=$(switchboard_free_port "${SWITCHBOARD_KAFKA_PORT:-19092}")
 CONTROLLER_PORT=$(switchboard_free_port 19093)
 KAFKA_DIR="$RUN_DIR/kafka"
 rm -rf "$KAFKA_DIR" && mkdir -p "$KAFKA_DIR/data"
-cat >"$KAFKA_DIR/server.properties" <<EOF
+cat >"$KAFKA_DIR/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$CONTROLLER_PORT
@@ -142,51 +318,51 @@ transaction.state.log.min.isr=1
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
-EOF
-KAFKA_CP=$(cat "$KAFKA_CP_FILE")
+PROPS
 KAFKA_JVM=(-Xms256m -Xmx512m -XX:+UseSerialGC -cp "$KAFKA_CP")
+# formatted once: a restarted broker keeps its data, as one on a persistent volume would
 "$JAVA" "${KAFKA_JVM[@]}" kafka.tools.StorageTool format -t "$("$JAVA" -cp "$KAFKA_CP" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1)" \
-  -c "$KAFKA_DIR/server.properties" >"$RUN_DIR/logs/kafka-format.log" 2>&1 || die "kafka storage format failed: see $RUN_DIR/logs/kafka-format.log"
-"$JAVA" "${KAFKA_JVM[@]}" kafka.Kafka "$KAFKA_DIR/server.properties" >"$RUN_DIR/logs/kafka.log" 2>&1 &
-KAFKA_PID=$!
-PIDS+=($KAFKA_PID)
+  -c "$KAFKA_DIR/server.properties" >"$LOGS/kafka-format.log" 2>&1 || die "kafka storage format failed: see $LOGS/kafka-format.log"
+add_service kafka "$KAFKA_PORT"
+spawn kafka
 for _ in $(seq 600); do
   (exec 3<>"/dev/tcp/127.0.0.1/$KAFKA_PORT") 2>/dev/null && break
-  kill -0 $KAFKA_PID 2>/dev/null || die "kafka exited: see $RUN_DIR/logs/kafka.log"
+  kill -0 "${SVC_PID[kafka]}" 2>/dev/null || die "kafka exited: see $LOGS/kafka.log"
   sleep 0.1
 done
 log "kafka on 127.0.0.1:$KAFKA_PORT"
 
 COMMON=(-Dquarkus.http.host=127.0.0.1
-  -Dquarkus.redis.hosts="redis://127.0.0.1:$REDIS_PORT" -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT"
+  -Dquarkus.redis.hosts="redis://127.0.0.1:${SVC_PORT[redis]}" -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT"
   -XX:+UseSerialGC --enable-native-access=ALL-UNNAMED)
 
-start_service() { # name port jar [jvm args...]
-  local name=$1 port=$2 jar=$3
-  shift 3
-  "$JAVA" "${COMMON[@]}" -Dquarkus.http.port="$port" "$@" -jar "$jar" >"$RUN_DIR/logs/$name.log" 2>&1 &
-  local pid=$!
-  PIDS+=($pid)
-  switchboard_wait_http "http://127.0.0.1:$port/q/health/ready" 120 $pid \
-    || die "$name did not become ready: see $RUN_DIR/logs/$name.log"
-  log "$name ready on 127.0.0.1:$port (log: $RUN_DIR/logs/$name.log)"
-}
+# routers: one is 'router' (id router); several are router-1..N (ids the same), on every other port from 8081
+ROUTER_BASE_PORT=${SWITCHBOARD_ROUTER_PORT:-8081}
+ROUTER_NAMES=()
+for ((r = 1; r <= ROUTERS; r++)); do
+  name=router
+  [ "$ROUTERS" -gt 1 ] && name=router-$r
+  ROUTER_NAMES+=("$name")
+  rport=$(switchboard_free_port $((ROUTER_BASE_PORT + 2 * (r - 1))))
+  # the first must be ready (it creates the topics and, alone, takes the lease); a standby need only be live
+  if [ "$r" = 1 ]; then
+    ROUTER_PORT=$rport
+    start_service "$name" "$rport"
+  else
+    start_service "$name" "$rport" "http://127.0.0.1:$rport/q/health/live"
+  fi
+done
 
-ROUTER_PORT=$(switchboard_free_port "${SWITCHBOARD_ROUTER_PORT:-8081}")
-start_service router "$ROUTER_PORT" "$ROOT/router-service/target/quarkus-app/quarkus-run.jar"
-
+WORKER_ARGS=(-Dswitchboard.worker.engine="$ENGINE" -Dswitchboard.worker.slots="$SLOTS" -Dswitchboard.worker.model-id="$MODEL_ID")
+[ "$ENGINE" = llama ] && WORKER_ARGS+=(-Dswitchboard.worker.llama.model="$SWITCHBOARD_MODEL")
 for ((w = 1; w <= WORKERS; w++)); do
-  WPORT=$(switchboard_free_port $((8090 + w)))
-  args=(-Dswitchboard.worker.id="worker-$w" -Dswitchboard.worker.engine="$ENGINE" -Dswitchboard.worker.slots="$SLOTS"
-    -Dswitchboard.worker.model-id="$MODEL_ID")
-  [ "$ENGINE" = llama ] && args+=(-Dswitchboard.worker.llama.model="$SWITCHBOARD_MODEL")
-  start_service "worker-$w" "$WPORT" "$ROOT/inference-worker/target/quarkus-app/quarkus-run.jar" "${args[@]}"
+  start_service "worker-$w" "$(switchboard_free_port $((8090 + w)))"
 done
 
 # tenants: the given file, or one with the tenant 'local' (class standard, no limits) and the dev key, by hash
 TENANTS_FILE=${SWITCHBOARD_TENANTS_FILE:-$RUN_DIR/tenants.yaml}
 if [ -z "${SWITCHBOARD_TENANTS_FILE:-}" ]; then
-  cat >"$TENANTS_FILE" <<EOF
+  cat >"$TENANTS_FILE" <<TENANTS
 # Written by deploy/local/run.sh: the local tenant and its key (SWITCHBOARD_API_KEY), given by SHA-256.
 tenants:
   - id: local
@@ -197,15 +373,12 @@ tenants:
         name: SWITCHBOARD_API_KEY
         sha256: $(printf %s "$API_KEY" | sha256sum | cut -d' ' -f1)
         prefix: ${API_KEY:0:8}
-EOF
+TENANTS
 fi
 [ -f "$TENANTS_FILE" ] || die "SWITCHBOARD_TENANTS_FILE=$TENANTS_FILE is not a file"
 
 [ "$PORT" = "$(switchboard_free_port "$PORT")" ] || die "port $PORT is taken (set SWITCHBOARD_PORT)"
-# the admin key goes through the environment, not the command line (which any local user can read with ps)
-export SWITCHBOARD_ADMIN_KEY="$ADMIN_KEY"
-start_service gateway "$PORT" "$ROOT/gateway-service/target/quarkus-app/quarkus-run.jar" \
-  -Dswitchboard.gateway.tenancy.file="$TENANTS_FILE" -Dswitchboard.gateway.models="$MODEL_ID"
+start_service gateway "$PORT"
 
 # ready when the router has every worker and a first request answers
 for _ in $(seq 300); do
@@ -215,22 +388,22 @@ for _ in $(seq 300); do
 done
 curl -fsS -o /dev/null -H "Authorization: Bearer $API_KEY" -H 'Content-Type: application/json' \
   -d "{\"model\":\"$MODEL_ID\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],\"max_tokens\":1}" \
-  "http://127.0.0.1:$PORT/v1/chat/completions" || die "the first request failed: see $RUN_DIR/logs/"
+  "http://127.0.0.1:$PORT/v1/chat/completions" || die "the first request failed: see $LOGS/"
 ELAPSED_MS=$((($(date +%s%N) - START_NS) / 1000000))
 
-cat <<EOF
+ROUTERS_TEXT=
+[ "$ROUTERS" -gt 1 ] && ROUTERS_TEXT=", $ROUTERS routers (one active)"
+cat <<MSG
 
-Switchboard is serving '$MODEL_ID' on http://127.0.0.1:$PORT ($WORKERS worker(s) x $SLOTS slots, $ENGINE engine; ready in ${ELAPSED_MS} ms)
+Switchboard is serving '$MODEL_ID' on http://127.0.0.1:$PORT ($WORKERS worker(s) x $SLOTS slots, $ENGINE engine$ROUTERS_TEXT; ready in ${ELAPSED_MS} ms)
 API key: $API_KEY (tenant 'local')   admin key: $ADMIN_KEY (/admin/v1)
 
   curl -N http://127.0.0.1:$PORT/v1/chat/completions \\
     -H 'Authorization: Bearer $API_KEY' -H 'Content-Type: application/json' \\
     -d '{"model":"$MODEL_ID","messages":[{"role":"user","content":"Tell me a story"}],"stream":true}'
 
-Logs: $RUN_DIR/logs   Ctrl-C stops everything.
-EOF
+Logs: $LOGS   Process ids: $PID_DIR   A service that exits is restarted; Ctrl-C stops everything.
+MSG
 
-# foreground until any process exits or we are told to stop
-wait -n "${PIDS[@]}" || true
-log "a process exited; shutting down (logs: $RUN_DIR/logs)"
-exit 1
+# foreground: restart what exits, until told to stop
+supervise
