@@ -3,6 +3,7 @@ package io.switchboard.gateway.stream;
 import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.TimeoutException;
 
 import org.jboss.logging.Logger;
@@ -33,7 +34,10 @@ import io.vertx.core.http.HttpServerResponse;
  * <p>Closed or broken (what Vert.x lets us tell apart): a FIN from the client reaches the response's close handler
  * alone (its exception handler gets only an {@link HttpClosedException}); a reset read from the socket, or a write
  * that failed, reaches the exception handler (or the write's future) as an {@link IOException} first, whose message
- * names the cause ({@code Connection reset by peer}, {@code Broken pipe}, {@code Connection timed out}, ...). A RST
+ * names the cause ({@code Connection reset by peer}, {@code Broken pipe}, {@code Connection timed out}, ...). Which
+ * one a RST gives depends on who meets it first: a write gets {@code Connection reset by peer} or {@code Broken pipe};
+ * a read gets {@code Connection reset} from the JDK's NIO socket ({@code SocketException}; {@code readAddress(..)
+ * failed: Connection reset by peer} from the native transport). Both are the same RST: both must cancel. A RST
  * cannot mean "broken": closing a socket that still has unread bytes, which is what an SDK's abort does mid-stream
  * while tokens keep arriving, makes the client's kernel send a RST rather than a FIN. So the rule, {@link #brokenBy}:
  * <b>whatever the client's host did to end the connection (FIN, RST, so a reset or broken pipe on read or write) is
@@ -218,14 +222,15 @@ public final class StreamRelay {
 
     /**
      * Whether a connection error means the connection broke without the client's say: an I/O error that is not the
-     * peer's own FIN or RST ({@code reset by peer}, {@code Broken pipe}) nor a write to a connection already closed.
+     * peer's own FIN or RST ({@code Connection reset}, on read or write, with or without {@code by peer};
+     * {@code Broken pipe}) nor a write to a connection already closed.
      */
     static boolean brokenBy(Throwable t) {
         if (!(t instanceof IOException) || t instanceof ClosedChannelException) {
             return false;
         }
-        String message = t.getMessage() == null ? "" : t.getMessage();
-        return !message.contains("reset by peer") && !message.contains("Broken pipe");
+        String message = t.getMessage() == null ? "" : t.getMessage().toLowerCase(Locale.ROOT);
+        return !message.contains("connection reset") && !message.contains("broken pipe");
     }
 
     private void end() {

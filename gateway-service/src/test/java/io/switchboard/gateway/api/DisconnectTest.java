@@ -163,6 +163,19 @@ class DisconnectTest {
     }
 
     @Test
+    void aResetTheGatewayReadsWhileWaitingForTokensIsTreatedAsAClose() throws Exception {
+        InferenceJob job;
+        try (RawStream stream = new RawStream(0)) {
+            job = publishedJob(stream.marker);
+            write(job, TokenEvent.Delta.of("first"));
+            stream.readUntil("\"first\"}");
+            stream.reset(); // no write of the gateway's is under way: its read of the socket meets the RST
+        }
+
+        assertThat(cancelOf(job).reason()).isEqualTo("client_disconnected");
+    }
+
+    @Test
     void whileAStreamIsRelayedItsReaderKeyStaysPresentAndAfterItTheKeyLapses() throws Exception {
         InferenceJob job;
         try (RawStream stream = new RawStream(0)) {

@@ -3,6 +3,7 @@ package io.switchboard.gateway.stream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.channels.ClosedChannelException;
 
@@ -20,6 +21,8 @@ class DisconnectRuleTest {
     void whatTheClientsHostDidIsDeliberate() {
         assertThat(StreamRelay.brokenBy(new IOException("Connection reset by peer"))).isFalse();
         assertThat(StreamRelay.brokenBy(new IOException("readAddress(..) failed: Connection reset by peer"))).isFalse();
+        // a RST met by a read on the JDK's NIO socket (the default transport): no "by peer"
+        assertThat(StreamRelay.brokenBy(new SocketException("Connection reset"))).isFalse();
         assertThat(StreamRelay.brokenBy(new IOException("writevAddresses(..) failed: Broken pipe"))).isFalse();
         assertThat(StreamRelay.brokenBy(new HttpClosedException("Connection was closed"))).isFalse();
         assertThat(StreamRelay.brokenBy(new ClosedChannelException())).isFalse();
