@@ -21,6 +21,7 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
 import io.smallrye.reactive.messaging.MutinyEmitter;
+import io.switchboard.schema.event.AssignmentReply;
 import io.switchboard.schema.event.CancelJob;
 import io.switchboard.schema.event.InferenceJob;
 import io.switchboard.schema.event.JobAssignment;
@@ -30,6 +31,7 @@ import io.switchboard.schema.event.UsageRecord;
 import io.switchboard.schema.event.WorkerHeartbeat;
 import io.switchboard.schema.wire.Json;
 import io.switchboard.schema.wire.RedisKeys;
+import io.switchboard.schema.wire.RouterInbox;
 import io.switchboard.schema.wire.Topics;
 import io.switchboard.testing.UsageTopic;
 import io.switchboard.testing.InfraTestResource;
@@ -68,9 +70,11 @@ class WorkerServiceTest {
         InferenceJob job = Jobs.job("test-model", 12, 0.0, List.of(), true);
         assign(identity.id(), job);
 
-        JobCompletion done = KafkaTestClient.await(Topics.COMPLETIONS, JobCompletion.class,
-                c -> c.jobId().equals(job.jobId()), Duration.ofSeconds(30));
+        assertThat(report(RouterInbox.REPLY, AssignmentReply.class, job.jobId(), Duration.ofSeconds(30)).verdict())
+                .isEqualTo(AssignmentReply.Verdict.ACCEPTED);
+        JobCompletion done = report(RouterInbox.COMPLETION, JobCompletion.class, job.jobId(), Duration.ofSeconds(30));
         assertThat(done.outcome()).isEqualTo(JobCompletion.Outcome.FINISHED);
+        assertThat(redis.value(String.class).get(RedisKeys.jobOwner(job.jobId()))).isEqualTo(identity.id());
 
         List<TokenEvent> events = events(job.jobId());
         assertThat(events.get(events.size() - 1)).isInstanceOfSatisfying(TokenEvent.Finish.class, f -> {
@@ -83,7 +87,7 @@ class WorkerServiceTest {
         });
         assertThat(events.subList(0, events.size() - 1)).isNotEmpty().allMatch(e -> e instanceof TokenEvent.Delta);
         long ttl = redis.key().ttl(RedisKeys.jobStream(job.jobId()));
-        assertThat(ttl).isBetween(1L, 60L);
+        assertThat(ttl).isBetween(1L, 300L);
     }
 
     @Test
@@ -94,7 +98,7 @@ class WorkerServiceTest {
         InferenceJob mine = Jobs.job("test-model", 2, 0.0, List.of(), true);
         assign(identity.id(), mine);
 
-        KafkaTestClient.await(Topics.COMPLETIONS, JobCompletion.class, c -> c.jobId().equals(mine.jobId()), Duration.ofSeconds(30));
+        report(RouterInbox.COMPLETION, JobCompletion.class, mine.jobId(), Duration.ofSeconds(30));
         assertThat(redis.key().exists(RedisKeys.jobStream(job.jobId()))).isFalse();
     }
 
@@ -106,8 +110,7 @@ class WorkerServiceTest {
 
         KafkaTestClient.send(Topics.CANCELS, job.jobId(), CancelJob.of(job.jobId(), "client_disconnected", System.currentTimeMillis()));
 
-        JobCompletion done = KafkaTestClient.await(Topics.COMPLETIONS, JobCompletion.class,
-                c -> c.jobId().equals(job.jobId()), Duration.ofSeconds(20));
+        JobCompletion done = report(RouterInbox.COMPLETION, JobCompletion.class, job.jobId(), Duration.ofSeconds(20));
         assertThat(done.outcome()).isEqualTo(JobCompletion.Outcome.CANCELLED);
         Wait.until(Duration.ofSeconds(5), "slot free", () -> RestAssured.get("/worker/status").jsonPath().getInt("slots.active") == 0);
     }
@@ -157,7 +160,7 @@ class WorkerServiceTest {
     }
 
     @Test
-    void jobPastItsDeadlineIsNotRunAndHasOneCancelledUsageRecordWithNoTokens() {
+    void jobPastItsDeadlineIsRefusedBackToTheRouterAndNeverRunOrClaimed() {
         InferenceJob fresh = Jobs.job("test-model", 8, 0.0, List.of(), true);
         long now = System.currentTimeMillis();
         InferenceJob expired = new InferenceJob(InferenceJob.VERSION, fresh.jobId(), fresh.requestId(), fresh.tenantId(),
@@ -165,16 +168,27 @@ class WorkerServiceTest {
                 fresh.serviceClass(), fresh.weight());
         assign(identity.id(), expired);
 
-        UsageRecord usage = UsageTopic.awaitFirst(expired.jobId(), Duration.ofSeconds(20));
+        AssignmentReply reply = report(RouterInbox.REPLY, AssignmentReply.class, expired.jobId(), Duration.ofSeconds(20));
 
-        assertThat(usage.outcome()).isEqualTo(UsageRecord.Outcome.CANCELLED);
-        assertThat(usage.detail()).isEqualTo("timeout");
-        assertThat(usage.totalTokens()).isZero();
-        assertThat(usage.engine()).isEqualTo("none");
-        assertThat(usage.timeToFirstTokenMs()).isNull();
-        assertThat(usage.queueMs()).isEqualTo(usage.durationMs());
+        // the router's queue ends it (queue_timeout, under the claim): the worker neither runs nor claims it
+        assertThat(reply.verdict()).isEqualTo(AssignmentReply.Verdict.FULL);
+        assertThat(redis.key().exists(RedisKeys.jobOwner(expired.jobId()))).isFalse();
         assertThat(redis.key().exists(RedisKeys.jobStream(expired.jobId()))).isFalse();
-        assertThat(UsageTopic.recordsOf(expired.jobId(), Duration.ofSeconds(3))).hasSize(1);
+    }
+
+    @Test
+    void aJobSomeoneElseOwnsIsRefusedAsClaimedAndNeverRun() {
+        InferenceJob job = Jobs.job("test-model", 8, 0.0, List.of(), true);
+        redis.value(String.class).set(RedisKeys.jobOwner(job.jobId()), "~abandoned:publish_failed");
+        assign(identity.id(), job);
+
+        AssignmentReply reply = report(RouterInbox.REPLY, AssignmentReply.class, job.jobId(), Duration.ofSeconds(20));
+
+        assertThat(reply.verdict()).isEqualTo(AssignmentReply.Verdict.CLAIMED);
+        assertThat(reply.owner()).isEqualTo("~abandoned:publish_failed");
+        assertThat(redis.key().exists(RedisKeys.jobStream(job.jobId()))).isFalse();
+        // answered entries are deleted: the prompt does not stay in Redis
+        assertThat(redis.stream(String.class).xlen(RedisKeys.workerInbox(identity.id()))).isZero();
     }
 
     @Test
@@ -196,6 +210,26 @@ class WorkerServiceTest {
     }
 
     /** Plays the router: appends an assignment to the worker's inbox stream. */
+    /** The first report of {@code kind} about {@code jobId} in the routers' inbox, waiting up to {@code timeout}. */
+    private <T> T report(String kind, Class<T> type, String jobId, Duration timeout) {
+        long until = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < until) {
+            for (var m : redis.stream(String.class).xrange(RedisKeys.ROUTER_INBOX, StreamRange.of("-", "+"))) {
+                if (kind.equals(m.payload().get(RedisKeys.KIND_FIELD))
+                        && m.payload().get(RedisKeys.EVENT_FIELD).contains("\"" + jobId + "\"")) {
+                    return Json.read(m.payload().get(RedisKeys.EVENT_FIELD), type);
+                }
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        throw new AssertionError("no " + kind + " of job " + jobId + " in the routers' inbox within " + timeout);
+    }
+
     private void assign(String workerId, InferenceJob job) {
         write(workerId, JobAssignment.of(job, workerId, System.currentTimeMillis()));
     }
