@@ -310,11 +310,8 @@ public final class Dispatcher {
 
     /** Takes a job out of its slot to be ended under its owner claim (see {@link Action.Orphan}). */
     private Action orphan(String jobId) {
-        Running r = running.remove(jobId);
-        registry.get(r.workerId).ifPresent(w -> w.assigned().remove(jobId));
-        if (r.job != null && r.band != null) {
-            queue.refund(r.job.model(), r.band, r.job.tenantId(), r.job.weight(), r.estimatedPrompt);
-        }
+        Running r = running.get(jobId);
+        unassign(jobId, r);
         recentlyCompleted.put(jobId, Boolean.TRUE);
         takenBackFrom.put(jobId, r.workerId);
         return new Action.Orphan(jobId, r.job, r.workerId, r.enqueuedAtMs, r.seq);
