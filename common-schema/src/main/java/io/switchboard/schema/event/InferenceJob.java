@@ -21,6 +21,8 @@ import java.util.List;
  * @param serviceClass the router's priority band: the tenant's class, or lower ({@code service_tier: "flex"});
  *                     {@link ServiceClass#STANDARD} for jobs before v2
  * @param weight       the tenant's share within its band (positive; 1 for jobs before v2)
+ * @param options      choices, logprobs, response format, tools and engine extensions ({@link GenerationOptions#DEFAULT}
+ *                     for jobs before v3)
  */
 public record InferenceJob(
         int v,
@@ -35,21 +37,35 @@ public record InferenceJob(
         long deadlineAtMs,
         String keyId,
         ServiceClass serviceClass,
-        double weight) {
+        double weight,
+        GenerationOptions options) {
 
-    /** v2 added {@code keyId}, {@code serviceClass} and {@code weight}; v1 jobs decode with their defaults. */
-    public static final int VERSION = 2;
+    /**
+     * v2 added {@code keyId}, {@code serviceClass} and {@code weight}; v3 added {@code options}. Older jobs decode with
+     * their defaults.
+     */
+    public static final int VERSION = 3;
 
     public InferenceJob {
         messages = List.copyOf(messages);
         serviceClass = serviceClass == null ? ServiceClass.STANDARD : serviceClass;
         weight = weight > 0 ? weight : 1.0;
+        options = options == null ? GenerationOptions.DEFAULT : options;
+    }
+
+    /** A job without generation options (a v2 job): one choice of plain text. */
+    public InferenceJob(int v, String jobId, String requestId, String tenantId, String model, int priority,
+            List<PromptMessage> messages, SamplingParams sampling, long createdAtMs, long deadlineAtMs, String keyId,
+            ServiceClass serviceClass, double weight) {
+        this(v, jobId, requestId, tenantId, model, priority, messages, sampling, createdAtMs, deadlineAtMs, keyId,
+                serviceClass, weight, null);
     }
 
     /** A job without tenancy details (a v1 job): no key id, {@link ServiceClass#STANDARD}, weight 1. */
     public InferenceJob(int v, String jobId, String requestId, String tenantId, String model, int priority,
             List<PromptMessage> messages, SamplingParams sampling, long createdAtMs, long deadlineAtMs) {
-        this(v, jobId, requestId, tenantId, model, priority, messages, sampling, createdAtMs, deadlineAtMs, null, null, 1.0);
+        this(v, jobId, requestId, tenantId, model, priority, messages, sampling, createdAtMs, deadlineAtMs, null, null, 1.0,
+                null);
     }
 
     public boolean expiredAt(long nowMs) {

@@ -1,37 +1,104 @@
 package io.switchboard.schema.event;
 
+import java.util.List;
+
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 
+import io.switchboard.schema.openai.TokenLogprob;
+import io.switchboard.schema.openai.ToolCall;
 import io.switchboard.schema.openai.Usage;
 
 /**
- * What a job's Redis stream carries, in order: any number of {@link Delta}s, then exactly one
+ * What a job's Redis stream carries, in order: any number of {@link Delta}s and {@link ChoiceEnd}s, then exactly one
  * terminal event, {@link Finish} or {@link Failure}. Nothing follows a terminal event.
+ * <p>
+ * v2 added choices ({@code n > 1}): a delta names its choice {@code index}, and may carry the logprobs of its tokens,
+ * tool-call pieces and reasoning text; a {@link ChoiceEnd} ends one choice while others go on. A choice with no
+ * {@code ChoiceEnd} ends with the {@link Finish}'s reason. v1 events (no index, no choice ends) read as choice 0.
  */
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
 @JsonSubTypes({
         @JsonSubTypes.Type(value = TokenEvent.Delta.class, name = "delta"),
+        @JsonSubTypes.Type(value = TokenEvent.ChoiceEnd.class, name = "choice_end"),
         @JsonSubTypes.Type(value = TokenEvent.Finish.class, name = "finish"),
         @JsonSubTypes.Type(value = TokenEvent.Failure.class, name = "failure")
 })
 public sealed interface TokenEvent {
-    int VERSION = 1;
+    int VERSION = 2;
 
     int v();
 
     default boolean terminal() {
-        return !(this instanceof Delta);
+        return true;
     }
 
-    /** Generated text, in order; one or more tokens. */
-    record Delta(int v, String text) implements TokenEvent {
+    /**
+     * What choice {@code index} generated next, in order: text (one or more tokens; empty when the piece is only a tool
+     * call), the logprobs of those tokens when asked for, tool-call pieces, and reasoning text (a model's thinking,
+     * kept apart from its answer).
+     */
+    record Delta(int v, String text, int index, List<TokenLogprob> logprobs, List<ToolCall.Chunk> toolCalls,
+            String reasoning) implements TokenEvent {
+        public Delta {
+            text = text == null ? "" : text;
+            logprobs = logprobs == null || logprobs.isEmpty() ? null : List.copyOf(logprobs);
+            toolCalls = toolCalls == null || toolCalls.isEmpty() ? null : List.copyOf(toolCalls);
+            reasoning = reasoning == null || reasoning.isEmpty() ? null : reasoning;
+        }
+
+        /** A v1 delta: text of choice 0. */
+        public Delta(int v, String text) {
+            this(v, text, 0, null, null, null);
+        }
+
         public static Delta of(String text) {
-            return new Delta(VERSION, text);
+            return new Delta(VERSION, text, 0, null, null, null);
+        }
+
+        public static Delta of(int index, String text) {
+            return new Delta(VERSION, text, index, null, null, null);
+        }
+
+        public static Delta of(int index, String text, List<TokenLogprob> logprobs) {
+            return new Delta(VERSION, text, index, logprobs, null, null);
+        }
+
+        public static Delta toolCalls(int index, List<ToolCall.Chunk> toolCalls) {
+            return new Delta(VERSION, "", index, null, toolCalls, null);
+        }
+
+        public static Delta reasoning(int index, String reasoning) {
+            return new Delta(VERSION, "", index, null, null, reasoning);
+        }
+
+        @Override
+        public boolean terminal() {
+            return false;
+        }
+
+        /** True when it carries nothing a client would see. */
+        public boolean empty() {
+            return text.isEmpty() && logprobs == null && toolCalls == null && reasoning == null;
         }
     }
 
-    /** The job ended normally: why, and the real token counts of the model's tokenizer. */
+    /** Choice {@code index} ended (with {@code n > 1}, while other choices may still be generating). */
+    record ChoiceEnd(int v, int index, String finishReason) implements TokenEvent {
+        public static ChoiceEnd of(int index, String finishReason) {
+            return new ChoiceEnd(VERSION, index, finishReason);
+        }
+
+        @Override
+        public boolean terminal() {
+            return false;
+        }
+    }
+
+    /**
+     * The job ended normally: why (for every choice that had no {@link ChoiceEnd}), and the real token counts of the
+     * model's tokenizer, summed over choices.
+     */
     record Finish(int v, String finishReason, Usage usage) implements TokenEvent {
         public static Finish of(String finishReason, Usage usage) {
             return new Finish(VERSION, finishReason, usage);

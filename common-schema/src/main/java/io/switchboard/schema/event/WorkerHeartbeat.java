@@ -16,6 +16,8 @@ import java.util.List;
  * @param runningJobs ids of the jobs in its slots, so the router can reconcile
  * @param sentAtMs    when it was sent (epoch ms)
  * @param intervalMs  the worker's heartbeat interval
+ * @param capabilities what its engine can do (aliases, context, features, availability); {@link
+ *                     EngineCapabilities#TEXT_ONLY} for heartbeats before v2
  */
 public record WorkerHeartbeat(
         int v,
@@ -27,12 +29,21 @@ public record WorkerHeartbeat(
         int queued,
         List<String> runningJobs,
         long sentAtMs,
-        long intervalMs) {
+        long intervalMs,
+        EngineCapabilities capabilities) {
 
-    public static final int VERSION = 1;
+    /** v2 added {@code capabilities}. */
+    public static final int VERSION = 2;
 
     public WorkerHeartbeat {
         models = List.copyOf(models);
         runningJobs = runningJobs == null ? List.of() : List.copyOf(runningJobs);
+        capabilities = capabilities == null ? EngineCapabilities.TEXT_ONLY : capabilities;
+    }
+
+    /** A heartbeat without capabilities (v1): plain text only. */
+    public WorkerHeartbeat(int v, String workerId, List<String> models, String engine, int totalSlots, int freeSlots,
+            int queued, List<String> runningJobs, long sentAtMs, long intervalMs) {
+        this(v, workerId, models, engine, totalSlots, freeSlots, queued, runningJobs, sentAtMs, intervalMs, null);
     }
 }

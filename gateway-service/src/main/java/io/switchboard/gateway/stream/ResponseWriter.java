@@ -87,6 +87,9 @@ public final class ResponseWriter {
                         header.fingerprint(), delta.text()))));
                 return response.write(out);
             }
+            case TokenEvent.ChoiceEnd end -> {
+                return out.length() == 0 ? Future.succeededFuture() : response.write(out);
+            }
             case TokenEvent.Finish finish -> {
                 out.appendBuffer(sse(id, chunk(ChatCompletionChunk.finish(header.id(), header.created(), header.model(),
                         header.fingerprint(), finish.finishReason()))));
@@ -131,6 +134,8 @@ public final class ResponseWriter {
     public void collect(StreamedEvent streamed) {
         switch (streamed.event()) {
             case TokenEvent.Delta delta -> text.append(delta.text());
+            case TokenEvent.ChoiceEnd end -> {
+            }
             case TokenEvent.Finish finish -> {
                 if (writable()) {
                     json(response, 200, ChatCompletion.of(header.id(), header.created(), header.model(), text.toString(),

@@ -60,9 +60,12 @@ public class HeartbeatPublisher {
 
     private void beat() {
         SlotPool.Status s = slots.status();
+        var capabilities = engine.capabilities();
+        // an engine that cannot serve (a managed engine restarting) offers no room
+        int free = capabilities.available() ? Math.max(0, s.slots() - s.active() - s.queued()) : 0;
         WorkerHeartbeat hb = new WorkerHeartbeat(WorkerHeartbeat.VERSION, identity.id(), List.of(engine.modelId()),
-                engine.kind(), s.slots(), Math.max(0, s.slots() - s.active() - s.queued()), s.queued(), s.runningJobs(),
-                System.currentTimeMillis(), config.heartbeatInterval().toMillis());
+                engine.kind(), s.slots(), free, s.queued(), s.runningJobs(),
+                System.currentTimeMillis(), config.heartbeatInterval().toMillis(), capabilities);
         reports.heartbeat(hb);
         heartbeats.sendMessage(Message.of(hb).addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(identity.id()).build()))
                 .subscribe().with(ok -> {

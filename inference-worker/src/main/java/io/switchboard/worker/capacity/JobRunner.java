@@ -3,7 +3,6 @@ package io.switchboard.worker.capacity;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-import java.util.function.Consumer;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -91,14 +90,15 @@ public class JobRunner {
     }
 
     private Ending generate(InferenceJob job, JobStreamWriter writer, Cancellation cancellation, BooleanSupplier draining) {
-        FirstToken text = new FirstToken(writer::delta);
+        FirstToken text = new FirstToken(writer);
         long startedAt = now();
         try {
             // a sequence stops at its deadline too, not only when cancelled: nobody reads it after that
             Generation g = engine.generate(job, text,
                     () -> cancellation.requested() || job.expiredAt(now()) || writer.fenced() || writer.broken());
             long endedAt = now();
-            TokenEvent finish = TokenEvent.Finish.of(g.finishReason(), Usage.of(g.promptTokens(), g.completionTokens()));
+            TokenEvent finish = TokenEvent.Finish.of(g.finishReason(),
+                    Usage.of(g.promptTokens(), g.completionTokens(), g.cachedTokens()));
             if (!g.cancelled()) {
                 return new Ending(new JobEnd(job, Outcome.FINISHED, null, g.finishReason(), g.promptTokens(),
                         g.completionTokens(), startedAt, text.firstAt(), endedAt), finish);
@@ -128,6 +128,11 @@ public class JobRunner {
         }
     }
 
+    /** False while the engine cannot serve (a managed engine restarting): no job is accepted meanwhile. */
+    boolean engineAvailable() {
+        return engine.capabilities().available();
+    }
+
     /** Tells the router the job's slot is free and what it used (its fair-share charge), and publishes its usage. */
     void report(JobEnd end) {
         completions.report(end.job().jobId(), identity.id(), end.completionOutcome(), end.promptTokens(),
@@ -152,21 +157,26 @@ public class JobRunner {
         return System.currentTimeMillis();
     }
 
-    /** Passes the engine's text on, noting when the first piece came (the engine calls it from one thread). */
-    private static final class FirstToken implements Consumer<String> {
-        private final Consumer<String> next;
-        private Long at;
+    /** Passes the engine's pieces on to the stream, noting when the first came (choices may call from several threads). */
+    private static final class FirstToken implements InferenceEngine.EventSink {
+        private final JobStreamWriter next;
+        private volatile Long at;
 
-        FirstToken(Consumer<String> next) {
+        FirstToken(JobStreamWriter next) {
             this.next = next;
         }
 
         @Override
-        public void accept(String text) {
+        public void delta(TokenEvent.Delta delta) {
             if (at == null) {
                 at = now();
             }
-            next.accept(text);
+            next.delta(delta);
+        }
+
+        @Override
+        public void choiceEnd(int index, String finishReason) {
+            next.choiceEnd(index, finishReason);
         }
 
         Long firstAt() {

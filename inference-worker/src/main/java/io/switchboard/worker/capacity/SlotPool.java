@@ -97,7 +97,7 @@ public class SlotPool {
             }
         }
         long now = System.currentTimeMillis();
-        if (draining || job.expiredAt(now) || !takeSlot()) {
+        if (draining || !runner.engineAvailable() || job.expiredAt(now) || !takeSlot()) {
             return Offer.FULL;
         }
         String owner;

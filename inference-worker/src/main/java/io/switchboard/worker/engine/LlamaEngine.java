@@ -4,8 +4,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.BooleanSupplier;
-import java.util.function.Consumer;
 
 import org.jboss.logging.Logger;
 
@@ -14,7 +14,9 @@ import de.kherud.llama.LlamaIterator;
 import de.kherud.llama.LlamaModel;
 import de.kherud.llama.LlamaOutput;
 import de.kherud.llama.ModelParameters;
+import io.switchboard.schema.event.EngineCapabilities;
 import io.switchboard.schema.event.FailureCode;
+import io.switchboard.schema.event.Feature;
 import io.switchboard.schema.event.InferenceJob;
 import io.switchboard.schema.event.PromptMessage;
 import io.switchboard.schema.event.SamplingParams;
@@ -32,6 +34,7 @@ public final class LlamaEngine implements InferenceEngine {
     private final LlamaModel model;
     private final String modelId;
     private final int ctxPerSlot;
+    private final EngineCapabilities capabilities;
 
     public LlamaEngine(Path gguf, String modelId, int slots, int ctxPerSlot, Integer threads, int gpuLayers,
             boolean nativeLog) {
@@ -56,6 +59,7 @@ public final class LlamaEngine implements InferenceEngine {
         this.model = new LlamaModel(params);
         this.modelId = modelId;
         this.ctxPerSlot = ctxPerSlot;
+        this.capabilities = new EngineCapabilities(List.of(), ctxPerSlot, 8, Set.of(Feature.N), true);
         LOG.infof("loaded %s as '%s' with %d slots of %d tokens in %d ms", gguf.getFileName(), modelId, slots, ctxPerSlot,
                 (System.nanoTime() - t0) / 1_000_000);
     }
@@ -71,7 +75,16 @@ public final class LlamaEngine implements InferenceEngine {
     }
 
     @Override
-    public Generation generate(InferenceJob job, Consumer<String> onDelta, BooleanSupplier cancelled) {
+    public EngineCapabilities capabilities() {
+        return capabilities;
+    }
+
+    @Override
+    public Generation generate(InferenceJob job, EventSink sink, BooleanSupplier cancelled) {
+        return ChoiceFanOut.run(job, sink, cancelled, this::generateOne);
+    }
+
+    private Generation generateOne(InferenceJob job, EventSink sink, BooleanSupplier cancelled) {
         String prompt = model.applyTemplate(templateRequest(job.messages()));
         int promptTokens = model.encode(prompt).length;
         if (promptTokens >= ctxPerSlot) {
@@ -94,7 +107,7 @@ public final class LlamaEngine implements InferenceEngine {
                     completionTokens++;
                 }
                 if (!out.text.isEmpty()) {
-                    onDelta.accept(out.text);
+                    sink.text(out.text);
                 }
             }
         } catch (RuntimeException e) {

@@ -3,8 +3,8 @@ package io.switchboard.worker.engine;
 import java.time.Duration;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
-import java.util.function.Consumer;
 
+import io.switchboard.schema.event.EngineCapabilities;
 import io.switchboard.schema.event.InferenceJob;
 import io.switchboard.schema.event.PromptMessage;
 
@@ -17,6 +17,9 @@ import io.switchboard.schema.event.PromptMessage;
 public final class SimulatedEngine implements InferenceEngine {
     static final String[] WORDS = ("Once upon a time there was a little switchboard that routed every request to a "
             + "worker with room and never lost a single token on the way home .").split(" ");
+
+    static final EngineCapabilities CAPABILITIES = new EngineCapabilities(java.util.List.of(), 0, 8,
+            java.util.Set.of(io.switchboard.schema.event.Feature.N), true);
 
     private final String modelId;
     private final long ttftNanos;
@@ -39,7 +42,16 @@ public final class SimulatedEngine implements InferenceEngine {
     }
 
     @Override
-    public Generation generate(InferenceJob job, Consumer<String> onDelta, BooleanSupplier cancelled) {
+    public EngineCapabilities capabilities() {
+        return CAPABILITIES;
+    }
+
+    @Override
+    public Generation generate(InferenceJob job, EventSink sink, BooleanSupplier cancelled) {
+        return ChoiceFanOut.run(job, sink, cancelled, this::generateOne);
+    }
+
+    private Generation generateOne(InferenceJob job, EventSink sink, BooleanSupplier cancelled) {
         int promptTokens = 0;
         for (PromptMessage m : job.messages()) {
             promptTokens += 4 + m.content().split("\\s+").length;
@@ -58,11 +70,11 @@ public final class SimulatedEngine implements InferenceEngine {
             int cut = firstStop(text, job.sampling().stop());
             if (cut >= 0) {
                 if (cut > emitted) {
-                    onDelta.accept(text.substring(emitted, cut));
+                    sink.text(text.substring(emitted, cut));
                 }
                 return new Generation("stop", promptTokens, i + 1, false);
             }
-            onDelta.accept(token);
+            sink.text(token);
             next += tokenNanos;
         }
         return new Generation("length", promptTokens, max, false);

@@ -15,8 +15,9 @@ import io.switchboard.schema.wire.RedisKeys;
 
 /**
  * Writes one job's token events to its Redis stream without ever blocking generation: one XADD is in
- * flight at a time (so entries keep their order), and text produced meanwhile is coalesced into the
- * next delta. The terminal event goes last; then the stream gets its after-end TTL.
+ * flight at a time (so entries keep their order), and what each choice produced meanwhile is coalesced into its next
+ * delta (text and logprobs appended, tool-call fragments of one call joined); choices take turns, and a choice's end
+ * follows its last delta. The terminal event goes last; then the stream gets its after-end TTL.
  * <p>
  * The first event is written only while this worker still owns the job ({@link RedisKeys#jobOwner}, one script): a
  * worker that was taken for dead (frozen, cut off) and whose job went back in line and runs elsewhere finds its claim
@@ -50,7 +51,8 @@ public final class JobStreamWriter {
             return 1
             """;
 
-    private final StringBuilder pending = new StringBuilder();
+    /** Per choice, in the order they have something: the pending delta, then its end if it came. */
+    private final java.util.LinkedHashMap<Integer, PendingChoice> pending = new java.util.LinkedHashMap<>();
     private TokenEvent terminal;
     private boolean inFlight;
     private boolean first = true;
@@ -71,7 +73,23 @@ public final class JobStreamWriter {
     }
 
     public synchronized void delta(String text) {
-        pending.append(text);
+        delta(TokenEvent.Delta.of(text));
+    }
+
+    public synchronized void delta(TokenEvent.Delta delta) {
+        if (done.isDone() || delta.empty()) {
+            return;
+        }
+        pending.computeIfAbsent(delta.index(), PendingChoice::new).add(delta);
+        pump();
+    }
+
+    /** Choice {@code index} ended; written after its pending delta. */
+    public synchronized void choiceEnd(int index, String finishReason) {
+        if (done.isDone()) {
+            return;
+        }
+        pending.computeIfAbsent(index, PendingChoice::new).end = TokenEvent.ChoiceEnd.of(index, finishReason);
         pump();
     }
 
@@ -88,8 +106,24 @@ public final class JobStreamWriter {
         }
         TokenEvent next;
         if (!pending.isEmpty()) {
-            next = TokenEvent.Delta.of(pending.toString());
-            pending.setLength(0);
+            var it = pending.entrySet().iterator();
+            PendingChoice choice = it.next().getValue();
+            it.remove();
+            next = choice.take();
+            if (choice.end != null) {
+                // its end goes right after this delta (or now, if no delta was pending)
+                if (next == null) {
+                    next = choice.end;
+                } else {
+                    PendingChoice rest = new PendingChoice(choice.index);
+                    rest.end = choice.end;
+                    pending.putLast(choice.index, rest);
+                }
+            }
+            if (next == null) {
+                pump();
+                return;
+            }
         } else if (terminal != null) {
             next = terminal;
         } else {
@@ -123,7 +157,7 @@ public final class JobStreamWriter {
         synchronized (this) {
             fenced = true;
             inFlight = false;
-            pending.setLength(0);
+            pending.clear();
             done.complete(null);
         }
     }
@@ -158,5 +192,56 @@ public final class JobStreamWriter {
             }
         }
         pump();
+    }
+
+    /** What one choice produced since its last write. */
+    private static final class PendingChoice {
+        final int index;
+        final StringBuilder text = new StringBuilder();
+        final StringBuilder reasoning = new StringBuilder();
+        final java.util.List<io.switchboard.schema.openai.TokenLogprob> logprobs = new java.util.ArrayList<>();
+        final java.util.List<io.switchboard.schema.openai.ToolCall.Chunk> toolCalls = new java.util.ArrayList<>();
+        TokenEvent.ChoiceEnd end;
+
+        PendingChoice(int index) {
+            this.index = index;
+        }
+
+        void add(TokenEvent.Delta d) {
+            text.append(d.text());
+            if (d.reasoning() != null) {
+                reasoning.append(d.reasoning());
+            }
+            if (d.logprobs() != null) {
+                logprobs.addAll(d.logprobs());
+            }
+            if (d.toolCalls() != null) {
+                d.toolCalls().forEach(this::addToolCall);
+            }
+        }
+
+        /** A fragment of the call already pending joins it; a new call (it has an id) starts its own piece. */
+        private void addToolCall(io.switchboard.schema.openai.ToolCall.Chunk c) {
+            if (!toolCalls.isEmpty() && c.id() == null) {
+                var last = toolCalls.getLast();
+                if (last.index() == c.index()) {
+                    String args = (last.function() == null || last.function().arguments() == null ? ""
+                            : last.function().arguments())
+                            + (c.function() == null || c.function().arguments() == null ? "" : c.function().arguments());
+                    toolCalls.set(toolCalls.size() - 1, new io.switchboard.schema.openai.ToolCall.Chunk(last.index(),
+                            last.id(), last.type(), new io.switchboard.schema.openai.ToolCall.Function(
+                                    last.function() == null ? null : last.function().name(), args)));
+                    return;
+                }
+            }
+            toolCalls.add(c);
+        }
+
+        /** The coalesced delta, or null when only an end is pending. */
+        TokenEvent.Delta take() {
+            TokenEvent.Delta d = new TokenEvent.Delta(TokenEvent.VERSION, text.toString(), index, logprobs, toolCalls,
+                    reasoning.toString());
+            return d.empty() ? null : d;
+        }
     }
 }

@@ -18,6 +18,7 @@ import io.switchboard.schema.event.FailureCode;
 import io.switchboard.schema.event.InferenceJob;
 import io.switchboard.schema.event.PromptMessage;
 import io.switchboard.schema.event.SamplingParams;
+import io.switchboard.worker.engine.InferenceEngine.EventSink;
 import io.switchboard.worker.Jobs;
 
 /** llama.cpp through the Java binding on the real test model (stories260K). */
@@ -41,8 +42,8 @@ class LlamaEngineTest {
     void greedyGenerationIsDeterministicAndCountsEveryToken() {
         List<String> a = new ArrayList<>();
         List<String> b = new ArrayList<>();
-        var ga = engine.generate(Jobs.job("stories", 16, 0.0, List.of(), true), a::add, () -> false);
-        var gb = engine.generate(Jobs.job("stories", 16, 0.0, List.of(), true), b::add, () -> false);
+        var ga = engine.generate(Jobs.job("stories", 16, 0.0, List.of(), true), EventSink.texts(a::add), () -> false);
+        var gb = engine.generate(Jobs.job("stories", 16, 0.0, List.of(), true), EventSink.texts(b::add), () -> false);
 
         assertThat(String.join("", a)).isNotEmpty().isEqualTo(String.join("", b));
         assertThat(ga.completionTokens()).isEqualTo(16);
@@ -55,10 +56,10 @@ class LlamaEngineTest {
         InferenceJob shortJob = Jobs.job("stories", 1, 0.0, List.of(), true);
         InferenceJob longJob = new InferenceJob(1, "j", "r", "t", "stories", 0,
                 List.of(new PromptMessage("user", "Tell me a story. ".repeat(10))), shortJob.sampling(), 0, Long.MAX_VALUE);
-        int shortPrompt = engine.generate(shortJob, d -> {
-        }, () -> false).promptTokens();
-        int longPrompt = engine.generate(longJob, d -> {
-        }, () -> false).promptTokens();
+        int shortPrompt = engine.generate(shortJob, EventSink.texts(d -> {
+        }), () -> false).promptTokens();
+        int longPrompt = engine.generate(longJob, EventSink.texts(d -> {
+        }), () -> false).promptTokens();
         assertThat(longPrompt).isGreaterThan(shortPrompt + 30);
     }
 
@@ -73,7 +74,7 @@ class LlamaEngineTest {
     @Test
     void stopSequenceEndsGenerationWithStop() {
         StringBuilder text = new StringBuilder();
-        var g = engine.generate(Jobs.job("stories", 200, 0.0, List.of("."), true), text::append, () -> false);
+        var g = engine.generate(Jobs.job("stories", 200, 0.0, List.of("."), true), EventSink.texts(text::append), () -> false);
         assertThat(text.toString()).doesNotContain(".");
         assertThat(g.finishReason()).isEqualTo("stop");
         assertThat(g.completionTokens()).isLessThan(200);
@@ -82,7 +83,7 @@ class LlamaEngineTest {
     @Test
     void cancelStopsTheSequence() {
         AtomicInteger deltas = new AtomicInteger();
-        var g = engine.generate(Jobs.job("stories", 400, 0.8, List.of(), true), d -> deltas.incrementAndGet(),
+        var g = engine.generate(Jobs.job("stories", 400, 0.8, List.of(), true), EventSink.texts(d -> deltas.incrementAndGet()),
                 () -> deltas.get() >= 5);
         assertThat(g.cancelled()).isTrue();
         // a cancelled sequence still reports what it generated (the client's finish and the usage record carry it)
@@ -95,17 +96,17 @@ class LlamaEngineTest {
         InferenceJob job = new InferenceJob(1, "j", "r", "t", "stories", 0,
                 List.of(new PromptMessage("user", "word ".repeat(2000))),
                 new SamplingParams(0, 1, null, null, 10, List.of(), null, 0, 0, false), 0, Long.MAX_VALUE);
-        assertThatThrownBy(() -> engine.generate(job, d -> {
-        }, () -> false)).isInstanceOfSatisfying(EngineException.class,
+        assertThatThrownBy(() -> engine.generate(job, EventSink.texts(d -> {
+        }), () -> false)).isInstanceOfSatisfying(EngineException.class,
                 e -> assertThat(e.code()).isEqualTo(FailureCode.CONTEXT_LENGTH_EXCEEDED));
     }
 
     @Test
     void twoSequencesRunAtOnceInTheTwoSlots() throws Exception {
-        var first = CompletableFuture.supplyAsync(() -> engine.generate(Jobs.job("stories", 64, 0.7, List.of(), true), d -> {
-        }, () -> false));
-        var second = CompletableFuture.supplyAsync(() -> engine.generate(Jobs.job("stories", 64, 0.7, List.of(), true), d -> {
-        }, () -> false));
+        var first = CompletableFuture.supplyAsync(() -> engine.generate(Jobs.job("stories", 64, 0.7, List.of(), true), EventSink.texts(d -> {
+        }), () -> false));
+        var second = CompletableFuture.supplyAsync(() -> engine.generate(Jobs.job("stories", 64, 0.7, List.of(), true), EventSink.texts(d -> {
+        }), () -> false));
         assertThat(first.get().completionTokens()).isEqualTo(64);
         assertThat(second.get().completionTokens()).isEqualTo(64);
     }

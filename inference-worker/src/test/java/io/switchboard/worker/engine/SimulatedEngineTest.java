@@ -1,5 +1,6 @@
 package io.switchboard.worker.engine;
 
+import io.switchboard.worker.engine.InferenceEngine.EventSink;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
@@ -18,8 +19,8 @@ class SimulatedEngineTest {
     void producesTheSameTextEveryTimeUpToMaxTokens() {
         List<String> first = new ArrayList<>();
         List<String> second = new ArrayList<>();
-        var g = engine.generate(Jobs.job("sim", 5, 1.0, List.of(), false), first::add, () -> false);
-        engine.generate(Jobs.job("sim", 5, 1.0, List.of(), false), second::add, () -> false);
+        var g = engine.generate(Jobs.job("sim", 5, 1.0, List.of(), false), EventSink.texts(first::add), () -> false);
+        engine.generate(Jobs.job("sim", 5, 1.0, List.of(), false), EventSink.texts(second::add), () -> false);
 
         assertThat(first).containsExactly("Once", " upon", " a", " time", " there").isEqualTo(second);
         assertThat(g.finishReason()).isEqualTo("length");
@@ -30,7 +31,7 @@ class SimulatedEngineTest {
     @Test
     void stopSequenceEndsTheTextBeforeIt() {
         StringBuilder text = new StringBuilder();
-        var g = engine.generate(Jobs.job("sim", 50, 1.0, List.of(" time"), false), text::append, () -> false);
+        var g = engine.generate(Jobs.job("sim", 50, 1.0, List.of(" time"), false), EventSink.texts(text::append), () -> false);
         assertThat(text.toString()).isEqualTo("Once upon a");
         assertThat(g.finishReason()).isEqualTo("stop");
     }
@@ -38,7 +39,7 @@ class SimulatedEngineTest {
     @Test
     void cancellationStopsGenerationEarly() {
         AtomicInteger deltas = new AtomicInteger();
-        var g = engine.generate(Jobs.job("sim", 1000, 1.0, List.of(), false), d -> deltas.incrementAndGet(),
+        var g = engine.generate(Jobs.job("sim", 1000, 1.0, List.of(), false), EventSink.texts(d -> deltas.incrementAndGet()),
                 () -> deltas.get() >= 3);
         assertThat(g.cancelled()).isTrue();
         assertThat(g.completionTokens()).isEqualTo(3);
@@ -48,8 +49,8 @@ class SimulatedEngineTest {
     void pacesTokensAtTheConfiguredRate() {
         SimulatedEngine slow = new SimulatedEngine("sim", Duration.ofMillis(50), 100);
         long t0 = System.nanoTime();
-        slow.generate(Jobs.job("sim", 6, 1.0, List.of(), false), d -> {
-        }, () -> false);
+        slow.generate(Jobs.job("sim", 6, 1.0, List.of(), false), EventSink.texts(d -> {
+        }), () -> false);
         // 50 ms to the first token, then 5 more at 10 ms each: at least 100 ms in all
         assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(Duration.ofMillis(100));
     }
