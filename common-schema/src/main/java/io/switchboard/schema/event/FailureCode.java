@@ -21,7 +21,19 @@ public enum FailureCode {
     /** The engine raised an error while generating. */
     INFERENCE_FAILED("inference_failed", 500, "server_error"),
     /** The prompt does not fit the model's context. */
-    CONTEXT_LENGTH_EXCEEDED("context_length_exceeded", 400, "invalid_request_error");
+    CONTEXT_LENGTH_EXCEEDED("context_length_exceeded", 400, "invalid_request_error"),
+    /** The worker's engine cannot be reached or is restarting (refused connection, child process died). */
+    ENGINE_UNAVAILABLE("engine_unavailable", 503, "service_unavailable_error"),
+    /** The engine (or the cloud provider behind it) answered that it is busy (HTTP 429 or 503). */
+    ENGINE_OVERLOADED("engine_overloaded", 503, "service_unavailable_error"),
+    /** The engine did not answer, or stopped answering, within the worker's upstream timeout. */
+    ENGINE_TIMEOUT("engine_timeout", 504, "timeout_error"),
+    /** The engine answered with something that is not a valid OpenAI response (broken JSON, missing fields). */
+    BAD_ENGINE_OUTPUT("bad_engine_output", 502, "server_error"),
+    /** The engine refused the request as invalid (HTTP 400/422) although the gateway had accepted it. */
+    ENGINE_REJECTED_REQUEST("engine_rejected_request", 400, "invalid_request_error"),
+    /** A cloud provider failed the request (seed 000's {@code CLOUD_REQUEST_FAILED}). */
+    CLOUD_REQUEST_FAILED("CLOUD_REQUEST_FAILED", 502, "server_error");
 
     private final String wire;
     private final int status;
