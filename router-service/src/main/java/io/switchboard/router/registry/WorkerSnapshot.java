@@ -4,25 +4,44 @@ import java.util.List;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 
+import io.switchboard.schema.event.EngineCapabilities;
+import io.switchboard.schema.event.Feature;
+import io.switchboard.schema.event.InferenceJob;
+
 /**
  * An immutable view of one worker, as placement sees it, for one decision; {@code prefixes} reads the router's index of
- * the prompt prefixes recently sent to the worker (not shown by the status API).
+ * the prompt prefixes recently sent to the worker (not shown by the status API); {@code capabilities} is what its
+ * engine announced it can do.
  */
 public record WorkerSnapshot(String workerId, List<String> models, String engine, int totalSlots, int freeSlots,
-        int assignedSlots, long lastSeenMs, @JsonIgnore PrefixLookup prefixes) {
+        int assignedSlots, long lastSeenMs, @JsonIgnore PrefixLookup prefixes, EngineCapabilities capabilities) {
 
     public WorkerSnapshot {
         prefixes = prefixes == null ? PrefixLookup.NONE : prefixes;
+        capabilities = capabilities == null ? EngineCapabilities.TEXT_ONLY : capabilities;
     }
 
-    /** A worker the router has sent no prompt yet. */
+    /** A text-only worker the router has sent no prompt yet. */
     public WorkerSnapshot(String workerId, List<String> models, String engine, int totalSlots, int freeSlots,
             int assignedSlots, long lastSeenMs) {
-        this(workerId, models, engine, totalSlots, freeSlots, assignedSlots, lastSeenMs, PrefixLookup.NONE);
+        this(workerId, models, engine, totalSlots, freeSlots, assignedSlots, lastSeenMs, PrefixLookup.NONE, null);
     }
 
     public boolean serves(String model) {
         return models.contains(model);
+    }
+
+    /** It serves the job's model and its engine has every feature the job needs, for as many choices as it asks. */
+    public boolean canRun(InferenceJob job) {
+        if (!serves(job.model()) || job.options().n() > capabilities.maxN() && job.options().n() > 1) {
+            return false;
+        }
+        for (Feature f : job.options().needs()) {
+            if (!capabilities.supports(f)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Fraction of the worker's slots in use, in [0, 1]. */

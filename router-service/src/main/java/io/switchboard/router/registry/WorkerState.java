@@ -4,6 +4,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 
+import io.switchboard.schema.event.EngineCapabilities;
 import io.switchboard.schema.event.WorkerHeartbeat;
 
 /**
@@ -17,6 +18,7 @@ public final class WorkerState {
     private List<String> models;
     private String engine;
     private int totalSlots;
+    private EngineCapabilities capabilities = EngineCapabilities.TEXT_ONLY;
     private long lastSeenMs;
     private final Set<String> assigned = new LinkedHashSet<>();
     private boolean full;
@@ -32,6 +34,7 @@ public final class WorkerState {
         this.models = hb.models();
         this.engine = hb.engine();
         this.totalSlots = hb.totalSlots();
+        this.capabilities = hb.capabilities();
         this.lastSeenMs = nowMs;
         this.full = false;
     }
@@ -75,8 +78,13 @@ public final class WorkerState {
         return prefixes;
     }
 
+    /** None while the worker refused for want of a slot, or while its engine says it cannot serve (restarting). */
     public int freeSlots() {
-        return full ? 0 : Math.max(0, totalSlots - assigned.size());
+        return full || !capabilities.available() ? 0 : Math.max(0, totalSlots - assigned.size());
+    }
+
+    public EngineCapabilities capabilities() {
+        return capabilities;
     }
 
     public boolean serves(String model) {
@@ -84,6 +92,7 @@ public final class WorkerState {
     }
 
     public WorkerSnapshot snapshot() {
-        return new WorkerSnapshot(workerId, models, engine, totalSlots, freeSlots(), assigned.size(), lastSeenMs, prefixes);
+        return new WorkerSnapshot(workerId, models, engine, totalSlots, freeSlots(), assigned.size(), lastSeenMs, prefixes,
+                capabilities);
     }
 }

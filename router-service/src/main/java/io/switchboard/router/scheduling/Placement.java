@@ -10,7 +10,8 @@ import io.switchboard.schema.event.InferenceJob;
 
 /**
  * Where a job runs: a pure function of the job and a snapshot of the workers (their slots, and the prompt prefixes
- * the router recently sent each). Filters keep the workers that serve the model and have a free slot; weighted scorers
+ * the router recently sent each). Filters keep the workers that have a free slot and serve the model with every feature
+ * the job needs (choices, logprobs, JSON schema, tools: {@link WorkerSnapshot#canRun}); weighted scorers
  * ({@link Scorer}, each in [0, 1]) rank them by the sum of weight × score; the picker takes the best, breaking ties
  * with an injected (seedable) random source. Empty when no worker can take the job
  * now: the job then waits in the queue.
@@ -37,7 +38,7 @@ public final class Placement {
         List<WorkerSnapshot> best = new ArrayList<>();
         double bestScore = Double.NEGATIVE_INFINITY;
         for (WorkerSnapshot w : workers) {
-            if (!w.serves(job.model()) || w.freeSlots() <= 0) {
+            if (w.freeSlots() <= 0 || !w.canRun(job)) {
                 continue;
             }
             double score = 0;

@@ -5,15 +5,23 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import io.switchboard.router.Fixtures;
 import io.switchboard.router.registry.WorkerSnapshot;
+import io.switchboard.schema.event.EngineCapabilities;
+import io.switchboard.schema.event.Feature;
+import io.switchboard.schema.event.GenerationOptions;
+import io.switchboard.schema.event.InferenceJob;
+import io.switchboard.schema.wire.Json;
 
 /** Placement decisions, as a table: (job's model, workers) → chosen worker. */
 class PlacementTest {
@@ -41,6 +49,47 @@ class PlacementTest {
     @MethodSource("table")
     void placesJobOnExpectedWorker(String name, List<WorkerSnapshot> workers, String expected) {
         assertThat(placement.place(Fixtures.job("j", "m", 0), workers).orElse(null)).isEqualTo(expected);
+    }
+
+    static WorkerSnapshot able(String id, int free, int maxN, Feature... features) {
+        return new WorkerSnapshot(id, List.of("m"), "openai", 4, free, 4 - free, 0, null,
+                new EngineCapabilities(List.of(), 2048, maxN, Set.of(features), true));
+    }
+
+    static InferenceJob needing(int n, boolean logprobs, String responseFormat, boolean tools) {
+        InferenceJob plain = Fixtures.job("j", "m", 0);
+        JsonNode format = responseFormat == null ? null
+                : Json.MAPPER.createObjectNode().put("type", responseFormat);
+        JsonNode toolList = tools ? Json.MAPPER.createArrayNode().add(Json.MAPPER.createObjectNode().put("type", "function"))
+                : null;
+        return new InferenceJob(plain.v(), plain.jobId(), plain.requestId(), plain.tenantId(), plain.model(),
+                plain.priority(), plain.messages(), plain.sampling(), plain.createdAtMs(), plain.deadlineAtMs(), plain.keyId(),
+                plain.serviceClass(), plain.weight(),
+                new GenerationOptions(n, logprobs, null, format, toolList, null, null, null));
+    }
+
+    static Stream<Arguments> capabilities() {
+        return Stream.of(
+                Arguments.of("plain text runs anywhere", needing(1, false, null, false),
+                        List.of(w("text", 4, 4, "m")), "text"),
+                Arguments.of("tools only where the engine has them", needing(1, false, null, true),
+                        List.of(w("text", 4, 4, "m"), able("tooled", 1, 1, Feature.TOOLS)), "tooled"),
+                Arguments.of("n = 4 only where the engine allows 4 choices", needing(4, false, null, false),
+                        List.of(able("two", 4, 2, Feature.N), able("eight", 1, 8, Feature.N)), "eight"),
+                Arguments.of("json_schema is not json_object", needing(1, false, "json_schema", false),
+                        List.of(able("object", 4, 1, Feature.JSON_OBJECT)), null),
+                Arguments.of("every feature at once", needing(2, true, "json_object", true),
+                        List.of(able("some", 4, 8, Feature.N, Feature.LOGPROBS),
+                                able("all", 1, 8, Feature.N, Feature.LOGPROBS, Feature.JSON_OBJECT, Feature.TOOLS)), "all"),
+                Arguments.of("a restarting engine takes nothing", needing(1, false, null, false),
+                        List.of(new WorkerSnapshot("down", List.of("m"), "llama-server", 4, 0, 0, 0, null,
+                                EngineCapabilities.TEXT_ONLY.withAvailable(false))), null));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("capabilities")
+    void placesJobOnlyWhereTheEngineCanRunIt(String name, InferenceJob job, List<WorkerSnapshot> workers, String expected) {
+        assertThat(placement.place(job, workers).orElse(null)).isEqualTo(expected);
     }
 
     @Test
