@@ -83,7 +83,9 @@ public final class ChoiceFanOut {
         for (Generation g : all) {
             prompt = Math.max(prompt, g.promptTokens());
             completion += g.completionTokens();
-            cached = g.cachedTokens() == null ? cached : Math.max(cached == null ? 0 : cached, g.cachedTokens());
+            if (g.cachedTokens() != null) {
+                cached = cached == null ? g.cachedTokens() : Math.max(cached, g.cachedTokens());
+            }
             cancelled |= g.cancelled();
         }
         return new Generation(all.getFirst().finishReason(), prompt, completion, cached, cancelled);

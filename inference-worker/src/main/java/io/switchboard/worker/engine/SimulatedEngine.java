@@ -1,25 +1,51 @@
 package io.switchboard.worker.engine;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 import io.switchboard.schema.event.EngineCapabilities;
+import io.switchboard.schema.event.Feature;
+import io.switchboard.schema.event.GenerationOptions;
 import io.switchboard.schema.event.InferenceJob;
 import io.switchboard.schema.event.PromptMessage;
+import io.switchboard.schema.event.TokenEvent;
+import io.switchboard.schema.openai.TokenLogprob;
+import io.switchboard.schema.openai.ToolCall;
+import io.switchboard.schema.wire.Json;
 
 /**
- * A model-free engine for load tests of the platform: after {@code timeToFirstToken} it produces
- * deterministic text at {@code tokensPerSecond} per sequence, honouring max_tokens, stop sequences and
- * cancellation. One "token" is one word of a fixed text. Chosen explicitly
- * ({@code switchboard.worker.engine=simulated}), never as a fallback.
+ * A model-free engine for load tests of the platform: after {@code timeToFirstToken} it produces deterministic output at
+ * {@code tokensPerSecond} per sequence, honouring max_tokens, stop sequences and cancellation, and every kind of event
+ * a real engine produces, so the whole platform can be load-tested with them:
+ * <ul>
+ * <li>text: one "token" is one word of a fixed text;</li>
+ * <li>{@code n} choices (concurrent sequences, {@link ChoiceFanOut});</li>
+ * <li>logprobs: each token with a deterministic log probability and {@code top_logprobs} alternatives;</li>
+ * <li>{@code response_format} JSON: the smallest document the schema accepts ({@link SchemaInstance}), a few characters
+ * per token;</li>
+ * <li>tools: with {@code tool_choice} {@code required} or a named function, or {@code auto} when the conversation ends
+ * with a user message, a call of the named tool (else the first), with arguments built from its parameter schema, streamed as OpenAI does (id, type and name,
+ * then argument fragments) and finished with {@code tool_calls}; after a {@code tool} message it answers in text;</li>
+ * <li>reasoning: with {@code reasoning_effort}, a short reasoning piece before the answer.</li>
+ * </ul>
+ * Chosen explicitly ({@code switchboard.worker.engine=simulated}), never as a fallback.
  */
 public final class SimulatedEngine implements InferenceEngine {
     static final String[] WORDS = ("Once upon a time there was a little switchboard that routed every request to a "
             + "worker with room and never lost a single token on the way home .").split(" ");
+    /** Characters of a JSON answer (document or tool arguments) per simulated token. */
+    static final int JSON_CHARS_PER_TOKEN = 4;
 
-    static final EngineCapabilities CAPABILITIES = new EngineCapabilities(java.util.List.of(), 0, 8,
-            java.util.Set.of(io.switchboard.schema.event.Feature.N), true);
+    static final EngineCapabilities CAPABILITIES = new EngineCapabilities(List.of(), 0, 8,
+            Set.of(Feature.N, Feature.LOGPROBS, Feature.JSON_OBJECT, Feature.JSON_SCHEMA, Feature.TOOLS, Feature.REASONING),
+            true);
 
     private final String modelId;
     private final long ttftNanos;
@@ -54,30 +80,164 @@ public final class SimulatedEngine implements InferenceEngine {
     private Generation generateOne(InferenceJob job, EventSink sink, BooleanSupplier cancelled) {
         int promptTokens = 0;
         for (PromptMessage m : job.messages()) {
-            promptTokens += 4 + m.content().split("\\s+").length;
+            promptTokens += 4 + (m.content() == null ? 0 : m.content().split("\\s+").length);
         }
-        int max = job.sampling().maxTokens();
-        StringBuilder text = new StringBuilder();
-        long next = System.nanoTime() + ttftNanos;
-        for (int i = 0; i < max; i++) {
-            sleepUntil(next, cancelled);
-            if (cancelled.getAsBoolean()) {
-                return new Generation("stop", promptTokens, i, true);
-            }
-            int emitted = text.length();
-            String token = (i == 0 ? "" : " ") + WORDS[i % WORDS.length];
-            text.append(token);
-            int cut = firstStop(text, job.sampling().stop());
-            if (cut >= 0) {
-                if (cut > emitted) {
-                    sink.text(text.substring(emitted, cut));
+        Sequence seq = new Sequence(job, sink, cancelled);
+        if (job.options().extensionsOrEmpty().containsKey("reasoning_effort") && !seq.emit(
+                TokenEvent.Delta.reasoning(0, "The user wants a story; a short one will do."))) {
+            return new Generation("stop", promptTokens, seq.tokens, true);
+        }
+        GenerationOptions o = job.options();
+        JsonNode tool = toolToCall(job);
+        String outcome;
+        if (tool != null) {
+            outcome = seq.toolCall(tool);
+        } else if (!"text".equals(o.responseFormatType())) {
+            outcome = seq.json(document(o));
+        } else {
+            outcome = seq.text();
+        }
+        return new Generation(outcome == null ? "stop" : outcome, promptTokens, seq.tokens, outcome == null);
+    }
+
+    /** The function to call, or null to answer in text. */
+    static JsonNode toolToCall(InferenceJob job) {
+        GenerationOptions o = job.options();
+        if (!o.toolsEnabled()) {
+            return null;
+        }
+        JsonNode choice = o.toolChoice();
+        boolean forced = choice != null && (choice.isObject() || "required".equals(choice.asText()));
+        if (!forced && !job.messages().isEmpty() && !"user".equals(job.messages().getLast().role())) {
+            return null; // auto, after a tool's answer: reply in text
+        }
+        if (choice != null && choice.isObject()) {
+            String name = choice.path("function").path("name").asText();
+            for (JsonNode t : o.tools()) {
+                if (name.equals(t.path("function").path("name").asText())) {
+                    return t.path("function");
                 }
-                return new Generation("stop", promptTokens, i + 1, false);
             }
-            sink.text(token);
-            next += tokenNanos;
         }
-        return new Generation("length", promptTokens, max, false);
+        return o.tools().get(0).path("function");
+    }
+
+    private static String document(GenerationOptions o) {
+        if ("json_schema".equals(o.responseFormatType())) {
+            return Json.write(SchemaInstance.of(o.responseFormat().path("json_schema").path("schema")));
+        }
+        return "{\"story\": \"Once upon a time\"}";
+    }
+
+    /** One sequence being generated: paces tokens, counts them, stops when cancelled or out of tokens. */
+    private final class Sequence {
+        final InferenceJob job;
+        final EventSink sink;
+        final BooleanSupplier cancelled;
+        final int max;
+        final boolean logprobs;
+        final int top;
+        long next;
+        int tokens;
+
+        Sequence(InferenceJob job, EventSink sink, BooleanSupplier cancelled) {
+            this.job = job;
+            this.sink = sink;
+            this.cancelled = cancelled;
+            this.max = job.sampling().maxTokens();
+            this.logprobs = job.options().logprobs();
+            this.top = job.options().topLogprobs() == null ? 0 : job.options().topLogprobs();
+            this.next = System.nanoTime() + ttftNanos;
+        }
+
+        /** Waits for the next token's turn; false when cancelled meanwhile. */
+        boolean turn() {
+            sleepUntil(next, cancelled);
+            next += tokenNanos;
+            return !cancelled.getAsBoolean();
+        }
+
+        boolean emit(TokenEvent.Delta delta) {
+            if (!turn()) {
+                return false;
+            }
+            tokens++;
+            sink.delta(delta);
+            return true;
+        }
+
+        /** Free text; the finish reason, or null when cancelled. */
+        String text() {
+            StringBuilder text = new StringBuilder();
+            for (int i = 0; i < max; i++) {
+                if (!turn()) {
+                    return null;
+                }
+                int emitted = text.length();
+                String token = (i == 0 ? "" : " ") + WORDS[i % WORDS.length];
+                text.append(token);
+                int cut = firstStop(text, job.sampling().stop());
+                tokens++;
+                if (cut >= 0) {
+                    if (cut > emitted) {
+                        sink.delta(piece(text.substring(emitted, cut), i));
+                    }
+                    return "stop";
+                }
+                sink.delta(piece(token, i));
+            }
+            return "length";
+        }
+
+        /** A JSON document, a few characters per token; {@code length} if it does not fit. */
+        String json(String document) {
+            for (int at = 0, i = 0; at < document.length(); at += JSON_CHARS_PER_TOKEN, i++) {
+                if (tokens >= max) {
+                    return "length";
+                }
+                if (!emit(piece(document.substring(at, Math.min(document.length(), at + JSON_CHARS_PER_TOKEN)), i))) {
+                    return null;
+                }
+            }
+            return "stop";
+        }
+
+        /** One call of {@code function}: id, type and name first, then the arguments in fragments. */
+        String toolCall(JsonNode function) {
+            String id = "call_" + UUID.randomUUID().toString().replace("-", "").substring(0, 24);
+            if (!emit(TokenEvent.Delta.toolCalls(0, List.of(ToolCall.Chunk.start(0, id, function.path("name").asText()))))) {
+                return null;
+            }
+            String arguments = Json.write(SchemaInstance.of(function.path("parameters")));
+            for (int at = 0; at < arguments.length(); at += JSON_CHARS_PER_TOKEN) {
+                if (tokens >= max) {
+                    return "length";
+                }
+                String fragment = arguments.substring(at, Math.min(arguments.length(), at + JSON_CHARS_PER_TOKEN));
+                if (!emit(TokenEvent.Delta.toolCalls(0, List.of(ToolCall.Chunk.arguments(0, fragment))))) {
+                    return null;
+                }
+            }
+            return "tool_calls";
+        }
+
+        private TokenEvent.Delta piece(String text, int position) {
+            if (!logprobs) {
+                return TokenEvent.Delta.of(0, text);
+            }
+            return TokenEvent.Delta.of(0, text, List.of(logprob(text, position, top)));
+        }
+    }
+
+    /** A deterministic log probability for the token at {@code position}, with {@code top} alternatives, best first. */
+    static TokenLogprob logprob(String token, int position, int top) {
+        double lp = -0.05 - 0.1 * (position % 7);
+        List<TokenLogprob.Top> alternatives = new ArrayList<>(top);
+        for (int k = 0; k < top; k++) {
+            String alt = k == 0 ? token : " " + WORDS[(position + k) % WORDS.length];
+            alternatives.add(new TokenLogprob.Top(alt, k == 0 ? lp : lp - k, TokenLogprob.utf8(alt)));
+        }
+        return new TokenLogprob(token, lp, TokenLogprob.utf8(token), alternatives);
     }
 
     private static int firstStop(CharSequence text, java.util.List<String> stops) {

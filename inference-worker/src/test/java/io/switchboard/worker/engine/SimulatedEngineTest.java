@@ -6,10 +6,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
+import io.switchboard.schema.event.GenerationOptions;
+import io.switchboard.schema.event.InferenceJob;
+import io.switchboard.schema.event.PromptMessage;
+import io.switchboard.schema.event.TokenEvent;
+import io.switchboard.schema.openai.ToolCall;
+import io.switchboard.schema.wire.Json;
 import io.switchboard.worker.Jobs;
 
 class SimulatedEngineTest {
@@ -53,5 +64,116 @@ class SimulatedEngineTest {
         }), () -> false);
         // 50 ms to the first token, then 5 more at 10 ms each: at least 100 ms in all
         assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(Duration.ofMillis(100));
+    }
+
+    static InferenceJob with(InferenceJob job, GenerationOptions options) {
+        return new InferenceJob(job.v(), job.jobId(), job.requestId(), job.tenantId(), job.model(), job.priority(),
+                job.messages(), job.sampling(), job.createdAtMs(), job.deadlineAtMs(), job.keyId(), job.serviceClass(),
+                job.weight(), options);
+    }
+
+    static JsonNode json(String text) {
+        try {
+            return Json.MAPPER.readTree(text);
+        } catch (Exception e) {
+            throw new IllegalArgumentException(text, e);
+        }
+    }
+
+    /** Records every event, as the stream writer would get them. */
+    static final class Recorder implements EventSink {
+        final List<TokenEvent.Delta> deltas = new CopyOnWriteArrayList<>();
+        final Map<Integer, String> ends = new ConcurrentHashMap<>();
+
+        @Override
+        public void delta(TokenEvent.Delta delta) {
+            deltas.add(delta);
+        }
+
+        @Override
+        public void choiceEnd(int index, String finishReason) {
+            ends.put(index, finishReason);
+        }
+
+        String text(int index) {
+            return deltas.stream().filter(d -> d.index() == index).map(TokenEvent.Delta::text).reduce("", String::concat);
+        }
+    }
+
+    @Test
+    void twoChoicesStreamUnderTheirOwnIndexesAndEndApart() {
+        Recorder r = new Recorder();
+        var g = engine.generate(with(Jobs.job("sim", 4, 1.0, List.of(), false),
+                new GenerationOptions(2, false, null, null, null, null, null, null)), r, () -> false);
+        assertThat(r.text(0)).isEqualTo("Once upon a time");
+        assertThat(r.text(1)).isEqualTo("Once upon a time");
+        assertThat(r.ends).containsEntry(0, "length").containsEntry(1, "length");
+        assertThat(g.completionTokens()).isEqualTo(8);
+    }
+
+    @Test
+    void logprobsCarryEveryTokenWithItsTopAlternatives() {
+        Recorder r = new Recorder();
+        engine.generate(with(Jobs.job("sim", 3, 1.0, List.of(), false),
+                new GenerationOptions(1, true, 2, null, null, null, null, null)), r, () -> false);
+        assertThat(r.deltas).hasSize(3).allSatisfy(d -> {
+            assertThat(d.logprobs()).hasSize(1);
+            assertThat(d.logprobs().getFirst().token()).isEqualTo(d.text());
+            assertThat(d.logprobs().getFirst().topLogprobs()).hasSize(2);
+            assertThat(d.logprobs().getFirst().logprob()).isNegative();
+        });
+    }
+
+    @Test
+    void jsonSchemaAnswerParsesAndHasEveryRequiredProperty() {
+        Recorder r = new Recorder();
+        JsonNode format = json("""
+                {"type":"json_schema","json_schema":{"name":"city","strict":true,"schema":{"type":"object",
+                 "properties":{"city":{"type":"string"},"population":{"type":"integer","minimum":1},
+                 "capital":{"type":"boolean"},"tags":{"type":"array","items":{"type":"string"}}},
+                 "required":["city","population","capital","tags"],"additionalProperties":false}}}""");
+        var g = engine.generate(with(Jobs.job("sim", 200, 1.0, List.of(), false),
+                new GenerationOptions(1, false, null, format, null, null, null, null)), r, () -> false);
+        JsonNode answer = json(r.text(0));
+        assertThat(answer.path("city").isTextual()).isTrue();
+        assertThat(answer.path("population").asInt()).isEqualTo(1);
+        assertThat(answer.path("capital").asBoolean()).isTrue();
+        assertThat(answer.path("tags").isArray()).isTrue();
+        assertThat(g.finishReason()).isEqualTo("stop");
+    }
+
+    @Test
+    void requiredToolChoiceStreamsOneCallIdAndNameFirstThenArgumentFragments() {
+        Recorder r = new Recorder();
+        JsonNode tools = json("""
+                [{"type":"function","function":{"name":"get_weather","description":"Weather",
+                  "parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}}]""");
+        var g = engine.generate(with(Jobs.job("sim", 100, 1.0, List.of(), false),
+                new GenerationOptions(1, false, null, null, tools, json("\"required\""), null, null)), r, () -> false);
+        assertThat(g.finishReason()).isEqualTo("tool_calls");
+        ToolCall.Chunk first = r.deltas.getFirst().toolCalls().getFirst();
+        assertThat(first.id()).startsWith("call_");
+        assertThat(first.function().name()).isEqualTo("get_weather");
+        assertThat(first.type()).isEqualTo("function");
+        String arguments = r.deltas.stream().skip(1).map(d -> d.toolCalls().getFirst())
+                .peek(c -> assertThat(c.id()).isNull())
+                .map(c -> c.function().arguments()).reduce("", String::concat);
+        assertThat(json(arguments).path("city").isTextual()).isTrue();
+    }
+
+    @Test
+    void autoToolChoiceAnswersInTextAfterTheToolReplied() {
+        InferenceJob plain = Jobs.job("sim", 3, 1.0, List.of(), false);
+        InferenceJob afterTool = new InferenceJob(plain.v(), plain.jobId(), "r", "t", "sim", 0,
+                List.of(new PromptMessage("user", "Weather?"),
+                        new PromptMessage("assistant", "", null, List.of(ToolCall.function("call_1", "w", "{}")), null),
+                        new PromptMessage("tool", "sunny", null, null, "call_1")),
+                plain.sampling(), plain.createdAtMs(), plain.deadlineAtMs(), null, null, 1.0,
+                new GenerationOptions(1, false, null, null,
+                        json("[{\"type\":\"function\",\"function\":{\"name\":\"w\"}}]"), json("\"auto\""), null, null));
+        Recorder r = new Recorder();
+        var g = engine.generate(afterTool, r, () -> false);
+        assertThat(r.text(0)).isEqualTo("Once upon a");
+        assertThat(g.finishReason()).isEqualTo("length");
     }
 }
