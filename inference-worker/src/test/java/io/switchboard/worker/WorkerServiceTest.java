@@ -211,6 +211,33 @@ class WorkerServiceTest {
 
     /** Plays the router: appends an assignment to the worker's inbox stream. */
     /** The first report of {@code kind} about {@code jobId} in the routers' inbox, waiting up to {@code timeout}. */
+    @Test
+    void twoChoicesStreamUnderTheirIndexesEachEndsThenOneFinishSumsTheirUsage() {
+        InferenceJob plain = Jobs.job("test-model", 6, 0.8, List.of(), true);
+        InferenceJob job = new InferenceJob(plain.v(), plain.jobId(), plain.requestId(), plain.tenantId(), plain.model(),
+                plain.priority(), plain.messages(), plain.sampling(), plain.createdAtMs(), plain.deadlineAtMs(),
+                plain.keyId(), plain.serviceClass(), plain.weight(),
+                new io.switchboard.schema.event.GenerationOptions(2, false, null, null, null, null, null, null));
+        assign(identity.id(), job);
+        report(RouterInbox.COMPLETION, JobCompletion.class, job.jobId(), Duration.ofSeconds(30));
+
+        List<TokenEvent> events = events(job.jobId());
+        assertThat(events.stream().filter(TokenEvent.Delta.class::isInstance).map(e -> ((TokenEvent.Delta) e).index())
+                .distinct().sorted().toList()).containsExactly(0, 1);
+        List<TokenEvent.ChoiceEnd> ends = events.stream().filter(TokenEvent.ChoiceEnd.class::isInstance)
+                .map(TokenEvent.ChoiceEnd.class::cast).toList();
+        assertThat(ends).extracting(TokenEvent.ChoiceEnd::index).containsExactlyInAnyOrder(0, 1);
+        assertThat(ends).extracting(TokenEvent.ChoiceEnd::finishReason).containsOnly("length");
+        for (TokenEvent.ChoiceEnd end : ends) {
+            // nothing of a choice comes after its end
+            int at = events.indexOf(end);
+            assertThat(events.subList(at + 1, events.size())).noneMatch(
+                    e -> e instanceof TokenEvent.Delta d && d.index() == end.index());
+        }
+        assertThat(events.getLast()).isInstanceOfSatisfying(TokenEvent.Finish.class,
+                f -> assertThat(f.usage().completionTokens()).isEqualTo(12));
+    }
+
     private <T> T report(String kind, Class<T> type, String jobId, Duration timeout) {
         long until = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < until) {
