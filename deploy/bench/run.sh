@@ -11,7 +11,11 @@
 # Usage: deploy/bench/run.sh [path/to/model.gguf]   (default: ../shared/models/stories260K.gguf)
 #   5. fair share: tenants of weights 1 and 2 (standard), a batch flood and a critical tenant on one simulated worker
 #      of 2 slots, all at once for 15 s: the token shares and the critical tenant's time to first token
-#   BENCH_PARTS=llama,platform,admission,fairness (default: all four) runs only those parts; BENCH_REQUESTS scales them.
+#   6. engines: llama.cpp's own llama-server alone, then Switchboard in front of the same llama-server build and model
+#      (the managed llama-server engine), then Switchboard on the in-process binding, at 1, 4 and 8 concurrent
+#      streams; prints Switchboard's tokens/s as a share of the engine's own and the added time to first token.
+#      Needs BENCH_LLAMA_SERVER (default ../shared/engines/llama-server/llama-server); skipped when it is absent.
+#   BENCH_PARTS=llama,platform,admission,fairness,engines (default: all) runs only those parts; BENCH_REQUESTS scales them.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$ROOT/deploy/local/lib.sh"
@@ -43,7 +47,7 @@ stop() { kill -TERM $RUN_PID 2>/dev/null || true; wait $RUN_PID 2>/dev/null || t
 trap stop EXIT
 bench() { "$JAVA_HOME/bin/java" "$ROOT/deploy/bench/Bench.java" --url "http://127.0.0.1:$PORT" "$@"; }
 
-PARTS=,${BENCH_PARTS:-llama,platform,admission,fairness},
+PARTS=,${BENCH_PARTS:-llama,platform,admission,fairness,engines},
 part() { [[ $PARTS == *",$1,"* ]]; }
 
 MODEL_ID=$(basename "$MODEL" .gguf)
@@ -126,4 +130,46 @@ awk '/^tenant/ { n = $0; sub(/.*\(/, "", n); sub(/ tokens.*/, "", n); tokens[$2]
   END { printf "token shares: weight 1 %d, weight 2 %d (ratio %.2f), batch %d (batch runs only while no standard request waits)\n", tokens["w1"], tokens["w2"],
         tokens["w2"] / (tokens["w1"] > 0 ? tokens["w1"] : 1), tokens["batch"] }' "$OUT"/fair-w1.txt "$OUT"/fair-w2.txt "$OUT"/fair-batch.txt
 stop
+fi
+
+LLAMA_SERVER=${BENCH_LLAMA_SERVER:-$ROOT/../shared/engines/llama-server/llama-server}
+if part engines && [ ! -x "$LLAMA_SERVER" ]; then
+  echo "== engines: skipped ($LLAMA_SERVER is not an executable llama-server; set BENCH_LLAMA_SERVER)"
+elif part engines; then
+ESLOTS=8
+CTX=${BENCH_CTX_PER_SLOT:-2048}
+ETOK=${BENCH_ENGINE_MAX_TOKENS:-64}
+EREQ=${BENCH_ENGINE_REQUESTS:-48}
+echo "== engines: llama-server alone vs Switchboard in front of it (managed engine) vs the in-process binding"
+echo "   model $MODEL_ID, $ESLOTS slots x $CTX context, $ETOK tokens per answer, $(nproc) cores, everything on this machine"
+LS_PORT=$(switchboard_free_port 18290)
+"$LLAMA_SERVER" -m "$MODEL" -np $ESLOTS -c $((ESLOTS * CTX)) --host 127.0.0.1 --port "$LS_PORT" --jinja >"$OUT/llama-server.out" 2>&1 &
+LS_PID=$!
+for _ in $(seq 300); do curl -fsS "http://127.0.0.1:$LS_PORT/health" >/dev/null 2>&1 && break; sleep 0.1; done
+for c in 1 4 8; do
+  "$JAVA_HOME/bin/java" "$ROOT/deploy/bench/Bench.java" --url "http://127.0.0.1:$LS_PORT" --model "$MODEL_ID" --concurrency $c \
+    --requests "$EREQ" --max-tokens "$ETOK" --warmup 4 --label "engine alone c=$c" | tee -a "$OUT/engines.txt"
+done
+kill -KILL $LS_PID 2>/dev/null || true; wait $LS_PID 2>/dev/null || true
+start llama-server $ESLOTS "$MODEL_ID" SWITCHBOARD_LLAMA_SERVER="$LLAMA_SERVER" SWITCHBOARD_WORKER_LLAMA_CTX_PER_SLOT="$CTX"
+for c in 1 4 8; do
+  bench --model "$MODEL_ID" --concurrency $c --requests "$EREQ" --max-tokens "$ETOK" --warmup 4 \
+    --label "switchboard+llama-server c=$c" | tee -a "$OUT/engines.txt"
+done
+stop
+start llama $ESLOTS "$MODEL_ID" SWITCHBOARD_WORKER_LLAMA_CTX_PER_SLOT="$CTX"
+for c in 1 4 8; do
+  bench --model "$MODEL_ID" --concurrency $c --requests "$EREQ" --max-tokens "$ETOK" --warmup 4 \
+    --label "switchboard+in-process c=$c" | tee -a "$OUT/engines.txt"
+done
+stop
+awk '{ label = $1; c = $NF; for (i = 1; i <= NF; i++) { if ($i ~ /^c=/) c = $i; if ($i == "p50=" ) {} }
+       match($0, /ttft_ms p50=[0-9.]+/); ttft = substr($0, RSTART + 12, RLENGTH - 12)
+       match($0, /aggregate tok\/s=[0-9.]+/); tps = substr($0, RSTART + 15, RLENGTH - 15)
+       key = label " " c; T[key] = ttft; R[key] = tps }
+  END { printf "%-4s | %-28s | %-28s | %-28s\n", "c", "llama-server alone", "Switchboard + llama-server", "Switchboard in-process"
+        for (n = 1; n <= 8; n *= 2) { if (n == 2) continue; c = "c=" n
+          e = "engine " c; s = "switchboard+llama-server " c; b = "switchboard+in-process " c
+          printf "%-4s | %7s tok/s, ttft %6s ms | %7s tok/s (%3.0f%%), +%6.2f ms | %7s tok/s (%3.0f%%), +%6.2f ms\n", n,
+            R[e], T[e], R[s], 100 * R[s] / R[e], T[s] - T[e], R[b], 100 * R[b] / R[e], T[b] - T[e] } }' "$OUT/engines.txt"
 fi

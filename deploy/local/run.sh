@@ -14,7 +14,10 @@
 #                           router-N listens on SWITCHBOARD_ROUTER_PORT+2(N-1) (8081, 8083, ...)
 #   SWITCHBOARD_ROUTER_PORT the first router's port (8081)
 #   SWITCHBOARD_SLOTS       parallel sequences per worker (4)
-#   SWITCHBOARD_ENGINE      llama (default) or simulated (no model: load tests of the platform)
+#   SWITCHBOARD_ENGINE      llama (default: llama.cpp in-process), llama-server (the worker runs llama.cpp's own
+#                           server beside it: native speed; needs SWITCHBOARD_LLAMA_SERVER=/path/to/llama-server),
+#                           openai (drives an OpenAI-compatible server: SWITCHBOARD_WORKER_OPENAI_BASE_URL, optional
+#                           SWITCHBOARD_WORKER_OPENAI_API_KEY; vLLM, SGLang or a cloud provider) or simulated (no model)
 #   SWITCHBOARD_API_KEY     the local dev key (sk-switchboard-local) of the tenant 'local'
 #   SWITCHBOARD_ADMIN_KEY   the admin API's key (sk-switchboard-admin-local)
 #   SWITCHBOARD_TENANTS_FILE  a tenants file (YAML) to serve instead of the generated one with tenant 'local'
@@ -63,7 +66,15 @@ switchboard_ensure_redis || exit 1
 command -v curl >/dev/null || die "curl is required"
 
 # ---- model ----------------------------------------------------------------------------------------
-if [ "$ENGINE" = llama ]; then
+if [ "$ENGINE" = llama-server ]; then
+  [ -n "${SWITCHBOARD_LLAMA_SERVER:-}" ] || die "SWITCHBOARD_ENGINE=llama-server needs SWITCHBOARD_LLAMA_SERVER=/path/to/llama-server"
+  [ -x "$SWITCHBOARD_LLAMA_SERVER" ] || die "SWITCHBOARD_LLAMA_SERVER=$SWITCHBOARD_LLAMA_SERVER is not an executable file"
+  SWITCHBOARD_LLAMA_SERVER=$(cd "$(dirname "$SWITCHBOARD_LLAMA_SERVER")" && pwd)/$(basename "$SWITCHBOARD_LLAMA_SERVER")
+fi
+if [ "$ENGINE" = openai ]; then
+  [ -n "${SWITCHBOARD_WORKER_OPENAI_BASE_URL:-}" ] || die "SWITCHBOARD_ENGINE=openai needs SWITCHBOARD_WORKER_OPENAI_BASE_URL (and SWITCHBOARD_MODEL_ID)"
+fi
+if [ "$ENGINE" = llama ] || [ "$ENGINE" = llama-server ]; then
   if [ -z "${SWITCHBOARD_MODEL:-}" ]; then
     SWITCHBOARD_MODEL="$CACHE/models/$(basename "${MODEL_URL%%\?*}")"
     if [ ! -s "$SWITCHBOARD_MODEL" ]; then
@@ -354,7 +365,10 @@ for ((r = 1; r <= ROUTERS; r++)); do
 done
 
 WORKER_ARGS=(-Dswitchboard.worker.engine="$ENGINE" -Dswitchboard.worker.slots="$SLOTS" -Dswitchboard.worker.model-id="$MODEL_ID")
-[ "$ENGINE" = llama ] && WORKER_ARGS+=(-Dswitchboard.worker.llama.model="$SWITCHBOARD_MODEL")
+if [ "$ENGINE" = llama ] || [ "$ENGINE" = llama-server ]; then
+  WORKER_ARGS+=(-Dswitchboard.worker.llama.model="$SWITCHBOARD_MODEL")
+fi
+[ "$ENGINE" = llama-server ] && WORKER_ARGS+=(-Dswitchboard.worker.llama-server.path="$SWITCHBOARD_LLAMA_SERVER")
 for ((w = 1; w <= WORKERS; w++)); do
   start_service "worker-$w" "$(switchboard_free_port $((8090 + w)))"
 done

@@ -136,6 +136,41 @@ final class Cluster {
         return ServiceProcess.start(name, root, "inference-worker", infraProps(props));
     }
 
+    /**
+     * Starts a worker that runs llama.cpp's own {@code llama-server} beside it (the managed engine) on the test model,
+     * serving {@code servedAs}; not yet awaited.
+     */
+    ServiceProcess startLlamaServerWorker(String name, String servedAs, int slots) throws IOException {
+        Map<String, String> props = new HashMap<>(Map.of(
+                "switchboard.worker.id", name,
+                "switchboard.worker.engine", "llama-server",
+                "switchboard.worker.llama-server.path", LlamaServer.binary(root).toString(),
+                "switchboard.worker.llama.model", model.toString(),
+                "switchboard.worker.llama.ctx-per-slot", "1024",
+                "switchboard.worker.model-id", servedAs,
+                "switchboard.worker.slots", String.valueOf(slots),
+                "switchboard.worker.heartbeat-interval", "300ms"));
+        return ServiceProcess.start(name, root, "inference-worker", infraProps(props));
+    }
+
+    /**
+     * Starts a worker that drives an OpenAI-compatible server at {@code baseUrl} (a provider needing {@code apiKey}),
+     * serving {@code servedAs}; not yet awaited.
+     */
+    ServiceProcess startOpenAiWorker(String name, String servedAs, String baseUrl, String apiKey, String flavor, int slots)
+            throws IOException {
+        Map<String, String> props = new HashMap<>(Map.of(
+                "switchboard.worker.id", name,
+                "switchboard.worker.engine", "openai",
+                "switchboard.worker.openai.base-url", baseUrl,
+                "switchboard.worker.openai.api-key", apiKey,
+                "switchboard.worker.openai.flavor", flavor,
+                "switchboard.worker.model-id", servedAs,
+                "switchboard.worker.slots", String.valueOf(slots),
+                "switchboard.worker.heartbeat-interval", "300ms"));
+        return ServiceProcess.start(name, root, "inference-worker", infraProps(props));
+    }
+
     /** Starts a worker with the simulated engine (no model) serving {@code servedAs}; not yet awaited. */
     ServiceProcess startSimulatedWorker(String name, String servedAs, int slots, int tokensPerSecond) throws IOException {
         return startSimulatedWorker(name, servedAs, slots, tokensPerSecond, Duration.ofMillis(5));
