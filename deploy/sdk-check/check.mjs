@@ -124,6 +124,68 @@ await check('chat.completions.create (streaming, include_usage)', async () => {
   return `${chunks} chunks, finish_reason=${finishReason} usage=${JSON.stringify(usage)} text=${JSON.stringify(text)}`;
 });
 
+// The rest of the OpenAI surface: run against a model whose engine has it (llama-server, openai, simulated;
+// the in-process binding has n only). SWITCHBOARD_SDK_SURFACE=0 skips these checks.
+if (process.env.SWITCHBOARD_SDK_SURFACE !== '0') {
+  await check('n: 2 -> two choices, usage summed', async () => {
+    const r = await client.chat.completions.create({ model, messages, max_tokens: 8, n: 2 });
+    expect(r.choices.length === 2 && r.choices[0].index === 0 && r.choices[1].index === 1, 'expected choices 0 and 1', r);
+    expect(r.choices.every((c) => typeof c.message.content === 'string'), 'each choice needs content', r);
+    expect(r.usage.completion_tokens >= 2, 'usage should count both choices', r.usage);
+    return `choices=${r.choices.map((c) => JSON.stringify(c.message.content)).join(' | ')} usage=${JSON.stringify(r.usage)}`;
+  });
+
+  await check('response_format json_schema (strict) -> content parses and matches', async () => {
+    const r = await client.chat.completions.create({
+      model, messages, max_tokens: 96,
+      response_format: {
+        type: 'json_schema',
+        json_schema: {
+          name: 'forecast', strict: true,
+          schema: {
+            type: 'object', additionalProperties: false, required: ['sky', 'windy'],
+            properties: { sky: { type: 'string', enum: ['sunny', 'cloudy', 'rainy'] }, windy: { type: 'boolean' } },
+          },
+        },
+      },
+    });
+    const parsed = JSON.parse(r.choices[0].message.content);
+    expect(['sunny', 'cloudy', 'rainy'].includes(parsed.sky) && typeof parsed.windy === 'boolean',
+      'content does not match the schema', r.choices[0].message);
+    return `content=${r.choices[0].message.content}`;
+  });
+
+  await check('tools with tool_choice "required" -> a tool call', async () => {
+    const r = await client.chat.completions.create({
+      model, messages: [{ role: 'user', content: 'What is the weather in Paris?' }], max_tokens: 64,
+      tool_choice: 'required',
+      tools: [{
+        type: 'function',
+        function: {
+          name: 'get_weather', description: 'The weather of a city',
+          parameters: { type: 'object', required: ['city'], properties: { city: { type: 'string', enum: ['Paris', 'Rome'] } } },
+        },
+      }],
+    });
+    const choice = r.choices[0];
+    const call = choice.message.tool_calls?.[0];
+    expect(choice.finish_reason === 'tool_calls', 'finish_reason should be tool_calls', choice);
+    expect(call && call.id && call.type === 'function' && call.function.name === 'get_weather', 'expected a get_weather call', choice);
+    const args = JSON.parse(call.function.arguments);
+    expect(['Paris', 'Rome'].includes(args.city), 'arguments do not match the parameters', call);
+    return `tool_call ${call.id} ${call.function.name}(${call.function.arguments})`;
+  });
+
+  await check('logprobs with top_logprobs 2', async () => {
+    const r = await client.chat.completions.create({ model, messages, max_tokens: 4, logprobs: true, top_logprobs: 2 });
+    const content = r.choices[0].logprobs?.content;
+    expect(Array.isArray(content) && content.length > 0, 'choices[0].logprobs.content missing', r.choices[0]);
+    expect(content.every((t) => typeof t.logprob === 'number' && t.top_logprobs.length === 2), 'each token needs 2 alternatives',
+      content);
+    return `${content.length} tokens, first ${JSON.stringify(content[0].token)} ${content[0].logprob}`;
+  });
+}
+
 await check('bad request (temperature 5) -> BadRequestError 400', () =>
   expectApiError(OpenAI.BadRequestError, 400, () =>
     client.chat.completions.create({ model, messages, max_tokens: 16, temperature: 5 })));
