@@ -20,4 +20,11 @@ public final class Jobs {
                 new SamplingParams(temperature, 1.0, null, null, maxTokens, stop, 42L, 0, 0, ignoreEos),
                 System.currentTimeMillis(), System.currentTimeMillis() + 60_000, "key-1", ServiceClass.STANDARD, 1.0);
     }
+
+    /** The same job asking for these generation options (choices, logprobs, JSON, tools). */
+    public static InferenceJob withOptions(InferenceJob job, io.switchboard.schema.event.GenerationOptions options) {
+        return new InferenceJob(job.v(), job.jobId(), job.requestId(), job.tenantId(), job.model(), job.priority(),
+                job.messages(), job.sampling(), job.createdAtMs(), job.deadlineAtMs(), job.keyId(), job.serviceClass(),
+                job.weight(), options);
+    }
 }

@@ -26,7 +26,10 @@ import io.switchboard.schema.wire.Json;
  * llama.cpp in-process through its Java binding ({@code de.kherud:llama}): one model, {@code slots}
  * parallel sequences batched by llama.cpp's continuous batching. Applies the model's own chat
  * template (llama.cpp falls back to ChatML when the GGUF has none), and counts tokens with the model's
- * tokenizer.
+ * tokenizer. {@code n} choices run as concurrent sequences ({@link ChoiceFanOut}); JSON answers ({@code response_format}
+ * {@code json_object} / {@code json_schema}, {@code structured_outputs}) are constrained by a GBNF grammar
+ * ({@link Grammars}), so they parse even on a tiny model. The binding gives no log probabilities of the sampled token,
+ * so {@code logprobs} is not announced (the gateway refuses it with a 400 naming the parameter).
  */
 public final class LlamaEngine implements InferenceEngine {
     private static final Logger LOG = Logger.getLogger(LlamaEngine.class);
@@ -35,6 +38,7 @@ public final class LlamaEngine implements InferenceEngine {
     private final String modelId;
     private final int ctxPerSlot;
     private final EngineCapabilities capabilities;
+    private final Grammars grammars = new Grammars(LlamaModel::jsonSchemaToGrammar);
 
     public LlamaEngine(Path gguf, String modelId, int slots, int ctxPerSlot, Integer threads, int gpuLayers,
             boolean nativeLog) {
@@ -59,7 +63,8 @@ public final class LlamaEngine implements InferenceEngine {
         this.model = new LlamaModel(params);
         this.modelId = modelId;
         this.ctxPerSlot = ctxPerSlot;
-        this.capabilities = new EngineCapabilities(List.of(), ctxPerSlot, 8, Set.of(Feature.N), true);
+        this.capabilities = new EngineCapabilities(List.of(), ctxPerSlot, 8,
+                Set.of(Feature.N, Feature.JSON_OBJECT, Feature.JSON_SCHEMA, Feature.STRUCTURED_OUTPUTS), true);
         LOG.infof("loaded %s as '%s' with %d slots of %d tokens in %d ms", gguf.getFileName(), modelId, slots, ctxPerSlot,
                 (System.nanoTime() - t0) / 1_000_000);
     }
@@ -93,6 +98,10 @@ public final class LlamaEngine implements InferenceEngine {
         }
         int maxTokens = Math.min(job.sampling().maxTokens(), ctxPerSlot - promptTokens);
         InferenceParameters params = parameters(prompt, job.sampling(), maxTokens);
+        String grammar = grammars.of(job.options());
+        if (grammar != null) {
+            params.setGrammar(grammar);
+        }
         int completionTokens = 0;
         LlamaIterator it = model.generate(params).iterator();
         try {

@@ -110,4 +110,31 @@ class LlamaEngineTest {
         assertThat(first.get().completionTokens()).isEqualTo(64);
         assertThat(second.get().completionTokens()).isEqualTo(64);
     }
+
+    @Test
+    void jsonSchemaAnswerIsConstrainedByAGrammarSoItParses() throws Exception {
+        StringBuilder text = new StringBuilder();
+        var format = io.switchboard.schema.wire.Json.MAPPER.readTree("""
+                {"type":"json_schema","json_schema":{"name":"f","strict":true,"schema":{"type":"object",
+                 "properties":{"sky":{"type":"string","enum":["sunny","rainy"]},"windy":{"type":"boolean"}},
+                 "required":["sky","windy"],"additionalProperties":false}}}""");
+        var g = engine.generate(Jobs.withOptions(Jobs.job("stories", 64, 0.8, List.of(), false),
+                new io.switchboard.schema.event.GenerationOptions(1, false, null, format, null, null, null, null)),
+                EventSink.texts(text::append), () -> false);
+        var answer = io.switchboard.schema.wire.Json.MAPPER.readTree(text.toString());
+        assertThat(answer.get("sky").asText()).isIn("sunny", "rainy");
+        assertThat(answer.get("windy").isBoolean()).isTrue();
+        assertThat(g.finishReason()).isEqualTo("stop");
+    }
+
+    @Test
+    void structuredChoiceAnswersWithOneOfTheChoices() throws Exception {
+        StringBuilder text = new StringBuilder();
+        var choice = io.switchboard.schema.wire.Json.MAPPER.readTree("{\"choice\":[\"yes\",\"no\"]}");
+        engine.generate(Jobs.withOptions(Jobs.job("stories", 8, 0.8, List.of(), false),
+                new io.switchboard.schema.event.GenerationOptions(1, false, null, null, null, null, null,
+                        java.util.Map.of("structured_outputs", choice))),
+                EventSink.texts(text::append), () -> false);
+        assertThat(text.toString()).isIn("yes", "no");
+    }
 }

@@ -67,9 +67,7 @@ class SimulatedEngineTest {
     }
 
     static InferenceJob with(InferenceJob job, GenerationOptions options) {
-        return new InferenceJob(job.v(), job.jobId(), job.requestId(), job.tenantId(), job.model(), job.priority(),
-                job.messages(), job.sampling(), job.createdAtMs(), job.deadlineAtMs(), job.keyId(), job.serviceClass(),
-                job.weight(), options);
+        return Jobs.withOptions(job, options);
     }
 
     static JsonNode json(String text) {
