@@ -22,6 +22,7 @@ import io.switchboard.schema.event.InferenceJob;
 import io.switchboard.schema.event.JobAssignment;
 import io.switchboard.schema.event.JobCompletion;
 import io.switchboard.schema.event.PromptMessage;
+import io.switchboard.schema.event.Providers;
 import io.switchboard.schema.event.SamplingParams;
 import io.switchboard.schema.event.ServiceClass;
 import io.switchboard.schema.event.TokenEvent;
@@ -59,7 +60,7 @@ class WireFormatGoldenTest {
                     tree("{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"w\",\"schema\":{\"type\":\"object\"},\"strict\":true}}"),
                     tree("[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"description\":\"Weather of a city\","
                             + "\"parameters\":{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}}}}}]"),
-                    tree("\"auto\""), false, java.util.Map.of("min_tokens", tree("4"))));
+                    tree("\"auto\""), false, java.util.Map.of("min_tokens", tree("4"))), Providers.CLOUD);
 
     static final UsageRecord USAGE = new UsageRecord(UsageRecord.VERSION, JOB.jobId(), "req-1", "tenant-a", "key_4f2a9c",
             "stories260k", "llama", "worker-1", 31, 64, 0, 5L, 42L, 900L, "length", UsageRecord.Outcome.FINISHED, null,
@@ -80,7 +81,8 @@ class WireFormatGoldenTest {
                         new WorkerHeartbeat(2, "worker-1", List.of("stories260k"), "llama", 4, 3, 0,
                                 List.of(JOB.jobId()), 1_700_000_000_100L, 1000L,
                                 new EngineCapabilities(List.of("tiny-stories"), 512, 8, java.util.Set.of(Feature.TOOLS,
-                                        Feature.JSON_SCHEMA, Feature.N, Feature.LOGPROBS, Feature.JSON_OBJECT), true)),
+                                        Feature.JSON_SCHEMA, Feature.N, Feature.LOGPROBS, Feature.JSON_OBJECT), true),
+                                Providers.CLOUD),
                         WorkerHeartbeat.class),
                 Arguments.of("token-delta.v2.json", new TokenEvent.Delta(2, "Once upon", 1,
                         List.of(new TokenLogprob("Once", -0.25, TokenLogprob.utf8("Once"), List.of(
@@ -88,7 +90,8 @@ class WireFormatGoldenTest {
                                 new TokenLogprob.Top("One", -1.5, null)))),
                         List.of(ToolCall.Chunk.start(0, "call_1", "get_weather")), "thinking"), TokenEvent.class),
                 Arguments.of("token-choice-end.v2.json", TokenEvent.ChoiceEnd.of(1, "tool_calls"), TokenEvent.class),
-                Arguments.of("token-finish.v2.json", TokenEvent.Finish.of("length", Usage.of(31, 64, 16)), TokenEvent.class),
+                Arguments.of("token-finish.v2.json", TokenEvent.Finish.of("length", Usage.of(31, 64, 16)).servedBy(Providers.LOCAL),
+                        TokenEvent.class),
                 Arguments.of("token-failure.v2.json",
                         TokenEvent.Failure.of(FailureCode.WORKER_LOST, "worker worker-1 stopped heartbeating"),
                         TokenEvent.class));
@@ -167,9 +170,10 @@ class WireFormatGoldenTest {
     }
 
     @org.junit.jupiter.api.Test
-    void v1HeartbeatMeansPlainTextOnly() throws IOException {
+    void v1HeartbeatMeansALocalWorkerOfPlainTextOnly() throws IOException {
         WorkerHeartbeat old = Json.MAPPER.readValue(read("worker-heartbeat.v1.json"), WorkerHeartbeat.class);
         assertThat(old.capabilities()).isEqualTo(EngineCapabilities.TEXT_ONLY);
+        assertThat(old.provider()).isEqualTo(Providers.LOCAL);
     }
 
     @org.junit.jupiter.api.Test

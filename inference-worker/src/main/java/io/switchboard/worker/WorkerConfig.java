@@ -19,6 +19,13 @@ public interface WorkerConfig {
     /** Model id clients ask for; default: the GGUF file name without extension (llama), or "simulated". */
     Optional<String> modelId();
 
+    /**
+     * Which provider this worker is to the router: {@code local} (the fleet's own engine) or {@code cloud} (an
+     * {@code openai} engine in front of a cloud provider). Requests run locally first and overflow to the cloud.
+     */
+    @WithDefault("local")
+    String provider();
+
     /** Sequences run at once (llama.cpp parallel slots). */
     @WithDefault("4")
     int slots();

@@ -23,8 +23,6 @@ public final class Jobs {
 
     /** The same job asking for these generation options (choices, logprobs, JSON, tools). */
     public static InferenceJob withOptions(InferenceJob job, io.switchboard.schema.event.GenerationOptions options) {
-        return new InferenceJob(job.v(), job.jobId(), job.requestId(), job.tenantId(), job.model(), job.priority(),
-                job.messages(), job.sampling(), job.createdAtMs(), job.deadlineAtMs(), job.keyId(), job.serviceClass(),
-                job.weight(), options);
+        return job.withOptions(options);
     }
 }

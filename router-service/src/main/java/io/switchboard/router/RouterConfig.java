@@ -102,4 +102,11 @@ public interface RouterConfig {
     /** Jobs one model may have waiting; beyond it the newest job of the lowest band is shed with 503 {@code overloaded}. */
     @WithDefault("10000")
     int maxQueuedPerModel();
+
+    /**
+     * A request with automatic provider routing runs on local workers, and may go to a cloud worker once the model's
+     * local queue is predicted to make it wait longer than this (or no local worker is live).
+     */
+    @WithDefault("2s")
+    Duration cloudOverflowWait();
 }

@@ -23,6 +23,8 @@ import java.util.List;
  * @param weight       the tenant's share within its band (positive; 1 for jobs before v2)
  * @param options      choices, logprobs, response format, tools and engine extensions ({@link GenerationOptions#DEFAULT}
  *                     for jobs before v3)
+ * @param provider     where it may run: {@link Providers#LOCAL}, {@link Providers#CLOUD}, or null for automatic routing
+ *                     (local first, overflowing to a cloud provider when local capacity is saturated or down)
  */
 public record InferenceJob(
         int v,
@@ -38,7 +40,8 @@ public record InferenceJob(
         String keyId,
         ServiceClass serviceClass,
         double weight,
-        GenerationOptions options) {
+        GenerationOptions options,
+        String provider) {
 
     /**
      * v2 added {@code keyId}, {@code serviceClass} and {@code weight}; v3 added {@code options}. Older jobs decode with
@@ -53,19 +56,39 @@ public record InferenceJob(
         options = options == null ? GenerationOptions.DEFAULT : options;
     }
 
+    /** A job with automatic provider routing. */
+    public InferenceJob(int v, String jobId, String requestId, String tenantId, String model, int priority,
+            List<PromptMessage> messages, SamplingParams sampling, long createdAtMs, long deadlineAtMs, String keyId,
+            ServiceClass serviceClass, double weight, GenerationOptions options) {
+        this(v, jobId, requestId, tenantId, model, priority, messages, sampling, createdAtMs, deadlineAtMs, keyId,
+                serviceClass, weight, options, null);
+    }
+
     /** A job without generation options (a v2 job): one choice of plain text. */
     public InferenceJob(int v, String jobId, String requestId, String tenantId, String model, int priority,
             List<PromptMessage> messages, SamplingParams sampling, long createdAtMs, long deadlineAtMs, String keyId,
             ServiceClass serviceClass, double weight) {
         this(v, jobId, requestId, tenantId, model, priority, messages, sampling, createdAtMs, deadlineAtMs, keyId,
-                serviceClass, weight, null);
+                serviceClass, weight, null, null);
     }
 
     /** A job without tenancy details (a v1 job): no key id, {@link ServiceClass#STANDARD}, weight 1. */
     public InferenceJob(int v, String jobId, String requestId, String tenantId, String model, int priority,
             List<PromptMessage> messages, SamplingParams sampling, long createdAtMs, long deadlineAtMs) {
         this(v, jobId, requestId, tenantId, model, priority, messages, sampling, createdAtMs, deadlineAtMs, null, null, 1.0,
-                null);
+                null, null);
+    }
+
+    /** The same job with other generation options (one choice of a fan-out, say). */
+    public InferenceJob withOptions(GenerationOptions other) {
+        return new InferenceJob(v, jobId, requestId, tenantId, model, priority, messages, sampling, createdAtMs, deadlineAtMs,
+                keyId, serviceClass, weight, other, provider);
+    }
+
+    /** The same job with other sampling parameters. */
+    public InferenceJob withSampling(SamplingParams other) {
+        return new InferenceJob(v, jobId, requestId, tenantId, model, priority, messages, other, createdAtMs, deadlineAtMs,
+                keyId, serviceClass, weight, options, provider);
     }
 
     public boolean expiredAt(long nowMs) {

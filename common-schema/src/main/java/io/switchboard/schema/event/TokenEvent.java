@@ -39,7 +39,7 @@ public sealed interface TokenEvent {
      * kept apart from its answer).
      */
     record Delta(int v, String text, int index, List<TokenLogprob> logprobs, List<ToolCall.Chunk> toolCalls,
-            String reasoning) implements TokenEvent {
+            String reasoning, String provider) implements TokenEvent {
         public Delta {
             text = text == null ? "" : text;
             logprobs = logprobs == null || logprobs.isEmpty() ? null : List.copyOf(logprobs);
@@ -47,9 +47,20 @@ public sealed interface TokenEvent {
             reasoning = reasoning == null || reasoning.isEmpty() ? null : reasoning;
         }
 
+        /** A delta that does not say who served the job (every one but a stream's first). */
+        public Delta(int v, String text, int index, List<TokenLogprob> logprobs, List<ToolCall.Chunk> toolCalls,
+                String reasoning) {
+            this(v, text, index, logprobs, toolCalls, reasoning, null);
+        }
+
         /** A v1 delta: text of choice 0. */
         public Delta(int v, String text) {
-            this(v, text, 0, null, null, null);
+            this(v, text, 0, null, null, null, null);
+        }
+
+        /** The same delta, saying which provider served the job ({@link Providers}): the stream's first event does. */
+        public Delta servedBy(String by) {
+            return new Delta(v, text, index, logprobs, toolCalls, reasoning, by);
         }
 
         public static Delta of(String text) {
@@ -99,9 +110,18 @@ public sealed interface TokenEvent {
      * The job ended normally: why (for every choice that had no {@link ChoiceEnd}), and the real token counts of the
      * model's tokenizer, summed over choices.
      */
-    record Finish(int v, String finishReason, Usage usage) implements TokenEvent {
+    record Finish(int v, String finishReason, Usage usage, String provider) implements TokenEvent {
+        public Finish(int v, String finishReason, Usage usage) {
+            this(v, finishReason, usage, null);
+        }
+
         public static Finish of(String finishReason, Usage usage) {
-            return new Finish(VERSION, finishReason, usage);
+            return new Finish(VERSION, finishReason, usage, null);
+        }
+
+        /** The same finish, saying which provider served the job (when it is the stream's first event). */
+        public Finish servedBy(String by) {
+            return new Finish(v, finishReason, usage, by);
         }
     }
 

@@ -18,6 +18,8 @@ import java.util.List;
  * @param intervalMs  the worker's heartbeat interval
  * @param capabilities what its engine can do (aliases, context, features, availability); {@link
  *                     EngineCapabilities#TEXT_ONLY} for heartbeats before v2
+ * @param provider    {@link Providers#LOCAL} (the fleet's own engine) or {@link Providers#CLOUD} (a cloud provider behind
+ *                    an {@code openai} engine); local for heartbeats before v2
  */
 public record WorkerHeartbeat(
         int v,
@@ -30,7 +32,8 @@ public record WorkerHeartbeat(
         List<String> runningJobs,
         long sentAtMs,
         long intervalMs,
-        EngineCapabilities capabilities) {
+        EngineCapabilities capabilities,
+        String provider) {
 
     /** v2 added {@code capabilities}. */
     public static final int VERSION = 2;
@@ -39,11 +42,19 @@ public record WorkerHeartbeat(
         models = List.copyOf(models);
         runningJobs = runningJobs == null ? List.of() : List.copyOf(runningJobs);
         capabilities = capabilities == null ? EngineCapabilities.TEXT_ONLY : capabilities;
+        provider = provider == null ? Providers.LOCAL : provider;
+    }
+
+    /** A local worker's heartbeat. */
+    public WorkerHeartbeat(int v, String workerId, List<String> models, String engine, int totalSlots, int freeSlots,
+            int queued, List<String> runningJobs, long sentAtMs, long intervalMs, EngineCapabilities capabilities) {
+        this(v, workerId, models, engine, totalSlots, freeSlots, queued, runningJobs, sentAtMs, intervalMs, capabilities,
+                null);
     }
 
     /** A heartbeat without capabilities (v1): plain text only. */
     public WorkerHeartbeat(int v, String workerId, List<String> models, String engine, int totalSlots, int freeSlots,
             int queued, List<String> runningJobs, long sentAtMs, long intervalMs) {
-        this(v, workerId, models, engine, totalSlots, freeSlots, queued, runningJobs, sentAtMs, intervalMs, null);
+        this(v, workerId, models, engine, totalSlots, freeSlots, queued, runningJobs, sentAtMs, intervalMs, null, null);
     }
 }

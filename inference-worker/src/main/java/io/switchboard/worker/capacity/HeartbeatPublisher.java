@@ -52,6 +52,10 @@ public class HeartbeatPublisher {
     RouterReports reports;
 
     void start(@Observes StartupEvent ignored) {
+        if (!io.switchboard.schema.event.Providers.valid(config.provider())) {
+            throw new IllegalArgumentException("switchboard.worker.provider must be 'local' or 'cloud', not '"
+                    + config.provider() + "'");
+        }
         long interval = config.heartbeatInterval().toMillis();
         LOG.infof("worker %s serves '%s' (%s engine) with %d slots", identity.id(), engine.modelId(), engine.kind(),
                 config.slots());
@@ -65,7 +69,7 @@ public class HeartbeatPublisher {
         int free = capabilities.available() ? Math.max(0, s.slots() - s.active() - s.queued()) : 0;
         WorkerHeartbeat hb = new WorkerHeartbeat(WorkerHeartbeat.VERSION, identity.id(), List.of(engine.modelId()),
                 engine.kind(), s.slots(), free, s.queued(), s.runningJobs(),
-                System.currentTimeMillis(), config.heartbeatInterval().toMillis(), capabilities);
+                System.currentTimeMillis(), config.heartbeatInterval().toMillis(), capabilities, config.provider());
         reports.heartbeat(hb);
         heartbeats.sendMessage(Message.of(hb).addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(identity.id()).build()))
                 .subscribe().with(ok -> {

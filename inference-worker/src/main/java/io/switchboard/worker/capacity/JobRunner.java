@@ -144,7 +144,8 @@ public class JobRunner {
 
     private JobStreamWriter writerFor(InferenceJob job) {
         long ttlWhileRunning = Math.max(1000, job.deadlineAtMs() - now()) + config.streamTtlAfterEnd().toMillis();
-        return new JobStreamWriter(redis, job.jobId(), identity.id(), config.streamMaxLen(), Duration.ofMillis(ttlWhileRunning),
+        return new JobStreamWriter(redis, job.jobId(), identity.id(), config.provider(), config.streamMaxLen(),
+                Duration.ofMillis(ttlWhileRunning),
                 config.streamTtlAfterEnd());
     }
 

@@ -100,9 +100,7 @@ public final class ChoiceFanOut {
         var o = job.options();
         var single = new io.switchboard.schema.event.GenerationOptions(1, o.logprobs(), o.topLogprobs(), o.responseFormat(),
                 o.tools(), o.toolChoice(), o.parallelToolCalls(), o.extensions());
-        return new InferenceJob(job.v(), job.jobId(), job.requestId(), job.tenantId(), job.model(), job.priority(),
-                job.messages(), sampling, job.createdAtMs(), job.deadlineAtMs(), job.keyId(), job.serviceClass(),
-                job.weight(), single);
+        return job.withSampling(sampling).withOptions(single);
     }
 
     /** Passes one choice's pieces on under its own index. */

@@ -38,6 +38,7 @@ public final class JobStreamWriter {
     private final CompletableFuture<Void> done = new CompletableFuture<>();
     private final String ownerKey;
     private final String owner;
+    private final String provider;
     private volatile boolean fenced;
     private volatile boolean broken;
 
@@ -57,9 +58,13 @@ public final class JobStreamWriter {
     private boolean inFlight;
     private boolean first = true;
 
-    /** @param owner this worker's id, which must hold the job's owner claim for the first event to be written */
-    public JobStreamWriter(ReactiveRedisDataSource redis, String jobId, String owner, long maxLen, Duration ttlWhileRunning,
-            Duration ttlAfterEnd) {
+    /**
+     * @param owner    this worker's id, which must hold the job's owner claim for the first event to be written
+     * @param provider which provider serves the job ({@code local}, {@code cloud}): the first event says so
+     */
+    public JobStreamWriter(ReactiveRedisDataSource redis, String jobId, String owner, String provider, long maxLen,
+            Duration ttlWhileRunning, Duration ttlAfterEnd) {
+        this.provider = provider;
         this.redis = redis;
         this.owner = owner;
         this.ownerKey = RedisKeys.jobOwner(jobId);
@@ -135,6 +140,11 @@ public final class JobStreamWriter {
         Duration ttl = isTerminal ? ttlAfterEnd : ttlWhileRunning;
         if (first) {
             first = false;
+            next = switch (next) {
+                case TokenEvent.Delta d -> d.servedBy(provider);
+                case TokenEvent.Finish f -> f.servedBy(provider);
+                default -> next;
+            };
             retried(redis.execute("EVAL", WRITE_IF_OWNER, "2", ownerKey, key, owner, RedisKeys.EVENT_FIELD,
                     Json.write(next), String.valueOf(ttl.toMillis()), String.valueOf(maxLen)))
                     .subscribe().with(r -> {

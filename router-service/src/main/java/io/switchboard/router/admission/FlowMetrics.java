@@ -43,4 +43,8 @@ public interface FlowMetrics {
      */
     default void requeued(String model, String reason) {
     }
+
+    /** A job with automatic provider routing went to a cloud worker because local capacity was saturated or down. */
+    default void overflowedToCloud(String model) {
+    }
 }

@@ -17,6 +17,7 @@ import io.switchboard.router.admission.FlowMetrics;
 import io.switchboard.router.admission.FlowPolicy;
 import io.switchboard.router.admission.JobQueue;
 import io.switchboard.router.admission.Queued;
+import io.switchboard.router.admission.ProviderRouting;
 import io.switchboard.router.admission.ServiceTimes;
 import io.switchboard.router.registry.WorkerRegistry;
 import io.switchboard.router.registry.WorkerSnapshot;
@@ -27,6 +28,7 @@ import io.switchboard.schema.event.AssignmentReply;
 import io.switchboard.schema.event.FailureCode;
 import io.switchboard.schema.event.InferenceJob;
 import io.switchboard.schema.event.JobCompletion;
+import io.switchboard.schema.event.Providers;
 import io.switchboard.schema.event.ServiceClass;
 import io.switchboard.schema.event.WorkerHeartbeat;
 import io.switchboard.schema.wire.JobOwners;
@@ -177,6 +179,10 @@ public final class Dispatcher {
         if (!Admission.tenantHasRoom(queue.queuedOf(job.tenantId()), policy.maxQueuedPerTenant())) {
             return List.of(refuse(job, FailureCode.TENANT_QUEUE_FULL, "Too many of this tenant's requests are waiting (at most "
                     + policy.maxQueuedPerTenant() + "); retry later.", retryAfterFor(job.model())));
+        }
+        if (job.provider() != null && registry.anyServes(job.model()) && !registry.anyServes(job.model(), job.provider())) {
+            return List.of(refuse(job, FailureCode.NO_WORKER_AVAILABLE, "No " + job.provider() + " worker serves model '"
+                    + job.model() + "'; send the request without 'provider' to let Switchboard choose."));
         }
         OptionalLong predicted = Admission.predictedWaitMs(queue.aheadOf(job), registry.slotsServing(job.model()),
                 serviceTimes.meanMs(job.model()));
@@ -495,12 +501,16 @@ public final class Dispatcher {
                 models.add(model);
                 continue;
             }
-            PlacementRequest request = new PlacementRequest(next.job());
+            PlacementRequest request = new PlacementRequest(next.job(), providersFor(next.job()));
             Optional<String> target = placement.place(request, workers);
             if (target.isEmpty()) {
                 continue;
             }
-            actions.add(assign(next, request, registry.get(target.get()).orElseThrow(), nowMs));
+            WorkerState worker = registry.get(target.get()).orElseThrow();
+            if (next.job().provider() == null && Providers.CLOUD.equals(worker.provider())) {
+                metrics.overflowedToCloud(model);
+            }
+            actions.add(assign(next, request, worker, nowMs));
             if (registry.totalFreeSlots() == 0) {
                 break;
             }
@@ -508,6 +518,15 @@ public final class Dispatcher {
             workers = registry.snapshots();
         }
         return actions;
+    }
+
+    /** Where flow control lets a job run now: its forced provider, or local first with overflow to the cloud. */
+    private ProviderRouting.Allowed providersFor(InferenceJob job) {
+        String model = job.model();
+        int localSlots = registry.slotsServing(model, Providers.LOCAL);
+        return ProviderRouting.allowed(job.provider(), localSlots, registry.freeSlotsServing(model, Providers.LOCAL),
+                Admission.predictedWaitMs(queue.size(model), localSlots, serviceTimes.meanMs(model)),
+                policy.cloudOverflowWaitMs());
     }
 
     /** Takes the slot, and remembers the prompt's blocks as the worker's (what prefix affinity scores next time). */

@@ -96,6 +96,13 @@ public class RouterMetrics implements FlowMetrics {
                 .tag("model", model).tag("reason", reason).register(registry).increment();
     }
 
+    @Override
+    public void overflowedToCloud(String model) {
+        Counter.builder("switchboard.router.cloud.overflows")
+                .description("Jobs with automatic provider routing sent to a cloud worker: local capacity saturated or down")
+                .tag("model", model).register(registry).increment();
+    }
+
     /** A worker answered an assignment ({@code accepted}, {@code full}, {@code claimed}). */
     public void reply(String verdict) {
         Counter.builder("switchboard.router.assignment.replies")

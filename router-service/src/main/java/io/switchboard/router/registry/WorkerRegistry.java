@@ -72,6 +72,23 @@ public final class WorkerRegistry {
         return workers.values().stream().filter(w -> w.serves(model)).mapToInt(WorkerState::totalSlots).sum();
     }
 
+    /** The slots of the live workers of {@code provider} serving {@code model}, in use or not. */
+    public int slotsServing(String model, String provider) {
+        return workers.values().stream().filter(w -> w.serves(model) && w.provider().equals(provider))
+                .mapToInt(WorkerState::totalSlots).sum();
+    }
+
+    /** The free slots of the live workers of {@code provider} serving {@code model}. */
+    public int freeSlotsServing(String model, String provider) {
+        return workers.values().stream().filter(w -> w.serves(model) && w.provider().equals(provider))
+                .mapToInt(WorkerState::freeSlots).sum();
+    }
+
+    /** Whether a live worker of {@code provider} serves {@code model}. */
+    public boolean anyServes(String model, String provider) {
+        return workers.values().stream().anyMatch(w -> w.serves(model) && w.provider().equals(provider));
+    }
+
     public List<WorkerSnapshot> snapshots() {
         return workers.values().stream().map(WorkerState::snapshot).toList();
     }

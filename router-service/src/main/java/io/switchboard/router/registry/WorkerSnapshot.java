@@ -11,20 +11,22 @@ import io.switchboard.schema.event.InferenceJob;
 /**
  * An immutable view of one worker, as placement sees it, for one decision; {@code prefixes} reads the router's index of
  * the prompt prefixes recently sent to the worker (not shown by the status API); {@code capabilities} is what its
- * engine announced it can do.
+ * engine announced it can do, {@code provider} whether it is local or a cloud provider.
  */
 public record WorkerSnapshot(String workerId, List<String> models, String engine, int totalSlots, int freeSlots,
-        int assignedSlots, long lastSeenMs, @JsonIgnore PrefixLookup prefixes, EngineCapabilities capabilities) {
+        int assignedSlots, long lastSeenMs, @JsonIgnore PrefixLookup prefixes, EngineCapabilities capabilities,
+        String provider) {
 
     public WorkerSnapshot {
         prefixes = prefixes == null ? PrefixLookup.NONE : prefixes;
         capabilities = capabilities == null ? EngineCapabilities.TEXT_ONLY : capabilities;
+        provider = provider == null ? io.switchboard.schema.event.Providers.LOCAL : provider;
     }
 
     /** A text-only worker the router has sent no prompt yet. */
     public WorkerSnapshot(String workerId, List<String> models, String engine, int totalSlots, int freeSlots,
             int assignedSlots, long lastSeenMs) {
-        this(workerId, models, engine, totalSlots, freeSlots, assignedSlots, lastSeenMs, PrefixLookup.NONE, null);
+        this(workerId, models, engine, totalSlots, freeSlots, assignedSlots, lastSeenMs, PrefixLookup.NONE, null, null);
     }
 
     public boolean serves(String model) {

@@ -19,6 +19,7 @@ public final class WorkerState {
     private String engine;
     private int totalSlots;
     private EngineCapabilities capabilities = EngineCapabilities.TEXT_ONLY;
+    private String provider = io.switchboard.schema.event.Providers.LOCAL;
     private long lastSeenMs;
     private final Set<String> assigned = new LinkedHashSet<>();
     private boolean full;
@@ -35,6 +36,7 @@ public final class WorkerState {
         this.engine = hb.engine();
         this.totalSlots = hb.totalSlots();
         this.capabilities = hb.capabilities();
+        this.provider = hb.provider();
         this.lastSeenMs = nowMs;
         this.full = false;
     }
@@ -87,12 +89,17 @@ public final class WorkerState {
         return capabilities;
     }
 
+    /** {@code local} or {@code cloud}. */
+    public String provider() {
+        return provider;
+    }
+
     public boolean serves(String model) {
         return models.contains(model);
     }
 
     public WorkerSnapshot snapshot() {
         return new WorkerSnapshot(workerId, models, engine, totalSlots, freeSlots(), assigned.size(), lastSeenMs, prefixes,
-                capabilities);
+                capabilities, provider);
     }
 }

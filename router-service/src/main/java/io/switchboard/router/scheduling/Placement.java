@@ -5,13 +5,16 @@ import java.util.List;
 import java.util.Optional;
 import java.util.random.RandomGenerator;
 
+import io.switchboard.router.admission.ProviderRouting;
 import io.switchboard.router.registry.WorkerSnapshot;
+import io.switchboard.schema.event.Providers;
 import io.switchboard.schema.event.InferenceJob;
 
 /**
  * Where a job runs: a pure function of the job and a snapshot of the workers (their slots, and the prompt prefixes
  * the router recently sent each). Filters keep the workers that have a free slot and serve the model with every feature
- * the job needs (choices, logprobs, JSON schema, tools: {@link WorkerSnapshot#canRun}); weighted scorers
+ * the job needs (choices, logprobs, JSON schema, tools: {@link WorkerSnapshot#canRun}), of a provider flow control
+ * allows ({@link ProviderRouting}: local workers first, cloud ones only when no local one can take it); weighted scorers
  * ({@link Scorer}, each in [0, 1]) rank them by the sum of weight × score; the picker takes the best, breaking ties
  * with an injected (seedable) random source. Empty when no worker can take the job
  * now: the job then waits in the queue.
@@ -34,11 +37,18 @@ public final class Placement {
     }
 
     public Optional<String> place(PlacementRequest request, List<WorkerSnapshot> workers) {
+        ProviderRouting.Allowed allowed = request.providers();
+        // local first: a cloud worker is only considered when no local worker can take the job now
+        Optional<String> local = allowed.local() ? place(request, workers, Providers.LOCAL) : Optional.empty();
+        return local.isPresent() || !allowed.cloud() ? local : place(request, workers, Providers.CLOUD);
+    }
+
+    private Optional<String> place(PlacementRequest request, List<WorkerSnapshot> workers, String provider) {
         InferenceJob job = request.job();
         List<WorkerSnapshot> best = new ArrayList<>();
         double bestScore = Double.NEGATIVE_INFINITY;
         for (WorkerSnapshot w : workers) {
-            if (w.freeSlots() <= 0 || !w.canRun(job)) {
+            if (w.freeSlots() <= 0 || !w.provider().equals(provider) || !w.canRun(job)) {
                 continue;
             }
             double score = 0;

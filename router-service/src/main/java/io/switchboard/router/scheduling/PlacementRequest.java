@@ -1,5 +1,6 @@
 package io.switchboard.router.scheduling;
 
+import io.switchboard.router.admission.ProviderRouting;
 import io.switchboard.schema.event.InferenceJob;
 
 /**
@@ -8,10 +9,22 @@ import io.switchboard.schema.event.InferenceJob;
  */
 public final class PlacementRequest {
     private final InferenceJob job;
+    private final ProviderRouting.Allowed providers;
     private long[] promptBlocks;
 
+    /** A job that may run on local workers only. */
     public PlacementRequest(InferenceJob job) {
+        this(job, ProviderRouting.Allowed.LOCAL_ONLY);
+    }
+
+    /** @param providers where flow control lets it run now ({@link ProviderRouting}) */
+    public PlacementRequest(InferenceJob job, ProviderRouting.Allowed providers) {
         this.job = job;
+        this.providers = providers;
+    }
+
+    public ProviderRouting.Allowed providers() {
+        return providers;
     }
 
     public InferenceJob job() {

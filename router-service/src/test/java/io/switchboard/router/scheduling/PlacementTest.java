@@ -16,6 +16,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import io.switchboard.router.Fixtures;
+import io.switchboard.router.admission.ProviderRouting;
 import io.switchboard.router.registry.WorkerSnapshot;
 import io.switchboard.schema.event.EngineCapabilities;
 import io.switchboard.schema.event.Feature;
@@ -53,7 +54,7 @@ class PlacementTest {
 
     static WorkerSnapshot able(String id, int free, int maxN, Feature... features) {
         return new WorkerSnapshot(id, List.of("m"), "openai", 4, free, 4 - free, 0, null,
-                new EngineCapabilities(List.of(), 2048, maxN, Set.of(features), true));
+                new EngineCapabilities(List.of(), 2048, maxN, Set.of(features), true), null);
     }
 
     static InferenceJob needing(int n, boolean logprobs, String responseFormat, boolean tools) {
@@ -83,13 +84,37 @@ class PlacementTest {
                                 able("all", 1, 8, Feature.N, Feature.LOGPROBS, Feature.JSON_OBJECT, Feature.TOOLS)), "all"),
                 Arguments.of("a restarting engine takes nothing", needing(1, false, null, false),
                         List.of(new WorkerSnapshot("down", List.of("m"), "llama-server", 4, 0, 0, 0, null,
-                                EngineCapabilities.TEXT_ONLY.withAvailable(false))), null));
+                                EngineCapabilities.TEXT_ONLY.withAvailable(false), null)), null));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("capabilities")
     void placesJobOnlyWhereTheEngineCanRunIt(String name, InferenceJob job, List<WorkerSnapshot> workers, String expected) {
         assertThat(placement.place(job, workers).orElse(null)).isEqualTo(expected);
+    }
+
+    static WorkerSnapshot at(String id, String provider, int free) {
+        return new WorkerSnapshot(id, List.of("m"), "openai", 4, free, 4 - free, 0, null, null, provider);
+    }
+
+    static Stream<Arguments> providers() {
+        return Stream.of(
+                Arguments.of("local only never picks a cloud worker", ProviderRouting.Allowed.LOCAL_ONLY,
+                        List.of(at("cloud", "cloud", 4), at("local", "local", 0)), null),
+                Arguments.of("cloud only never picks a local worker", ProviderRouting.Allowed.CLOUD_ONLY,
+                        List.of(at("local", "local", 4), at("cloud", "cloud", 1)), "cloud"),
+                Arguments.of("both: local first, however loaded", ProviderRouting.Allowed.BOTH,
+                        List.of(at("cloud", "cloud", 4), at("local", "local", 1)), "local"),
+                Arguments.of("both: the cloud when no local worker has room", ProviderRouting.Allowed.BOTH,
+                        List.of(at("cloud", "cloud", 4), at("local", "local", 0)), "cloud"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("providers")
+    void placesJobOnlyOnAnAllowedProviderLocalFirst(String name, ProviderRouting.Allowed allowed,
+            List<WorkerSnapshot> workers, String expected) {
+        assertThat(placement.place(new PlacementRequest(Fixtures.job("j", "m", 0), allowed), workers).orElse(null))
+                .isEqualTo(expected);
     }
 
     @Test

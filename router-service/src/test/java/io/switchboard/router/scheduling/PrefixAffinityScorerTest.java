@@ -24,7 +24,7 @@ class PrefixAffinityScorerTest {
     }
 
     static WorkerSnapshot worker(String id, int total, int free, ServedPrefixes prefixes) {
-        return new WorkerSnapshot(id, List.of("m"), "llama", total, free, total - free, 0, prefixes, null);
+        return new WorkerSnapshot(id, List.of("m"), "llama", total, free, total - free, 0, prefixes, null, null);
     }
 
     final PrefixAffinityScorer scorer = new PrefixAffinityScorer();

@@ -1,0 +1,85 @@
+package io.switchboard.router.dispatch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Random;
+
+import org.junit.jupiter.api.Test;
+
+import io.switchboard.router.Fixtures;
+import io.switchboard.router.admission.FlowMetrics;
+import io.switchboard.router.admission.FlowPolicy;
+import io.switchboard.router.scheduling.LeastLoadedScorer;
+import io.switchboard.router.scheduling.Placement;
+import io.switchboard.schema.event.FailureCode;
+import io.switchboard.schema.event.InferenceJob;
+import io.switchboard.schema.event.Providers;
+import io.switchboard.schema.event.WorkerHeartbeat;
+
+/** Local-or-cloud routing through the dispatcher: forced providers, local first, overflow once local is saturated. */
+class DispatcherProviderRoutingTest {
+    int overflows;
+
+    final Dispatcher d = new Dispatcher(new Placement(List.of(new Placement.WeightedScorer(new LeastLoadedScorer(), 1.0)),
+            new Random(1)), 3_000, 10_000, new FlowPolicy(30_000, 1.0, 2.0, 1000, 10_000, 2_000), new FlowMetrics() {
+                @Override
+                public void overflowedToCloud(String model) {
+                    overflows++;
+                }
+            });
+
+    static WorkerHeartbeat worker(String id, int slots, String provider) {
+        WorkerHeartbeat hb = Fixtures.heartbeat(id, slots, "m");
+        return new WorkerHeartbeat(hb.v(), id, hb.models(), "openai", slots, slots, 0, List.of(), 0, 1000, null, provider);
+    }
+
+    static InferenceJob job(String id, String provider) {
+        InferenceJob j = Fixtures.job(id, "m", 0);
+        return new InferenceJob(j.v(), id, j.requestId(), j.tenantId(), "m", 0, j.messages(), j.sampling(), j.createdAtMs(),
+                j.deadlineAtMs(), j.keyId(), j.serviceClass(), j.weight(), null, provider);
+    }
+
+    static String assignedTo(List<Action> actions) {
+        return actions.stream().filter(Action.Assign.class::isInstance).map(a -> ((Action.Assign) a).workerId())
+                .findFirst().orElse(null);
+    }
+
+    @Test
+    void automaticRoutingRunsLocallyFirstEvenWithAnIdleCloudWorker() {
+        d.onHeartbeat(worker("cloud", 8, Providers.CLOUD), 0);
+        d.onHeartbeat(worker("local", 1, Providers.LOCAL), 0);
+        assertThat(assignedTo(d.onJob(job("a", null), 0))).isEqualTo("local");
+        assertThat(overflows).isZero();
+    }
+
+    @Test
+    void forcedCloudGoesToTheCloudWithLocalSlotsFree() {
+        d.onHeartbeat(worker("cloud", 8, Providers.CLOUD), 0);
+        d.onHeartbeat(worker("local", 8, Providers.LOCAL), 0);
+        assertThat(assignedTo(d.onJob(job("a", Providers.CLOUD), 0))).isEqualTo("cloud");
+    }
+
+    @Test
+    void automaticRoutingOverflowsOnceTheLocalQueueWaitsBeyondTheBound() {
+        d.onHeartbeat(worker("local", 1, Providers.LOCAL), 0);
+        // measure the model's service time: one job of 3 s
+        assertThat(assignedTo(d.onJob(job("first", null), 0))).isEqualTo("local");
+        d.onCompletion("first", 3_000);
+        d.onHeartbeat(worker("cloud", 4, Providers.CLOUD), 3_000);
+        assertThat(assignedTo(d.onJob(job("busy", null), 3_000))).isEqualTo("local");
+        // the local slot is taken and a 3 s job is ahead: beyond the 2 s bound, so the next may go to the cloud
+        assertThat(assignedTo(d.onJob(job("overflow", null), 3_000))).isEqualTo("cloud");
+        assertThat(overflows).isEqualTo(1);
+        // forced local waits for its own kind instead
+        assertThat(assignedTo(d.onJob(job("patient", Providers.LOCAL), 3_000))).isNull();
+    }
+
+    @Test
+    void forcedProviderThatServesNothingIsRefusedAtOnce() {
+        d.onHeartbeat(worker("cloud", 4, Providers.CLOUD), 0);
+        List<Action> actions = d.onJob(job("a", Providers.LOCAL), 0);
+        assertThat(actions).singleElement().isInstanceOfSatisfying(Action.Fail.class,
+                f -> assertThat(f.code()).isEqualTo(FailureCode.NO_WORKER_AVAILABLE));
+    }
+}
