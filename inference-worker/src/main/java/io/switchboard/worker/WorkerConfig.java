@@ -26,6 +26,9 @@ public interface WorkerConfig {
     @WithDefault("local")
     String provider();
 
+    /** Other names clients may use for the model (comma-separated); listed by the gateway's {@code GET /v1/models}. */
+    Optional<java.util.List<String>> aliases();
+
     /** Sequences run at once (llama.cpp parallel slots). */
     @WithDefault("4")
     int slots();

@@ -64,7 +64,7 @@ public class HeartbeatPublisher {
 
     private void beat() {
         SlotPool.Status s = slots.status();
-        var capabilities = engine.capabilities();
+        var capabilities = withConfiguredAliases(engine.capabilities());
         // an engine that cannot serve (a managed engine restarting) offers no room
         int free = capabilities.available() ? Math.max(0, s.slots() - s.active() - s.queued()) : 0;
         WorkerHeartbeat hb = new WorkerHeartbeat(WorkerHeartbeat.VERSION, identity.id(), List.of(engine.modelId()),
@@ -74,6 +74,18 @@ public class HeartbeatPublisher {
         heartbeats.sendMessage(Message.of(hb).addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(identity.id()).build()))
                 .subscribe().with(ok -> {
                 }, t -> LOG.warnf("heartbeat not sent: %s", t.getMessage()));
+    }
+
+    /** The engine's aliases plus the configured ones ({@code switchboard.worker.aliases}). */
+    private io.switchboard.schema.event.EngineCapabilities withConfiguredAliases(io.switchboard.schema.event.EngineCapabilities c) {
+        List<String> configured = config.aliases().orElse(List.of());
+        if (configured.isEmpty()) {
+            return c;
+        }
+        java.util.LinkedHashSet<String> all = new java.util.LinkedHashSet<>(c.aliases());
+        all.addAll(configured);
+        return new io.switchboard.schema.event.EngineCapabilities(List.copyOf(all), c.contextLength(), c.maxN(), c.features(),
+                c.available());
     }
 
     /** Stops before the Kafka connectors close, so no heartbeat is sent into a closing producer. */
