@@ -67,10 +67,10 @@ public interface RouterConfig {
     Duration failedStreamTtl();
 
     /**
-     * Placement scorers by name, each optionally weighted as name:weight ({@code least-loaded}, {@code prefix-affinity};
-     * see scheduling/README.md). Unknown names fail start-up.
+     * Placement scorers by name, each optionally weighted as name:weight ({@code least-loaded}, {@code prefix-affinity},
+     * {@code recent-start}; see scheduling/README.md). Unknown names fail start-up.
      */
-    @WithDefault("prefix-affinity:1,least-loaded:2")
+    @WithDefault("prefix-affinity:1,least-loaded:2,recent-start:2")
     java.util.List<String> scorers();
 
     /**
@@ -109,4 +109,16 @@ public interface RouterConfig {
      */
     @WithDefault("2s")
     Duration cloudOverflowWait();
+
+    /**
+     * The share of a model's slots that jobs below {@code critical} may not take while critical jobs of the model are
+     * arriving (within {@code critical-reserve-window}): a critical job then finds a free slot at once instead of waiting
+     * for a batch job to finish. 0 turns it off.
+     */
+    @WithDefault("0.125")
+    double criticalReserve();
+
+    /** How long after the last critical job of a model its slots stay reserved. */
+    @WithDefault("60s")
+    Duration criticalReserveWindow();
 }

@@ -11,17 +11,36 @@ package io.switchboard.router.admission;
  * @param maxQueuedPerModel  jobs one model's pool may have waiting; beyond it the newest of the lowest band is shed
  * @param cloudOverflowWaitMs a job with automatic provider routing may go to a cloud worker once the model's local
  *                           queue is predicted to make it wait longer than this (or no local worker is live)
+ * @param criticalReserve    the share of a model's slots that jobs below {@code critical} may not take while critical
+ *                           jobs of the model arrived within {@code criticalReserveWindowMs} ({@link CriticalReserve})
+ * @param criticalReserveWindowMs how long after the last critical job the reserve is kept
  */
 public record FlowPolicy(long batchMaxWaitMs, double promptWeight, double completionWeight, int maxQueuedPerTenant,
-        int maxQueuedPerModel, long cloudOverflowWaitMs) {
+        int maxQueuedPerModel, long cloudOverflowWaitMs, double criticalReserve, long criticalReserveWindowMs) {
+
+    static final long DEFAULT_OVERFLOW_MS = 2_000;
+    static final double DEFAULT_CRITICAL_RESERVE = 0.125;
+    static final long DEFAULT_CRITICAL_RESERVE_WINDOW_MS = 60_000;
 
     /** The defaults of {@code switchboard.router.*}. */
-    public static final FlowPolicy DEFAULTS = new FlowPolicy(30_000, 1.0, 2.0, 1000, 10_000, 2_000);
+    public static final FlowPolicy DEFAULTS = new FlowPolicy(30_000, 1.0, 2.0, 1000, 10_000);
 
+    /** The default overflow bound and critical reserve. */
     public FlowPolicy(long batchMaxWaitMs, double promptWeight, double completionWeight, int maxQueuedPerTenant,
             int maxQueuedPerModel) {
-        this(batchMaxWaitMs, promptWeight, completionWeight, maxQueuedPerTenant, maxQueuedPerModel, DEFAULTS_OVERFLOW_MS);
+        this(batchMaxWaitMs, promptWeight, completionWeight, maxQueuedPerTenant, maxQueuedPerModel, DEFAULT_OVERFLOW_MS);
     }
 
-    static final long DEFAULTS_OVERFLOW_MS = 2_000;
+    /** The default critical reserve. */
+    public FlowPolicy(long batchMaxWaitMs, double promptWeight, double completionWeight, int maxQueuedPerTenant,
+            int maxQueuedPerModel, long cloudOverflowWaitMs) {
+        this(batchMaxWaitMs, promptWeight, completionWeight, maxQueuedPerTenant, maxQueuedPerModel, cloudOverflowWaitMs,
+                DEFAULT_CRITICAL_RESERVE, DEFAULT_CRITICAL_RESERVE_WINDOW_MS);
+    }
+
+    /** The same policy with another critical reserve (0: none). */
+    public FlowPolicy withCriticalReserve(double share) {
+        return new FlowPolicy(batchMaxWaitMs, promptWeight, completionWeight, maxQueuedPerTenant, maxQueuedPerModel,
+                cloudOverflowWaitMs, share, criticalReserveWindowMs);
+    }
 }

@@ -17,6 +17,7 @@ import io.switchboard.router.admission.FlowMetrics;
 import io.switchboard.router.admission.FlowPolicy;
 import io.switchboard.router.admission.JobQueue;
 import io.switchboard.router.admission.Queued;
+import io.switchboard.router.admission.CriticalReserve;
 import io.switchboard.router.admission.ProviderRouting;
 import io.switchboard.router.admission.ServiceTimes;
 import io.switchboard.router.registry.WorkerRegistry;
@@ -53,6 +54,8 @@ public final class Dispatcher {
     private final JobQueue queue;
     private final WorkerRegistry registry;
     private final ServiceTimes serviceTimes = new ServiceTimes();
+    /** Per model, when its last critical job arrived: while recent, some of its slots are kept for critical jobs. */
+    private final java.util.Map<String, Long> lastCriticalMs = new java.util.HashMap<>();
     private final Placement placement;
     private final FlowPolicy policy;
     private final FlowMetrics metrics;
@@ -193,6 +196,9 @@ public final class Dispatcher {
                     Math.max(MIN_RETRY_AFTER_MS, predicted.getAsLong())));
         }
         queue.add(job, nowMs);
+        if (job.serviceClass() == ServiceClass.CRITICAL) {
+            lastCriticalMs.put(job.model(), nowMs);
+        }
         List<Action> actions = new ArrayList<>();
         if (queue.size(job.model()) > policy.maxQueuedPerModel()) {
             ServiceClass band = Admission.shedFrom(queue.depths(job.model()));
@@ -501,7 +507,12 @@ public final class Dispatcher {
                 models.add(model);
                 continue;
             }
-            PlacementRequest request = new PlacementRequest(next.job(), providersFor(next.job()));
+            if (CriticalReserve.holdsBack(next.band(), registry.freeSlotsServing(model), registry.slotsServing(model),
+                    policy.criticalReserve(), criticalRecently(model, nowMs))) {
+                // the model's last free slots are kept for critical jobs; lower bands wait for more room
+                continue;
+            }
+            PlacementRequest request = new PlacementRequest(next.job(), providersFor(next.job()), nowMs);
             Optional<String> target = placement.place(request, workers);
             if (target.isEmpty()) {
                 continue;
@@ -520,6 +531,11 @@ public final class Dispatcher {
         return actions;
     }
 
+    private boolean criticalRecently(String model, long nowMs) {
+        Long last = lastCriticalMs.get(model);
+        return last != null && nowMs - last <= policy.criticalReserveWindowMs();
+    }
+
     /** Where flow control lets a job run now: its forced provider, or local first with overflow to the cloud. */
     private ProviderRouting.Allowed providersFor(InferenceJob job) {
         String model = job.model();
@@ -534,6 +550,7 @@ public final class Dispatcher {
         InferenceJob job = q.job();
         queue.take(q);
         worker.assigned().add(job.jobId());
+        worker.assignedAt(nowMs);
         if (prefixBlocksPerWorker > 0) {
             long[] blocks = request.promptBlocks();
             metrics.placed(job.model(), worker.prefixes().matchedBlocks(blocks), blocks.length);

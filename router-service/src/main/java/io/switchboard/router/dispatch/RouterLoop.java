@@ -110,7 +110,8 @@ public class RouterLoop {
 
     private Dispatcher newDispatcher() {
         FlowPolicy policy = new FlowPolicy(config.batchMaxWait().toMillis(), config.promptWeight(), config.completionWeight(),
-                config.maxQueuedPerTenant(), config.maxQueuedPerModel(), config.cloudOverflowWait().toMillis());
+                config.maxQueuedPerTenant(), config.maxQueuedPerModel(), config.cloudOverflowWait().toMillis(),
+                config.criticalReserve(), config.criticalReserveWindow().toMillis());
         return new Dispatcher(placement, config.workerTimeout().toMillis(), config.noWorkerWait().toMillis(), policy,
                 metrics, config.prefixIndexBlocks(), config.replyTimeout().toMillis());
     }

@@ -78,6 +78,11 @@ public final class WorkerRegistry {
                 .mapToInt(WorkerState::totalSlots).sum();
     }
 
+    /** The free slots of the live workers serving {@code model}. */
+    public int freeSlotsServing(String model) {
+        return workers.values().stream().filter(w -> w.serves(model)).mapToInt(WorkerState::freeSlots).sum();
+    }
+
     /** The free slots of the live workers of {@code provider} serving {@code model}. */
     public int freeSlotsServing(String model, String provider) {
         return workers.values().stream().filter(w -> w.serves(model) && w.provider().equals(provider))

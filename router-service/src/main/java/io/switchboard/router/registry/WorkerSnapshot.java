@@ -11,16 +11,23 @@ import io.switchboard.schema.event.InferenceJob;
 /**
  * An immutable view of one worker, as placement sees it, for one decision; {@code prefixes} reads the router's index of
  * the prompt prefixes recently sent to the worker (not shown by the status API); {@code capabilities} is what its
- * engine announced it can do, {@code provider} whether it is local or a cloud provider.
+ * engine announced it can do, {@code provider} whether it is local or a cloud provider, {@code lastAssignedMs} when the
+ * router last gave it a job (-1: never).
  */
 public record WorkerSnapshot(String workerId, List<String> models, String engine, int totalSlots, int freeSlots,
         int assignedSlots, long lastSeenMs, @JsonIgnore PrefixLookup prefixes, EngineCapabilities capabilities,
-        String provider) {
+        String provider, long lastAssignedMs) {
 
     public WorkerSnapshot {
         prefixes = prefixes == null ? PrefixLookup.NONE : prefixes;
         capabilities = capabilities == null ? EngineCapabilities.TEXT_ONLY : capabilities;
         provider = provider == null ? io.switchboard.schema.event.Providers.LOCAL : provider;
+    }
+
+    /** A worker the router has given no job yet. */
+    public WorkerSnapshot(String workerId, List<String> models, String engine, int totalSlots, int freeSlots,
+            int assignedSlots, long lastSeenMs, PrefixLookup prefixes, EngineCapabilities capabilities, String provider) {
+        this(workerId, models, engine, totalSlots, freeSlots, assignedSlots, lastSeenMs, prefixes, capabilities, provider, -1);
     }
 
     /** A text-only worker the router has sent no prompt yet. */

@@ -21,6 +21,7 @@ public final class WorkerState {
     private EngineCapabilities capabilities = EngineCapabilities.TEXT_ONLY;
     private String provider = io.switchboard.schema.event.Providers.LOCAL;
     private long lastSeenMs;
+    private long lastAssignedMs = -1;
     private final Set<String> assigned = new LinkedHashSet<>();
     private boolean full;
     private final ServedPrefixes prefixes;
@@ -44,6 +45,11 @@ public final class WorkerState {
     /** Counts the worker as seen now (its silence says nothing while the router cannot read the workers' reports). */
     void touch(long nowMs) {
         lastSeenMs = Math.max(lastSeenMs, nowMs);
+    }
+
+    /** The router gave it a job at {@code nowMs}. */
+    public void assignedAt(long nowMs) {
+        lastAssignedMs = nowMs;
     }
 
     /** The worker refused an assignment for want of a slot: it gets nothing more until its next heartbeat. */
@@ -100,6 +106,6 @@ public final class WorkerState {
 
     public WorkerSnapshot snapshot() {
         return new WorkerSnapshot(workerId, models, engine, totalSlots, freeSlots(), assigned.size(), lastSeenMs, prefixes,
-                capabilities, provider);
+                capabilities, provider, lastAssignedMs);
     }
 }

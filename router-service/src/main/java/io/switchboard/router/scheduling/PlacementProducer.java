@@ -55,7 +55,7 @@ public class PlacementProducer {
             }
             Scorer scorer = byName.apply(name).orElseThrow(() -> new IllegalArgumentException(
                     "switchboard.router.scorers: unknown scorer '" + name + "' (known: " + LeastLoadedScorer.NAME + ", "
-                            + PrefixAffinityScorer.NAME + ")"));
+                            + PrefixAffinityScorer.NAME + ", " + RecentStartScorer.NAME + ")"));
             weighted.add(new Placement.WeightedScorer(scorer, weight));
         }
         if (weighted.isEmpty()) {

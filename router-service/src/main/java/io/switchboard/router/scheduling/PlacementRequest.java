@@ -10,17 +10,31 @@ import io.switchboard.schema.event.InferenceJob;
 public final class PlacementRequest {
     private final InferenceJob job;
     private final ProviderRouting.Allowed providers;
+    private final long nowMs;
     private long[] promptBlocks;
 
-    /** A job that may run on local workers only. */
+    /** A job that may run on local workers only, placed at time 0. */
     public PlacementRequest(InferenceJob job) {
-        this(job, ProviderRouting.Allowed.LOCAL_ONLY);
+        this(job, ProviderRouting.Allowed.LOCAL_ONLY, 0);
     }
 
-    /** @param providers where flow control lets it run now ({@link ProviderRouting}) */
+    /** A job placed at time 0. */
     public PlacementRequest(InferenceJob job, ProviderRouting.Allowed providers) {
+        this(job, providers, 0);
+    }
+
+    /**
+     * @param providers where flow control lets it run now ({@link ProviderRouting})
+     * @param nowMs     the decision's time (the router's clock), for scorers that weigh recency
+     */
+    public PlacementRequest(InferenceJob job, ProviderRouting.Allowed providers, long nowMs) {
         this.job = job;
         this.providers = providers;
+        this.nowMs = nowMs;
+    }
+
+    public long nowMs() {
+        return nowMs;
     }
 
     public ProviderRouting.Allowed providers() {

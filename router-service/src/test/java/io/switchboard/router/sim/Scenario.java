@@ -78,7 +78,7 @@ record Scenario(String name, String description, String goal, long seed, double 
         return new Scenario(p.getProperty("name", "scenario"), p.getProperty("description", ""), p.getProperty("goal", "none"),
                 Long.parseLong(p.getProperty("seed", "1")), number(p, "duration-s", 600), number(p, "warmup-s", 60),
                 number(p, "timeout-s", 60), p.getProperty("model", "m"),
-                list(p, "router.scorers").isEmpty() ? List.of("prefix-affinity:1", "least-loaded:2") : list(p, "router.scorers"),
+                list(p, "router.scorers").isEmpty() ? List.of("prefix-affinity:1", "least-loaded:2", "recent-start:2") : list(p, "router.scorers"),
                 (long) (number(p, "router.batch-max-wait-s", 30) * 1000), integer(p, "router.max-queued-per-tenant", 1000),
                 integer(p, "router.max-queued-per-model", 10_000), integer(p, "router.prefix-index-blocks", 16_384), workers,
                 tenants, goalParams, p);

@@ -168,7 +168,9 @@ final class Simulation {
         this.result = new Result(scenario, policy);
         int tenantCap = policy == Policy.FCFS ? scenario.maxQueuedPerTenant() * Math.max(1, scenario.tenants().size())
                 : scenario.maxQueuedPerTenant();
-        this.flow = new FlowPolicy(scenario.batchMaxWaitMs(), 1.0, 2.0, tenantCap, scenario.maxQueuedPerModel());
+        FlowPolicy configured = new FlowPolicy(scenario.batchMaxWaitMs(), 1.0, 2.0, tenantCap, scenario.maxQueuedPerModel());
+        // the baselines are other systems' ways: no slots held back for critical jobs
+        this.flow = policy == Policy.SWITCHBOARD ? configured : configured.withCriticalReserve(0);
         for (Scenario.WorkerSpec spec : scenario.workers()) {
             for (int i = 0; i < spec.count(); i++) {
                 String id = spec.count() == 1 ? spec.id() : spec.id() + "-" + i;
@@ -192,7 +194,8 @@ final class Simulation {
 
     private Placement placement(List<String> names) {
         Map<String, Scorer> known = Map.of(LeastLoadedScorer.NAME, new LeastLoadedScorer(), PrefixAffinityScorer.NAME,
-                new PrefixAffinityScorer());
+                new PrefixAffinityScorer(), io.switchboard.router.scheduling.RecentStartScorer.NAME,
+                new io.switchboard.router.scheduling.RecentStartScorer());
         return new Placement(PlacementProducer.weighted(names, n -> java.util.Optional.ofNullable(known.get(n))),
                 new Random(scenario.seed()));
     }

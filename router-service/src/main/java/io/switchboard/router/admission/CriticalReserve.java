@@ -1,0 +1,30 @@
+package io.switchboard.router.admission;
+
+import io.switchboard.schema.event.ServiceClass;
+
+/**
+ * Slots held back for {@code critical} jobs: without preemption, a critical job that arrives while every slot runs a
+ * batch job waits for one to finish (seconds), however strict the bands are. So while a model has recent critical
+ * traffic, jobs of lower bands (standard, batch, aged batch) may not take the last {@code share} of its slots; a critical
+ * job finds one free at once. With no critical job within the window nothing is held back. A pure decision.
+ */
+public final class CriticalReserve {
+    private CriticalReserve() {
+    }
+
+    /** The slots held back out of {@code totalSlots}: {@code share} of them, rounded up, at least one when share > 0. */
+    public static int slots(int totalSlots, double share) {
+        return share <= 0 || totalSlots <= 0 ? 0 : (int) Math.ceil(totalSlots * share);
+    }
+
+    /**
+     * Whether a job of {@code band} must be held back now.
+     *
+     * @param freeSlots      free slots of the model's workers
+     * @param totalSlots     all slots of the model's workers
+     * @param criticalRecent whether a critical job of the model arrived within the reserve's window
+     */
+    public static boolean holdsBack(ServiceClass band, int freeSlots, int totalSlots, double share, boolean criticalRecent) {
+        return share > 0 && band != ServiceClass.CRITICAL && criticalRecent && freeSlots <= slots(totalSlots, share);
+    }
+}
