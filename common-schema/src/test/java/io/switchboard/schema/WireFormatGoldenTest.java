@@ -82,7 +82,7 @@ class WireFormatGoldenTest {
                                 List.of(JOB.jobId()), 1_700_000_000_100L, 1000L,
                                 new EngineCapabilities(List.of("tiny-stories"), 512, 8, java.util.Set.of(Feature.TOOLS,
                                         Feature.JSON_SCHEMA, Feature.N, Feature.LOGPROBS, Feature.JSON_OBJECT), true),
-                                Providers.CLOUD),
+                                Providers.CLOUD, java.util.Map.of(JOB.jobId(), 17)),
                         WorkerHeartbeat.class),
                 Arguments.of("token-delta.v2.json", new TokenEvent.Delta(2, "Once upon", 1,
                         List.of(new TokenLogprob("Once", -0.25, TokenLogprob.utf8("Once"), List.of(

@@ -18,6 +18,8 @@ import java.util.List;
  * @param intervalMs  the worker's heartbeat interval
  * @param capabilities what its engine can do (aliases, context, features, availability); {@link
  *                     EngineCapabilities#TEXT_ONLY} for heartbeats before v2
+ * @param generated   per running job, the completion tokens generated so far (the router charges fair share as jobs
+ *                    go, not only at their end); empty before v2
  * @param provider    {@link Providers#LOCAL} (the fleet's own engine) or {@link Providers#CLOUD} (a cloud provider behind
  *                    an {@code openai} engine); local for heartbeats before v2
  */
@@ -33,7 +35,8 @@ public record WorkerHeartbeat(
         long sentAtMs,
         long intervalMs,
         EngineCapabilities capabilities,
-        String provider) {
+        String provider,
+        java.util.Map<String, Integer> generated) {
 
     /** v2 added {@code capabilities}. */
     public static final int VERSION = 2;
@@ -43,18 +46,27 @@ public record WorkerHeartbeat(
         runningJobs = runningJobs == null ? List.of() : List.copyOf(runningJobs);
         capabilities = capabilities == null ? EngineCapabilities.TEXT_ONLY : capabilities;
         provider = provider == null ? Providers.LOCAL : provider;
+        generated = generated == null ? java.util.Map.of() : java.util.Map.copyOf(generated);
+    }
+
+    /** A heartbeat that reports no progress of running jobs. */
+    public WorkerHeartbeat(int v, String workerId, List<String> models, String engine, int totalSlots, int freeSlots,
+            int queued, List<String> runningJobs, long sentAtMs, long intervalMs, EngineCapabilities capabilities,
+            String provider) {
+        this(v, workerId, models, engine, totalSlots, freeSlots, queued, runningJobs, sentAtMs, intervalMs, capabilities,
+                provider, null);
     }
 
     /** A local worker's heartbeat. */
     public WorkerHeartbeat(int v, String workerId, List<String> models, String engine, int totalSlots, int freeSlots,
             int queued, List<String> runningJobs, long sentAtMs, long intervalMs, EngineCapabilities capabilities) {
         this(v, workerId, models, engine, totalSlots, freeSlots, queued, runningJobs, sentAtMs, intervalMs, capabilities,
-                null);
+                null, null);
     }
 
     /** A heartbeat without capabilities (v1): plain text only. */
     public WorkerHeartbeat(int v, String workerId, List<String> models, String engine, int totalSlots, int freeSlots,
             int queued, List<String> runningJobs, long sentAtMs, long intervalMs) {
-        this(v, workerId, models, engine, totalSlots, freeSlots, queued, runningJobs, sentAtMs, intervalMs, null, null);
+        this(v, workerId, models, engine, totalSlots, freeSlots, queued, runningJobs, sentAtMs, intervalMs, null, null, null);
     }
 }

@@ -69,7 +69,8 @@ public class HeartbeatPublisher {
         int free = capabilities.available() ? Math.max(0, s.slots() - s.active() - s.queued()) : 0;
         WorkerHeartbeat hb = new WorkerHeartbeat(WorkerHeartbeat.VERSION, identity.id(), List.of(engine.modelId()),
                 engine.kind(), s.slots(), free, s.queued(), s.runningJobs(),
-                System.currentTimeMillis(), config.heartbeatInterval().toMillis(), capabilities, config.provider());
+                System.currentTimeMillis(), config.heartbeatInterval().toMillis(), capabilities, config.provider(),
+                s.generated());
         reports.heartbeat(hb);
         heartbeats.sendMessage(Message.of(hb).addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(identity.id()).build()))
                 .subscribe().with(ok -> {

@@ -57,7 +57,8 @@ public class JobRunner {
      * Runs {@code job} until it ends, stops when {@code cancellation} is requested, and answers how it ended.
      * While {@code draining}, the client gets a {@code worker_shutting_down} error instead of a finish.
      */
-    JobEnd run(InferenceJob job, Cancellation cancellation, BooleanSupplier draining) {
+    JobEnd run(InferenceJob job, Cancellation cancellation, BooleanSupplier draining,
+            java.util.concurrent.atomic.AtomicInteger generated) {
         boolean drainingAtStart = draining.getAsBoolean();
         if (!drainingAtStart && (job.expiredAt(now()) || cancellation.requested())) {
             return JobEnd.notRun(job, Outcome.CANCELLED,
@@ -67,7 +68,7 @@ public class JobRunner {
         Ending ending = drainingAtStart
                 ? new Ending(JobEnd.notRun(job, Outcome.CANCELLED, FailureCode.WORKER_SHUTTING_DOWN.wire(), now()),
                         shuttingDown())
-                : generate(job, writer, cancellation, draining);
+                : generate(job, writer, cancellation, draining, generated);
         try {
             writer.end(ending.terminal()).get(10, TimeUnit.SECONDS);
         } catch (Exception e) {
@@ -89,8 +90,9 @@ public class JobRunner {
     private record Ending(JobEnd end, TokenEvent terminal) {
     }
 
-    private Ending generate(InferenceJob job, JobStreamWriter writer, Cancellation cancellation, BooleanSupplier draining) {
-        FirstToken text = new FirstToken(writer);
+    private Ending generate(InferenceJob job, JobStreamWriter writer, Cancellation cancellation, BooleanSupplier draining,
+            java.util.concurrent.atomic.AtomicInteger generated) {
+        FirstToken text = new FirstToken(writer, generated);
         long startedAt = now();
         try {
             // a sequence stops at its deadline too, not only when cancelled: nobody reads it after that
@@ -158,13 +160,18 @@ public class JobRunner {
         return System.currentTimeMillis();
     }
 
-    /** Passes the engine's pieces on to the stream, noting when the first came (choices may call from several threads). */
+    /**
+     * Passes the engine's pieces on to the stream, noting when the first came and counting the tokens so far (a piece is
+     * one token unless its logprobs say how many); choices may call from several threads.
+     */
     private static final class FirstToken implements InferenceEngine.EventSink {
         private final JobStreamWriter next;
+        private final java.util.concurrent.atomic.AtomicInteger generated;
         private volatile Long at;
 
-        FirstToken(JobStreamWriter next) {
+        FirstToken(JobStreamWriter next, java.util.concurrent.atomic.AtomicInteger generated) {
             this.next = next;
+            this.generated = generated;
         }
 
         @Override
@@ -172,6 +179,7 @@ public class JobRunner {
             if (at == null) {
                 at = now();
             }
+            generated.addAndGet(delta.logprobs() == null ? 1 : delta.logprobs().size());
             next.delta(delta);
         }
 

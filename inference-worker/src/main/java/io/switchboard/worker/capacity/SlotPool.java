@@ -41,6 +41,8 @@ public class SlotPool {
     private final JobClaims claims;
     private final ThreadPoolExecutor executor;
     private final Map<String, Cancellation> running = new ConcurrentHashMap<>();
+    /** Per running job, the tokens it generated so far (heartbeats report them; the router charges fair share by them). */
+    private final Map<String, AtomicInteger> generated = new ConcurrentHashMap<>();
     private final CancelLedger cancels = new CancelLedger();
     /** Slots taken by accepted jobs, from acceptance until their completion is reported. */
     private final AtomicInteger taken = new AtomicInteger();
@@ -69,7 +71,7 @@ public class SlotPool {
      * @param cancelled of those, the ones stopped by a cancel (client gone, deadline) or the drain
      */
     public record Status(int slots, int active, int peakActive, int queued, long finished, long cancelled,
-            List<String> runningJobs) {
+            List<String> runningJobs, Map<String, Integer> generated) {
     }
 
     /** What {@link #offer} decided: the verdict the router is told, and for {@code CLAIMED} who owns the job. */
@@ -113,6 +115,7 @@ public class SlotPool {
             return new Offer(AssignmentReply.Verdict.CLAIMED, owner);
         }
         running.put(jobId, new Cancellation(cancels.reasonOf(jobId)));
+        generated.put(jobId, new AtomicInteger());
         executor.execute(() -> run(assignment));
         return Offer.ACCEPTED;
     }
@@ -165,10 +168,11 @@ public class SlotPool {
         peak.accumulateAndGet(now, Math::max);
         JobEnd end = null;
         try {
-            end = runner.run(job, cancellation, () -> draining);
+            end = runner.run(job, cancellation, () -> draining, generated.get(job.jobId()));
         } finally {
             active.decrementAndGet();
             running.remove(job.jobId());
+            generated.remove(job.jobId());
             finished.incrementAndGet();
             if (end == null) {
                 end = JobEnd.notRun(job, Outcome.FAILED, FailureCode.INFERENCE_FAILED.wire(), System.currentTimeMillis());
@@ -182,8 +186,10 @@ public class SlotPool {
     }
 
     public Status status() {
-        return new Status(config.slots(), active.get(), peak.get(), Math.max(0, taken.get() - active.get()), finished.get(), cancelledCount.get(),
-                new ArrayList<>(running.keySet()));
+        Map<String, Integer> progress = new java.util.HashMap<>();
+        generated.forEach((jobId, tokens) -> progress.put(jobId, tokens.get()));
+        return new Status(config.slots(), active.get(), peak.get(), Math.max(0, taken.get() - active.get()), finished.get(),
+                cancelledCount.get(), new ArrayList<>(running.keySet()), progress);
     }
 
     @PreDestroy

@@ -157,6 +157,13 @@ public final class JobQueue {
         return charge;
     }
 
+    /** A running job of {@code band} of {@code model} generated {@code newTokens} more: its tenant is charged them now. */
+    public double chargeProgress(String model, ServiceClass band, String tenantId, double weight, int newTokens) {
+        double charge = VirtualTokens.progress(newTokens, policy.completionWeight(), weight);
+        pools.computeIfAbsent(model, Pool::new).band(band).charge(tenantId, charge);
+        return charge;
+    }
+
     /** Gives back a dispatch charge (the job never reached a worker). */
     public void refund(String model, ServiceClass band, String tenantId, double weight, long estimatedPrompt) {
         pools.computeIfAbsent(model, Pool::new).band(band).charge(tenantId,

@@ -41,6 +41,15 @@ public final class VirtualTokens {
     }
 
     /**
+     * What a running job adds to its tenant's counter as it goes: the tokens it generated since the last report,
+     * weighted, over the tenant's weight. Its end then charges only the rest ({@link #atCompletion} of what is left), so
+     * a long generation weighs on its tenant while it runs, not only when it ends.
+     */
+    public static double progress(int newTokens, double completionWeight, double tenantWeight) {
+        return newTokens * completionWeight / tenantWeight;
+    }
+
+    /**
      * The counter of a tenant that becomes backlogged: lifted to the lowest counter among the band's backlogged
      * tenants ({@code lowestBacklogged}), or to the band's floor (the counter last served) when none is, and never
      * lowered, so time spent idle cannot be banked and spent later as a burst.

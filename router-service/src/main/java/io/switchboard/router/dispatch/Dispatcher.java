@@ -99,6 +99,8 @@ public final class Dispatcher {
         final long seq;
         boolean accepted;
         int misses;
+        /** Completion tokens already charged to its tenant from heartbeats' progress reports. */
+        int chargedCompletion;
 
         Running(InferenceJob job, String workerId, ServiceClass band, long estimatedPrompt, long dispatchedAtMs,
                 long enqueuedAtMs, long seq, boolean accepted) {
@@ -229,6 +231,7 @@ public final class Dispatcher {
             }
             if (listed.contains(jobId)) {
                 r.misses = 0;
+                chargeProgress(r, hb.generated().getOrDefault(jobId, 0));
             } else if (++r.misses >= MISSES_BEFORE_LOST) {
                 actions.add(orphan(jobId));
             }
@@ -344,7 +347,21 @@ public final class Dispatcher {
         return dispatch(nowMs);
     }
 
-    /** A job left its worker's slot; its token counts (0 when unknown) settle its tenant's fair-share charge. */
+    /** A running job generated {@code generated} tokens so far: the tokens not charged yet go on its tenant's counter. */
+    private void chargeProgress(Running r, int generated) {
+        if (r.job == null || r.band == null || generated <= r.chargedCompletion) {
+            return;
+        }
+        int fresh = generated - r.chargedCompletion;
+        queue.chargeProgress(r.job.model(), r.band, r.job.tenantId(), r.job.weight(), fresh);
+        metrics.charged(r.job.tenantId(), r.band, 0, fresh);
+        r.chargedCompletion = generated;
+    }
+
+    /**
+     * A job left its worker's slot; its token counts (0 when unknown) settle its tenant's fair-share charge, less what
+     * its progress reports already charged.
+     */
     public List<Action> onCompletion(JobCompletion completion, long nowMs) {
         Running held = running.get(completion.jobId());
         if (held != null && completion.workerId() != null && !held.workerId.equals(completion.workerId())) {
@@ -354,11 +371,11 @@ public final class Dispatcher {
         Running r = release(completion.jobId());
         if (r != null && r.job != null && r.band != null) {
             InferenceJob job = r.job;
+            int rest = Math.max(0, completion.completionTokens() - r.chargedCompletion);
             queue.settle(job.model(), r.band, job.tenantId(), job.weight(), r.estimatedPrompt,
-                    completion.promptTokens(), completion.completionTokens());
+                    completion.promptTokens(), rest);
             metrics.charged(job.tenantId(), r.band,
-                    completion.promptTokens() > 0 ? completion.promptTokens() : r.estimatedPrompt,
-                    completion.completionTokens());
+                    completion.promptTokens() > 0 ? completion.promptTokens() : r.estimatedPrompt, rest);
             if (completion.outcome() == JobCompletion.Outcome.FINISHED) {
                 serviceTimes.observe(job.model(), nowMs - r.dispatchedAtMs);
             }
