@@ -17,8 +17,8 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
  * Where the time to first token goes, hop by hop, read off the platform's own timestamps: the job's
- * Kafka record time (gateway publishes), the assignment's Redis entry id (router assigns), the first
- * token's Redis entry id (worker writes) and the client's clock. Run against a platform started by
+ * Kafka record time (gateway publishes), the worker's reply in the routers' inbox stream (the router read the job,
+ * placed it, and the worker accepted it), the first token's Redis entry id (worker writes) and the client's clock. Run against a platform started by
  * deploy/local/run.sh with the simulated engine at a 0 ms time to first token, with the Kafka broker
  * on the class path:
  *
@@ -69,33 +69,38 @@ public class Hops {
                 c.poll(Duration.ofMillis(200)).forEach(rec -> published.put(rec.key(), rec.timestamp()));
             }
         }
+        // when each job's worker accepted it: the worker's reply in the routers' inbox stream (entry id = its time)
         Map<String, Long> assigned = new HashMap<>();
-        for (String inbox : redis(redisPort, "--scan", "--pattern", "switchboard:worker:*").split("\n")) {
-            String[] lines = redis(redisPort, "XRANGE", inbox.trim(), "-", "+").split("\n");
-            for (int k = 0; k < lines.length; k++) {
-                if (lines[k].contains("\"jobId\"")) {
-                    String id = lines[k].replaceAll(".*\"jobId\":\"([^\"]+)\".*", "$1");
-                    String entry = lines[k - 2].trim();
-                    assigned.put(id, Long.parseLong(entry.substring(0, entry.indexOf('-'))));
-                }
+        String entry = null;
+        for (String line : redis(redisPort, "XRANGE", "switchboard:router:inbox", "-", "+").split("\n")) {
+            String t = line.trim();
+            if (t.matches("\\d+-\\d+")) {
+                entry = t;
+            } else if (entry != null && t.contains("\"verdict\":\"ACCEPTED\"")) {
+                String id = t.replaceAll(".*\"jobId\":\"([^\"]+)\".*", "$1");
+                assigned.putIfAbsent(id, Long.parseLong(entry.substring(0, entry.indexOf('-'))));
             }
         }
         List<long[]> hops = new ArrayList<>();
         for (int i = 0; i < ids.size(); i++) {
             String id = ids.get(i);
-            String entry = redis(redisPort, "XRANGE", "switchboard:job:{" + id + "}:events", "-", "+", "COUNT", "1").split("\n")[0].trim();
-            if (!published.containsKey(id) || !assigned.containsKey(id) || !entry.contains("-")) {
+            String first0 = redis(redisPort, "XRANGE", "switchboard:job:{" + id + "}:events", "-", "+", "COUNT", "1").split("\n")[0].trim();
+            if (!published.containsKey(id) || !assigned.containsKey(id) || !first0.contains("-")) {
                 continue;
             }
-            long token = Long.parseLong(entry.substring(0, entry.indexOf('-')));
+            long token = Long.parseLong(first0.substring(0, first0.indexOf('-')));
             long sent = client.get(i)[0];
             long first = client.get(i)[1];
             hops.add(new long[] { published.get(id) - sent, assigned.get(id) - published.get(id), token - assigned.get(id),
                     first - token, first - sent });
         }
-        String[] names = { "client -> gateway publishes job", "job on Kafka -> router assigns", "assignment -> worker writes token",
+        String[] names = { "client -> gateway publishes job", "job on Kafka -> worker accepts it", "accepted -> worker writes token",
                 "token in Redis -> client reads it", "time to first token" };
         System.out.printf("%d requests (ms, wall clock; Kafka and Redis timestamps have 1 ms resolution)%n", hops.size());
+        if (hops.isEmpty()) {
+            throw new IllegalStateException("no request could be followed hop by hop (published " + published.size()
+                    + ", accepted " + assigned.size() + ")");
+        }
         for (int k = 0; k < names.length; k++) {
             int kk = k;
             long[] col = hops.stream().mapToLong(h -> h[kk]).sorted().toArray();

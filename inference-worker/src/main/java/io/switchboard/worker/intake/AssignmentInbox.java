@@ -80,11 +80,16 @@ public class AssignmentInbox {
                 if (messages.isEmpty() && "0".equals(from)) {
                     from = ">";
                 }
+                if (messages.isEmpty()) {
+                    continue;
+                }
                 for (StreamMessage<String, String, String> m : messages) {
                     answer(m);
-                    streams.xack(inbox, RedisKeys.WORKER_INBOX_GROUP, m.id());
-                    streams.xdel(inbox, m.id());
                 }
+                // answered: acknowledged and deleted together, two round trips per batch read, not per assignment
+                String[] ids = messages.stream().map(StreamMessage::id).toArray(String[]::new);
+                streams.xack(inbox, RedisKeys.WORKER_INBOX_GROUP, ids);
+                streams.xdel(inbox, ids);
             } catch (RuntimeException e) {
                 if (!running) {
                     return;
