@@ -3,6 +3,7 @@ package io.switchboard.worker;
 import java.util.List;
 import java.util.UUID;
 
+import io.switchboard.schema.event.GenerationOptions;
 import io.switchboard.schema.event.InferenceJob;
 import io.switchboard.schema.event.PromptMessage;
 import io.switchboard.schema.event.SamplingParams;
@@ -19,5 +20,12 @@ public final class Jobs {
                 List.of(new PromptMessage("system", "You tell stories."), new PromptMessage("user", "Tell me a story.")),
                 new SamplingParams(temperature, 1.0, null, null, maxTokens, stop, 42L, 0, 0, ignoreEos),
                 System.currentTimeMillis(), System.currentTimeMillis() + 60_000, "key-1", ServiceClass.STANDARD, 1.0);
+    }
+
+    /** The same job with other generation options (n, logprobs, response format, tools). */
+    public static InferenceJob withOptions(InferenceJob job, GenerationOptions options) {
+        return new InferenceJob(job.v(), job.jobId(), job.requestId(), job.tenantId(), job.model(), job.priority(),
+                job.messages(), job.sampling(), job.createdAtMs(), job.deadlineAtMs(), job.keyId(), job.serviceClass(),
+                job.weight(), options);
     }
 }
