@@ -134,7 +134,7 @@ class OpenAiEngineOnLlamaServerTest {
     }
 
     @Test
-    void aRequiredToolChoiceGivesToolCallPiecesWithAnIdAndATollCallsFinish() throws Exception {
+    void aRequiredToolChoiceGivesToolCallPiecesWithAnIdAndAToolCallsFinish() throws Exception {
         String tools = """
                 [{"type":"function","function":{"name":"get_weather","description":"Weather of a city",
                   "parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}}]""";
@@ -178,5 +178,25 @@ class OpenAiEngineOnLlamaServerTest {
         // 1500 tokens take this server several seconds: idle within one means it stopped the sequence
         await().atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(50))
                 .until(() -> server.metric("llamacpp:requests_processing") == 0.0);
+    }
+
+    @Test
+    void theUpstreamsLoadAndTheEnginesAvailabilityAreMetered() {
+        var registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        var metrics = new UpstreamMetrics(registry, "openai");
+        try (OpenAiEngine metered = new OpenAiEngine("openai", "stories", Upstreams.llamaServer(server.baseUrl()), metrics,
+                ToolCallIds.random())) {
+            metrics.availability(() -> metered.capabilities().available());
+            metered.generate(job(4, GenerationOptions.DEFAULT), new RecordingSink(), () -> false);
+
+            assertThat(registry.get("switchboard.engine.available").gauge().value()).isEqualTo(1.0);
+            assertThat(registry.get("switchboard.engine.upstream.requests").tag("outcome", "ok").counter().count())
+                    .isEqualTo(1.0);
+            await().atMost(Duration.ofSeconds(2)).untilAsserted(() -> {
+                assertThat(registry.get("switchboard.engine.upstream.running").gauge().value()).isZero();
+                assertThat(registry.get("switchboard.engine.upstream.waiting").gauge().value()).isZero();
+                assertThat(registry.get("switchboard.engine.upstream.kv_cache_usage").gauge().value()).isBetween(0.0, 1.0);
+            });
+        }
     }
 }
