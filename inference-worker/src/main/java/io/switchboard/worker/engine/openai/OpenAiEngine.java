@@ -155,6 +155,7 @@ public final class OpenAiEngine implements InferenceEngine {
                 continue;
             }
             if ("[DONE]".equals(data.strip())) {
+                exchange.finish();
                 return chunks.finish();
             }
             chunks.accept(parse(data, chunks));

@@ -51,6 +51,7 @@ final class UpstreamExchange implements AutoCloseable {
     private final BlockingQueue<Item> items = new LinkedBlockingQueue<>();
     private volatile Flow.Subscription subscription;
     private volatile boolean aborted;
+    private volatile boolean complete;
     private CompletableFuture<HttpResponse<Void>> response;
 
     private UpstreamExchange() {
@@ -83,6 +84,9 @@ final class UpstreamExchange implements AutoCloseable {
                     return new TimedOut();
                 }
                 Item item = items.poll(Math.min(left, POLL.toNanos()), TimeUnit.NANOSECONDS);
+                if (item instanceof End) {
+                    complete = true;
+                }
                 if (item != null) {
                     return item;
                 }
@@ -106,9 +110,17 @@ final class UpstreamExchange implements AutoCloseable {
         }
     }
 
+    /** After the answer's last event: waits briefly for the body's end, so the connection can be used again. */
+    void finish() {
+        next(Duration.ofMillis(100), () -> false);
+    }
+
+    /** Aborts an exchange whose body did not end; a complete one leaves its connection to the client's pool. */
     @Override
     public void close() {
-        abort();
+        if (!complete) {
+            abort();
+        }
     }
 
     private HttpResponse.BodySubscriber<Void> handle(HttpResponse.ResponseInfo info) {
