@@ -1,6 +1,7 @@
 package io.switchboard.worker;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 
 import io.smallrye.config.ConfigMapping;
@@ -13,7 +14,11 @@ public interface WorkerConfig {
     /** Unique id of this worker process; default: a random id (a restarted worker is a new worker). */
     Optional<String> id();
 
-    /** The engine: {@code llama} (llama.cpp in-process) or {@code simulated} (no model, for load tests). Required. */
+    /**
+     * The engine, by name: {@code llama} (llama.cpp in-process), {@code simulated} (no model, for load tests),
+     * {@code openai} (any OpenAI-compatible server over HTTP) or {@code llama-server} (llama.cpp's server, started and
+     * supervised by the worker). Required; an unknown name fails start-up.
+     */
     String engine();
 
     /** Model id clients ask for; default: the GGUF file name without extension (llama), or "simulated". */
@@ -55,6 +60,12 @@ public interface WorkerConfig {
     /** Simulated engine settings. */
     Simulated simulated();
 
+    /** Settings of the {@code openai} engine; the {@code llama-server} engine uses its timeouts and health interval. */
+    OpenAi openai();
+
+    /** Settings of the managed {@code llama-server} engine (model, slots and context come from {@code llama.*}). */
+    LlamaServer llamaServer();
+
     interface Llama {
         /** Path of the GGUF model file. Required for the llama engine. */
         Optional<String> model();
@@ -83,5 +94,95 @@ public interface WorkerConfig {
         /** Tokens per second after the first, per sequence. */
         @WithDefault("100")
         double tokensPerSecond();
+    }
+
+    interface OpenAi {
+        /** The upstream's OpenAI API base, with its {@code /v1} (e.g. {@code http://127.0.0.1:8080/v1}). Required. */
+        Optional<String> baseUrl();
+
+        /** Sent as {@code Authorization: Bearer}; from a secret (env {@code SWITCHBOARD_WORKER_OPENAI_API_KEY}). */
+        Optional<String> apiKey();
+
+        /** What to send as {@code model}; default: the worker's model id. */
+        Optional<String> upstreamModel();
+
+        /** What the upstream is, for its quirks: {@code openai}, {@code vllm} or {@code llama-server}. */
+        @WithDefault("openai")
+        String flavor();
+
+        /** Other names clients may use for the model. */
+        Optional<List<String>> aliases();
+
+        /** Context tokens per sequence, announced to the gateway; 0 when unknown. */
+        @WithDefault("0")
+        int contextLength();
+
+        /** Features announced (wire names of {@code Feature}: n, logprobs, json_object, json_schema, tools, ...). */
+        @WithDefault("n,logprobs,json_object,json_schema,tools")
+        List<String> features();
+
+        /** The most choices one request may ask for. */
+        @WithDefault("8")
+        int maxN();
+
+        /** Send {@code n} upstream; false runs n single-choice requests at once (llama-server refuses n > 1). */
+        @WithDefault("false")
+        boolean nativeN();
+
+        /** Stream when tools are on; default false for llama-server (it refuses), true otherwise. */
+        Optional<Boolean> streamTools();
+
+        /** Time to open a connection. */
+        @WithDefault("5s")
+        Duration connectTimeout();
+
+        /** Time from the request to the first streamed piece. */
+        @WithDefault("60s")
+        Duration firstTokenTimeout();
+
+        /** Longest silence between two streamed pieces. */
+        @WithDefault("30s")
+        Duration idleTimeout();
+
+        /** Time to a whole answer, when the request is not streamed (tools without stream-tools). */
+        @WithDefault("5m")
+        Duration answerTimeout();
+
+        /** How often the upstream's health (and, where it has them, its metrics) are read. */
+        @WithDefault("2s")
+        Duration healthInterval();
+
+        /** Health URL; default {@code /health} beside {@code /v1} (vllm, llama-server) or {@code {base-url}/models}. */
+        Optional<String> healthUrl();
+
+        /** Prometheus metrics URL; default {@code /metrics} beside {@code /v1} for vllm and llama-server. */
+        Optional<String> metricsUrl();
+    }
+
+    interface LlamaServer {
+        /** The llama-server executable (env {@code SWITCHBOARD_LLAMA_SERVER}). Required for this engine. */
+        Optional<String> path();
+
+        /** Port on 127.0.0.1; default: a free port chosen at start. */
+        Optional<Integer> port();
+
+        /** More arguments, appended as given (e.g. {@code --threads,4}). */
+        Optional<List<String>> extraArgs();
+
+        /** Time the server has to become healthy at start and after each restart. */
+        @WithDefault("120s")
+        Duration startTimeout();
+
+        /** After SIGTERM, how long to wait before killing it. */
+        @WithDefault("5s")
+        Duration stopGrace();
+
+        /** First wait before a restart; doubles after each failed one. */
+        @WithDefault("500ms")
+        Duration restartBackoff();
+
+        /** Longest wait between restarts. */
+        @WithDefault("30s")
+        Duration maxRestartBackoff();
     }
 }

@@ -3,6 +3,7 @@ package io.switchboard.worker;
 import java.util.List;
 import java.util.UUID;
 
+import io.switchboard.schema.event.GenerationOptions;
 import io.switchboard.schema.event.InferenceJob;
 import io.switchboard.schema.event.PromptMessage;
 import io.switchboard.schema.event.SamplingParams;
@@ -21,8 +22,8 @@ public final class Jobs {
                 System.currentTimeMillis(), System.currentTimeMillis() + 60_000, "key-1", ServiceClass.STANDARD, 1.0);
     }
 
-    /** The same job asking for these generation options (choices, logprobs, JSON, tools). */
-    public static InferenceJob withOptions(InferenceJob job, io.switchboard.schema.event.GenerationOptions options) {
+    /** The same job with other generation options (n, logprobs, response format, tools). */
+    public static InferenceJob withOptions(InferenceJob job, GenerationOptions options) {
         return job.withOptions(options);
     }
 }

@@ -1,0 +1,224 @@
+package io.switchboard.worker.engine.openai;
+
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.time.Duration;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import io.switchboard.schema.event.EngineCapabilities;
+import io.switchboard.schema.event.FailureCode;
+import io.switchboard.schema.event.Feature;
+import io.switchboard.schema.event.InferenceJob;
+import io.switchboard.schema.wire.Json;
+import io.switchboard.worker.engine.ChoiceFanOut;
+import io.switchboard.worker.engine.EngineException;
+import io.switchboard.worker.engine.InferenceEngine;
+import io.switchboard.worker.engine.openai.UpstreamExchange.Cancelled;
+import io.switchboard.worker.engine.openai.UpstreamExchange.End;
+import io.switchboard.worker.engine.openai.UpstreamExchange.Failed;
+import io.switchboard.worker.engine.openai.UpstreamExchange.Item;
+import io.switchboard.worker.engine.openai.UpstreamExchange.Line;
+import io.switchboard.worker.engine.openai.UpstreamExchange.Status;
+import io.switchboard.worker.engine.openai.UpstreamExchange.TimedOut;
+
+/**
+ * Any OpenAI-compatible server (llama.cpp's llama-server, vLLM, SGLang, a cloud provider) driven over streaming HTTP:
+ * each job becomes one {@code POST /chat/completions} ({@code n} of them at once unless the upstream takes {@code n}
+ * itself), whose chunks are checked and handed to the sink as they arrive. A cancel closes the connection, which
+ * makes the upstream stop generating. Available while the upstream's health endpoint answers.
+ */
+public final class OpenAiEngine implements InferenceEngine {
+    private final String kind;
+    private final String modelId;
+    private final OpenAiSettings settings;
+    private final UpstreamMetrics metrics;
+    private final Supplier<String> toolCallIds;
+    private final HttpClient client;
+    private final UpstreamHealth health;
+    private final EngineCapabilities capabilities;
+
+    public OpenAiEngine(String kind, String modelId, OpenAiSettings settings, UpstreamMetrics metrics,
+            Supplier<String> toolCallIds) {
+        this.kind = kind;
+        this.modelId = modelId;
+        this.settings = settings;
+        this.metrics = metrics;
+        this.toolCallIds = toolCallIds;
+        this.client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(settings.connectTimeout()).build();
+        this.capabilities = new EngineCapabilities(settings.aliases(), settings.contextLength(),
+                settings.features().contains(Feature.N) ? settings.maxN() : 1, settings.features(), false);
+        this.health = new UpstreamHealth(client, settings, metrics);
+        health.start();
+    }
+
+    @Override
+    public String kind() {
+        return kind;
+    }
+
+    @Override
+    public String modelId() {
+        return modelId;
+    }
+
+    @Override
+    public EngineCapabilities capabilities() {
+        return capabilities.withAvailable(health.up());
+    }
+
+    /** Whether the last health check (or request) found the upstream serving. */
+    public boolean upstreamUp() {
+        return health.up();
+    }
+
+    @Override
+    public Generation generate(InferenceJob job, EventSink sink, BooleanSupplier cancelled) {
+        return settings.nativeN() ? call(job, sink, cancelled) : ChoiceFanOut.run(job, sink, cancelled, this::call);
+    }
+
+    private Generation call(InferenceJob job, EventSink sink, BooleanSupplier cancelled) {
+        String outcome = "ok";
+        try {
+            Generation g = exchange(job, sink, cancelled);
+            outcome = g.cancelled() ? "cancelled" : outcome;
+            return g;
+        } catch (EngineException e) {
+            outcome = e.code().wire();
+            if (e.code() == FailureCode.ENGINE_UNAVAILABLE) {
+                health.markDown();
+            }
+            throw e;
+        } finally {
+            metrics.request(outcome);
+        }
+    }
+
+    private Generation exchange(InferenceJob job, EventSink sink, BooleanSupplier cancelled) {
+        // an upstream that cannot stream tools answers whole; the answer is then cut into stream pieces
+        boolean stream = settings.streamTools() || !job.options().toolsEnabled();
+        int n = job.options().n();
+        ChunkTranslator chunks = new ChunkTranslator(n, n > 1, sink, toolCallIds);
+        long start = System.nanoTime();
+        Duration firstWait = stream ? settings.firstTokenTimeout() : settings.answerTimeout();
+        try (UpstreamExchange exchange = UpstreamExchange.send(client, request(job, stream))) {
+            Item first = exchange.next(firstWait, cancelled);
+            if (!(first instanceof Status status)) {
+                return ended(first, chunks);
+            }
+            if (status.code() / 100 != 2) {
+                throw UpstreamFailures.status(status.code(), errorBody(exchange, cancelled), 0, 0);
+            }
+            return stream ? readStream(exchange, chunks, cancelled, start)
+                    : readWhole(exchange, chunks, cancelled, start);
+        }
+    }
+
+    private HttpRequest request(InferenceJob job, boolean stream) {
+        ObjectNode body = UpstreamRequest.body(job, settings, stream);
+        HttpRequest.Builder b = HttpRequest.newBuilder(settings.chatCompletionsUrl())
+                .header("Content-Type", "application/json")
+                .header("Accept", stream ? "text/event-stream" : "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(Json.writeBytes(body)));
+        if (settings.apiKey() != null) {
+            b.header("Authorization", "Bearer " + settings.apiKey());
+        }
+        return b.build();
+    }
+
+    private Generation readStream(UpstreamExchange exchange, ChunkTranslator chunks, BooleanSupplier cancelled,
+            long start) {
+        SseEvents sse = new SseEvents();
+        long firstDeadline = start + settings.firstTokenTimeout().toNanos();
+        boolean gotData = false;
+        while (true) {
+            Duration wait = gotData ? settings.idleTimeout()
+                    : Duration.ofNanos(Math.max(1, firstDeadline - System.nanoTime()));
+            Item item = exchange.next(wait, cancelled);
+            String data;
+            if (item instanceof Line line) {
+                data = sse.line(line.text());
+            } else if (item instanceof End) {
+                data = sse.flush();
+                if (data == null) {
+                    throw UpstreamFailures.badOutput("the stream ended without [DONE]", chunks.promptTokensSoFar(),
+                            chunks.completionTokensSoFar());
+                }
+            } else {
+                return ended(item, chunks);
+            }
+            if (data == null) {
+                continue;
+            }
+            if ("[DONE]".equals(data.strip())) {
+                exchange.finish();
+                return chunks.finish();
+            }
+            chunks.accept(parse(data, chunks));
+            gotData = true;
+        }
+    }
+
+    private Generation readWhole(UpstreamExchange exchange, ChunkTranslator chunks, BooleanSupplier cancelled,
+            long start) {
+        StringBuilder body = new StringBuilder();
+        long deadline = start + settings.answerTimeout().toNanos();
+        while (true) {
+            Item item = exchange.next(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())), cancelled);
+            if (item instanceof Line line) {
+                body.append(line.text()).append('\n');
+            } else if (item instanceof End) {
+                break;
+            } else {
+                return ended(item, chunks);
+            }
+        }
+        for (ObjectNode chunk : WholeAnswer.chunks(parse(body.toString(), chunks))) {
+            chunks.accept(chunk);
+        }
+        return chunks.finish();
+    }
+
+    /** The exchange stopped before the answer was complete: cancelled, timed out, or its connection failed. */
+    private static Generation ended(Item item, ChunkTranslator chunks) {
+        int prompt = chunks.promptTokensSoFar();
+        int completion = chunks.completionTokensSoFar();
+        return switch (item) {
+            case Cancelled c -> chunks.cancelled();
+            case TimedOut t -> throw UpstreamFailures.timeout(prompt, completion);
+            case Failed f -> throw UpstreamFailures.transport(f.cause(), prompt, completion);
+            case End e -> throw UpstreamFailures.badOutput("the answer ended early", prompt, completion);
+            default -> throw UpstreamFailures.badOutput("unexpected " + item, prompt, completion);
+        };
+    }
+
+    private String errorBody(UpstreamExchange exchange, BooleanSupplier cancelled) {
+        StringBuilder body = new StringBuilder();
+        while (body.length() < 8192) {
+            Item item = exchange.next(settings.idleTimeout(), cancelled);
+            if (!(item instanceof Line line)) {
+                break;
+            }
+            body.append(line.text()).append('\n');
+        }
+        return body.toString();
+    }
+
+    private static JsonNode parse(String json, ChunkTranslator chunks) {
+        try {
+            return Json.MAPPER.readTree(json);
+        } catch (Exception e) {
+            throw UpstreamFailures.badOutput("broken JSON", chunks.promptTokensSoFar(), chunks.completionTokensSoFar());
+        }
+    }
+
+    @Override
+    public void close() {
+        health.close();
+        client.close();
+    }
+}

@@ -1,0 +1,155 @@
+package io.switchboard.worker.engine.openai;
+
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Flow;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/**
+ * One HTTP exchange with the upstream, read as a sequence of {@link Item}s: the status, then the body's lines, then
+ * its end (or a transport failure). The reading thread waits for each item in short steps, so a cancel or a timeout
+ * is seen within {@link #POLL} and aborts the exchange: the connection is closed and the upstream stops generating.
+ */
+final class UpstreamExchange implements AutoCloseable {
+    /** How often a waiting reader looks at its cancel flag and its deadline. */
+    static final Duration POLL = Duration.ofMillis(25);
+
+    /** What the exchange produced next. */
+    sealed interface Item {
+    }
+
+    /** The response status (always the first item of an answered request). */
+    record Status(int code) implements Item {
+    }
+
+    /** One line of the body, without its line break. */
+    record Line(String text) implements Item {
+    }
+
+    /** The body ended cleanly. */
+    record End() implements Item {
+    }
+
+    /** The transport failed (refused, reset, a connect timeout). */
+    record Failed(Throwable cause) implements Item {
+    }
+
+    /** Nothing came within the wait; the exchange is aborted. */
+    record TimedOut() implements Item {
+    }
+
+    /** The job was cancelled while waiting; the exchange is aborted. */
+    record Cancelled() implements Item {
+    }
+
+    private final BlockingQueue<Item> items = new LinkedBlockingQueue<>();
+    private volatile Flow.Subscription subscription;
+    private volatile boolean aborted;
+    private volatile boolean complete;
+    private CompletableFuture<HttpResponse<Void>> response;
+
+    private UpstreamExchange() {
+    }
+
+    static UpstreamExchange send(HttpClient client, HttpRequest request) {
+        UpstreamExchange exchange = new UpstreamExchange();
+        exchange.response = client.sendAsync(request, exchange::handle);
+        exchange.response.whenComplete((r, e) -> {
+            if (e != null) {
+                exchange.items.offer(new Failed(e instanceof java.util.concurrent.CompletionException c && c.getCause() != null
+                        ? c.getCause() : e));
+            }
+        });
+        return exchange;
+    }
+
+    /** The next item, waiting at most {@code wait}; {@link TimedOut} or {@link Cancelled} abort the exchange. */
+    Item next(Duration wait, BooleanSupplier cancelled) {
+        long deadline = System.nanoTime() + wait.toNanos();
+        try {
+            while (true) {
+                if (cancelled.getAsBoolean()) {
+                    abort();
+                    return new Cancelled();
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    abort();
+                    return new TimedOut();
+                }
+                Item item = items.poll(Math.min(left, POLL.toNanos()), TimeUnit.NANOSECONDS);
+                if (item instanceof End) {
+                    complete = true;
+                }
+                if (item != null) {
+                    return item;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            abort();
+            return new Cancelled();
+        }
+    }
+
+    /** Closes the connection whatever state the exchange is in. */
+    void abort() {
+        aborted = true;
+        Flow.Subscription s = subscription;
+        if (s != null) {
+            s.cancel();
+        }
+        if (response != null) {
+            response.cancel(true);
+        }
+    }
+
+    /** After the answer's last event: waits briefly for the body's end, so the connection can be used again. */
+    void finish() {
+        next(Duration.ofMillis(100), () -> false);
+    }
+
+    /** Aborts an exchange whose body did not end; a complete one leaves its connection to the client's pool. */
+    @Override
+    public void close() {
+        if (!complete) {
+            abort();
+        }
+    }
+
+    private HttpResponse.BodySubscriber<Void> handle(HttpResponse.ResponseInfo info) {
+        items.offer(new Status(info.statusCode()));
+        return HttpResponse.BodySubscribers.fromLineSubscriber(new Flow.Subscriber<String>() {
+            @Override
+            public void onSubscribe(Flow.Subscription s) {
+                subscription = s;
+                if (aborted) {
+                    s.cancel();
+                } else {
+                    s.request(Long.MAX_VALUE);
+                }
+            }
+
+            @Override
+            public void onNext(String line) {
+                items.offer(new Line(line));
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                items.offer(new Failed(t));
+            }
+
+            @Override
+            public void onComplete() {
+                items.offer(new End());
+            }
+        });
+    }
+}

@@ -1,0 +1,133 @@
+package io.switchboard.worker.engine.openai;
+
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import io.switchboard.schema.event.GenerationOptions;
+import io.switchboard.schema.event.InferenceJob;
+import io.switchboard.schema.event.PromptMessage;
+import io.switchboard.schema.event.SamplingParams;
+import io.switchboard.schema.wire.Json;
+
+/**
+ * The chat-completion request body a job becomes upstream: the conversation, the sampling parameters each flavor
+ * understands, logprobs, the response format, tools and the pass-through extensions. A pure function of the job and
+ * the settings.
+ * <p>
+ * llama-server aborts (its grammar stack runs empty) when asked to ignore the end of sequence while its output is
+ * constrained (a JSON format or tools), so {@code ignore_eos} is not sent to it then.
+ */
+final class UpstreamRequest {
+    private UpstreamRequest() {
+    }
+
+    /** The body for {@code job}; {@code stream} asks for SSE with a usage chunk. */
+    static ObjectNode body(InferenceJob job, OpenAiSettings settings, boolean stream) {
+        Flavor flavor = settings.flavor();
+        ObjectNode body = Json.MAPPER.createObjectNode();
+        body.put("model", settings.upstreamModel());
+        ArrayNode messages = body.putArray("messages");
+        job.messages().forEach(m -> messages.add(message(m)));
+        GenerationOptions o = job.options();
+        sampling(body, job.sampling(), flavor, flavor == Flavor.LLAMA_SERVER && constrained(o));
+        if (o.n() > 1) {
+            body.put("n", o.n());
+        }
+        if (o.logprobs()) {
+            body.put("logprobs", true);
+            if (o.topLogprobs() != null) {
+                body.put("top_logprobs", o.topLogprobs());
+            }
+        }
+        responseFormat(body, o.responseFormat(), flavor);
+        if (o.tools() != null) {
+            body.set("tools", o.tools());
+        }
+        if (o.toolChoice() != null) {
+            body.set("tool_choice", o.toolChoice());
+        }
+        if (o.parallelToolCalls() != null) {
+            body.put("parallel_tool_calls", o.parallelToolCalls());
+        }
+        for (Map.Entry<String, JsonNode> e : o.extensionsOrEmpty().entrySet()) {
+            body.set(e.getKey(), e.getValue());
+        }
+        body.put("stream", stream);
+        if (stream) {
+            body.putObject("stream_options").put("include_usage", true);
+        }
+        return body;
+    }
+
+    static ObjectNode message(PromptMessage m) {
+        ObjectNode out = Json.MAPPER.createObjectNode();
+        out.put("role", m.role());
+        if (m.toolCalls() != null && (m.content() == null || m.content().isEmpty())) {
+            out.putNull("content");
+        } else {
+            out.put("content", m.content() == null ? "" : m.content());
+        }
+        if (m.name() != null) {
+            out.put("name", m.name());
+        }
+        if (m.toolCalls() != null) {
+            out.set("tool_calls", Json.MAPPER.valueToTree(m.toolCalls()));
+        }
+        if (m.toolCallId() != null) {
+            out.put("tool_call_id", m.toolCallId());
+        }
+        return out;
+    }
+
+    private static boolean constrained(GenerationOptions o) {
+        return !"text".equals(o.responseFormatType()) || o.toolsEnabled();
+    }
+
+    private static void sampling(ObjectNode body, SamplingParams s, Flavor flavor, boolean keepEos) {
+        // llama-server counts only max_tokens; OpenAI's newer models take only max_completion_tokens
+        body.put(flavor == Flavor.OPENAI ? "max_completion_tokens" : "max_tokens", s.maxTokens());
+        body.put("temperature", s.temperature());
+        body.put("top_p", s.topP());
+        if (s.seed() != null) {
+            body.put("seed", s.seed());
+        }
+        if (!s.stop().isEmpty()) {
+            ArrayNode stop = body.putArray("stop");
+            s.stop().forEach(stop::add);
+        }
+        if (s.presencePenalty() != 0) {
+            body.put("presence_penalty", s.presencePenalty());
+        }
+        if (s.frequencyPenalty() != 0) {
+            body.put("frequency_penalty", s.frequencyPenalty());
+        }
+        if (flavor == Flavor.OPENAI) {
+            return; // OpenAI refuses parameters it does not know
+        }
+        if (s.topK() != null) {
+            body.put("top_k", s.topK());
+        }
+        if (s.minP() != null) {
+            body.put("min_p", s.minP());
+        }
+        if (s.ignoreEos() && !keepEos) {
+            body.put("ignore_eos", true);
+        }
+    }
+
+    private static void responseFormat(ObjectNode body, JsonNode format, Flavor flavor) {
+        if (format == null) {
+            return;
+        }
+        if (flavor == Flavor.LLAMA_SERVER && "json_schema".equals(format.path("type").asText())) {
+            // this llama-server ignores OpenAI's form and constrains output to a top-level json_schema instead
+            JsonNode schema = format.path("json_schema").path("schema");
+            body.set("json_schema", schema.isMissingNode() ? Json.MAPPER.createObjectNode() : schema);
+            return;
+        }
+        body.set("response_format", format);
+    }
+}

@@ -1,0 +1,201 @@
+package io.switchboard.worker.engine.openai;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.switchboard.schema.event.FailureCode;
+import io.switchboard.schema.event.InferenceJob;
+import io.switchboard.worker.Jobs;
+import io.switchboard.worker.TestLlamaServer;
+import io.switchboard.worker.engine.EngineException;
+
+/** What the client sees when the upstream misbehaves, proved against a local HTTP test double. */
+class UpstreamFaultsTest {
+    FakeUpstream upstream;
+    OpenAiEngine engine;
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+
+    @BeforeEach
+    void start() throws Exception {
+        upstream = new FakeUpstream();
+        engine = engineAt(OpenAiSettings.of(upstream.baseUrl(), "m", Flavor.VLLM));
+    }
+
+    @AfterEach
+    void stop() {
+        engine.close();
+        upstream.close();
+    }
+
+    private OpenAiEngine engineAt(OpenAiSettings settings) {
+        return new OpenAiEngine("openai", "m", settings.withHealthInterval(Duration.ofMillis(100))
+                .withTimeouts(Duration.ofSeconds(1), Duration.ofMillis(400), Duration.ofMillis(300), Duration.ofSeconds(2)),
+                new UpstreamMetrics(meters, "openai"), ToolCallIds.from(new java.util.Random(1)));
+    }
+
+    private static InferenceJob job() {
+        return Jobs.job("m", 16, 0.0, List.of(), false);
+    }
+
+    private EngineException failure(RecordingSink sink) {
+        try {
+            engine.generate(job(), sink, () -> false);
+        } catch (EngineException e) {
+            return e;
+        }
+        throw new AssertionError("the job did not fail");
+    }
+
+    @Test
+    void anUpstream500FailsAsInferenceFailedWithItsOwnSanitizedMessage() {
+        upstream.chat = ex -> FakeUpstream.status(ex, 500,
+                "{\"error\":{\"message\":\"CUDA out of memory\\n\\u0007 at Bearer sk-abcdefgh12345\"}}");
+        EngineException e = failure(new RecordingSink());
+        assertThat(e.code()).isEqualTo(FailureCode.INFERENCE_FAILED);
+        assertThat(e.getMessage()).contains("500").contains("CUDA out of memory").doesNotContain("\n", "\u0007",
+                "abcdefgh12345");
+        assertThat(meters.get("switchboard.engine.upstream.requests").tag("outcome", "inference_failed").counter()
+                .count()).isEqualTo(1.0);
+    }
+
+    @Test
+    void anUpstream429FailsAsEngineOverloaded() {
+        upstream.chat = ex -> FakeUpstream.status(ex, 429, "{\"error\":{\"message\":\"slow down\"}}");
+        assertThat(failure(new RecordingSink()).code()).isEqualTo(FailureCode.ENGINE_OVERLOADED);
+    }
+
+    @Test
+    void anUpstream503FailsAsEngineOverloaded() {
+        upstream.chat = ex -> FakeUpstream.status(ex, 503, "busy");
+        assertThat(failure(new RecordingSink()).code()).isEqualTo(FailureCode.ENGINE_OVERLOADED);
+    }
+
+    @Test
+    void anUpstream400FailsAsARejectedRequest() {
+        upstream.chat = ex -> FakeUpstream.status(ex, 400, "{\"error\":{\"message\":\"bad top_k\"}}");
+        EngineException e = failure(new RecordingSink());
+        assertThat(e.code()).isEqualTo(FailureCode.ENGINE_REJECTED_REQUEST);
+        assertThat(e.getMessage()).contains("bad top_k");
+    }
+
+    @Test
+    void brokenJsonAfterTheFirstTokenFailsAsBadEngineOutputWithTheTokensSoFar() {
+        upstream.chat = FakeUpstream.sse(FakeUpstream.chunk(0, "{\"content\":\"Once\"}", null),
+                FakeUpstream.chunk(0, "{\"content\":\" upon\"}", null), "{\"choices\":[{\"ind");
+        RecordingSink sink = new RecordingSink();
+        EngineException e = failure(sink);
+        assertThat(e.code()).isEqualTo(FailureCode.BAD_ENGINE_OUTPUT);
+        assertThat(e.completionTokens()).isEqualTo(2);
+        assertThat(sink.text(0)).isEqualTo("Once upon");
+    }
+
+    @Test
+    void aChoiceIndexOutOfRangeFailsAsBadEngineOutput() {
+        upstream.chat = FakeUpstream.sse(FakeUpstream.chunk(1, "{\"content\":\"hi\"}", null));
+        assertThat(failure(new RecordingSink()).code()).isEqualTo(FailureCode.BAD_ENGINE_OUTPUT);
+    }
+
+    @Test
+    void aChunkWithoutChoicesFailsAsBadEngineOutput() {
+        upstream.chat = FakeUpstream.sse("{\"id\":\"x\",\"object\":\"chat.completion.chunk\"}");
+        assertThat(failure(new RecordingSink()).code()).isEqualTo(FailureCode.BAD_ENGINE_OUTPUT);
+    }
+
+    @Test
+    void aStreamThatEndsWithoutDoneFailsAsBadEngineOutput() {
+        upstream.chat = FakeUpstream.sse(FakeUpstream.chunk(0, "{\"content\":\"hi\"}", "stop"));
+        assertThat(failure(new RecordingSink()).code()).isEqualTo(FailureCode.BAD_ENGINE_OUTPUT);
+    }
+
+    @Test
+    void anErrorInsideTheStreamEndsTheJobWithItsCode() {
+        upstream.chat = FakeUpstream.sse(FakeUpstream.chunk(0, "{\"content\":\"hi\"}", null),
+                "{\"error\":{\"code\":503,\"message\":\"shutting down\"}}");
+        EngineException e = failure(new RecordingSink());
+        assertThat(e.code()).isEqualTo(FailureCode.ENGINE_OVERLOADED);
+        assertThat(e.completionTokens()).isEqualTo(1);
+    }
+
+    @Test
+    void aRefusedConnectionFailsAsEngineUnavailableAndTheEngineIsNotAvailable() throws Exception {
+        int closed = TestLlamaServer.freePort();
+        engine.close();
+        engine = engineAt(OpenAiSettings.of(java.net.URI.create("http://127.0.0.1:" + closed + "/v1"), "m", Flavor.VLLM));
+        assertThat(engine.capabilities().available()).isFalse();
+        assertThat(failure(new RecordingSink()).code()).isEqualTo(FailureCode.ENGINE_UNAVAILABLE);
+    }
+
+    @Test
+    void anUpstreamThatNeverAnswersFailsAsEngineTimeout() {
+        upstream.chat = ex -> Thread.sleep(5_000);
+        long t0 = System.nanoTime();
+        assertThat(failure(new RecordingSink()).code()).isEqualTo(FailureCode.ENGINE_TIMEOUT);
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(2));
+    }
+
+    @Test
+    void silenceAfterTheFirstTokenFailsAsEngineTimeoutWithTheTokensSoFar() {
+        upstream.chat = ex -> {
+            OutputStream out = FakeUpstream.startStream(ex);
+            out.write(("data: " + FakeUpstream.chunk(0, "{\"content\":\"hi\"}", null) + "\n\n")
+                    .getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            Thread.sleep(5_000);
+        };
+        EngineException e = failure(new RecordingSink());
+        assertThat(e.code()).isEqualTo(FailureCode.ENGINE_TIMEOUT);
+        assertThat(e.completionTokens()).isEqualTo(1);
+    }
+
+    @Test
+    void availabilityFollowsTheUpstreamHealth() {
+        assertThat(engine.capabilities().available()).isTrue();
+        upstream.healthStatus = 503;
+        await().atMost(Duration.ofSeconds(2)).until(() -> !engine.capabilities().available());
+        upstream.healthStatus = 200;
+        await().atMost(Duration.ofSeconds(2)).until(() -> engine.capabilities().available());
+    }
+
+    @Test
+    void emptyToolCallIdsBecomeOneGeneratedIdPerCall() {
+        upstream.chat = FakeUpstream.sse(
+                FakeUpstream.chunk(0, "{\"role\":\"assistant\"}", null),
+                FakeUpstream.chunk(0, "{\"tool_calls\":[{\"index\":0,\"id\":\"\",\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"\"}}]}", null),
+                FakeUpstream.chunk(0, "{\"tool_calls\":[{\"index\":0,\"id\":\"\",\"function\":{\"arguments\":\"{\\\"a\\\":1}\"}}]}", null),
+                FakeUpstream.chunk(0, "{\"tool_calls\":[{\"index\":1,\"function\":{\"name\":\"g\",\"arguments\":\"{}\"}}]}", "tool_calls"),
+                FakeUpstream.usage(5, 9), "[DONE]");
+        RecordingSink sink = new RecordingSink();
+        var g = engine.generate(job(), sink, () -> false);
+
+        assertThat(sink.deltas).hasSize(3); // the role-only delta carries nothing
+        var calls = sink.toolCalls();
+        assertThat(calls.get(0).id()).startsWith("call_");
+        assertThat(calls.get(1).id()).isNull();
+        assertThat(calls.get(1).function().arguments()).isEqualTo("{\"a\":1}");
+        assertThat(calls.get(2).id()).startsWith("call_").isNotEqualTo(calls.get(0).id());
+        assertThat(g.finishReason()).isEqualTo("tool_calls");
+        assertThat(g.promptTokens()).isEqualTo(5);
+        assertThat(g.completionTokens()).isEqualTo(9);
+    }
+
+    @Test
+    void theUpstreamKeyIsSentAsABearerToken() {
+        engine.close();
+        engine = engineAt(OpenAiSettings.of(upstream.baseUrl(), "m", Flavor.VLLM).withApiKey("secret-key"));
+        upstream.chat = FakeUpstream.sse(FakeUpstream.chunk(0, "{\"content\":\"hi\"}", "stop"), FakeUpstream.usage(1, 1),
+                "[DONE]");
+        engine.generate(job(), new RecordingSink(), () -> false);
+        assertThat(upstream.lastAuthorization.get()).isEqualTo("Bearer secret-key");
+    }
+}
