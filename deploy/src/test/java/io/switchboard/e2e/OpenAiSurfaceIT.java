@@ -46,7 +46,7 @@ class OpenAiSurfaceIT {
         cloud = LlamaServer.start(cluster.root, cluster.model, 2, "sk-cloud-provider-key",
                 cluster.root.resolve("deploy/target/e2e-logs/cloud-llama-server.log"));
         workers.add(cluster.startLlamaServerWorker("worker-native", NATIVE, 2));
-        workers.add(cluster.startOpenAiWorker("worker-cloud", CLOUD, cloud.url(), "sk-cloud-provider-key", "llama-server", 2));
+        workers.add(cluster.startOpenAiWorker("worker-cloud", CLOUD, cloud.url() + "/v1", "sk-cloud-provider-key", "llama-server", 2));
         for (ServiceProcess w : workers) {
             w.awaitReady(Duration.ofSeconds(90));
         }

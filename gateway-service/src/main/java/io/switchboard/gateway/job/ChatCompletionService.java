@@ -70,7 +70,8 @@ public class ChatCompletionService {
         }
 
         public CompletionHeader header(String fingerprint) {
-            return new CompletionHeader(job.jobId(), createdSec, job.model(), fingerprint);
+            return new CompletionHeader(job.jobId(), createdSec, job.model(), fingerprint, job.options().n(),
+                    job.options().logprobs());
         }
     }
 
@@ -82,16 +83,15 @@ public class ChatCompletionService {
      */
     public Uni<RunningJob> submit(Caller caller, String requestId, ChatCompletionRequest request, long arrivedNanos) {
         validator.validate(request);
-        if (catalog.find(request.model()).isEmpty()) {
-            throw ApiException.modelNotFound(request.model());
-        }
+        String model = catalog.resolve(request.model()).orElseThrow(() -> ApiException.modelNotFound(request.model()));
         long now = System.currentTimeMillis();
         long deadline = now + config.requestTimeout().toMillis();
         InferenceJob job;
         long reserve;
         try {
-            TenantRules.check(caller, request);
-            job = jobs.create(JobFactory.newJobId(), requestId, caller, request, now, deadline);
+            TenantRules.check(caller, request, model);
+            job = jobs.create(JobFactory.newJobId(), requestId, caller, request, model, now, deadline);
+            catalog.checkCapabilities(model, job.options(), job.provider());
             // only a caller with counted limits reserves tokens: nobody else pays for the estimate
             reserve = caller.counted() ? TokenEstimator.reservation(job) : 0;
             TenantRules.checkFits(caller, request, reserve);

@@ -25,14 +25,16 @@ import io.switchboard.schema.wire.RedisKeys;
 public class JobMetaStore {
     /** HSET the meta, PEXPIRE it, and SET the reader key with its grace: one round trip, keys of one hash tag. */
     private static final LuaScript WRITE = new LuaScript("""
-            redis.call('HSET', KEYS[1], 'tenant', ARGV[1], 'model', ARGV[2], 'created', ARGV[3], 'deadline', ARGV[4], 'usage', ARGV[5])
+            redis.call('HSET', KEYS[1], 'tenant', ARGV[1], 'model', ARGV[2], 'created', ARGV[3], 'deadline', ARGV[4], 'usage', ARGV[5],
+              'n', ARGV[9], 'logprobs', ARGV[10])
             redis.call('PEXPIRE', KEYS[1], ARGV[6])
             redis.call('SET', KEYS[2], ARGV[7], 'PX', ARGV[8])
             return 1
             """);
 
     /** What a resume needs to know about a job. */
-    public record JobMeta(String tenant, String model, long createdSec, long deadlineMs, boolean includeUsage) {
+    public record JobMeta(String tenant, String model, long createdSec, long deadlineMs, boolean includeUsage, int n,
+            boolean logprobs) {
     }
 
     private final ReactiveRedisDataSource redis;
@@ -52,7 +54,8 @@ public class JobMetaStore {
         List<String> reader = leases.setArgs();
         return WRITE.run(redis, List.of(RedisKeys.jobMeta(job.jobId()), RedisKeys.jobReader(job.jobId())),
                 List.of(job.tenantId(), job.model(), Long.toString(job.createdAtMs() / 1000), Long.toString(job.deadlineAtMs()),
-                        includeUsage ? "1" : "0", Long.toString(ttl), reader.get(0), reader.get(1)))
+                        includeUsage ? "1" : "0", Long.toString(ttl), reader.get(0), reader.get(1),
+                        Integer.toString(job.options().n()), job.options().logprobs() ? "1" : "0"))
                 .replaceWithVoid();
     }
 
@@ -68,6 +71,7 @@ public class JobMetaStore {
         }
         String deadline = h.get("deadline");
         return new JobMeta(h.get("tenant"), h.get("model"), Long.parseLong(h.get("created")),
-                deadline == null ? Long.MAX_VALUE : Long.parseLong(deadline), "1".equals(h.get("usage")));
+                deadline == null ? Long.MAX_VALUE : Long.parseLong(deadline), "1".equals(h.get("usage")),
+                h.get("n") == null ? 1 : Integer.parseInt(h.get("n")), "1".equals(h.get("logprobs")));
     }
 }

@@ -66,7 +66,8 @@ public class ResumeService {
             if (m == null || !m.tenant().equals(caller.tenantId())) {
                 return Uni.createFrom().failure(notFound(completionId));
             }
-            CompletionHeader header = new CompletionHeader(completionId, m.createdSec(), m.model(), fingerprint);
+            CompletionHeader header = new CompletionHeader(completionId, m.createdSec(), m.model(), fingerprint, m.n(),
+                    m.logprobs());
             return terminalAt(completionId, after).chain(doneAt -> {
                 if (doneAt.isPresent()) {
                     metrics.resume("done");

@@ -113,6 +113,10 @@ public final class StreamRelay {
             return;
         }
         for (StreamedEvent e : events) {
+            if (!writer.fits(e.event())) {
+                readFailed(new BadEventException(jobId, e.id(), "undecodable", "a choice index beyond the request's n"));
+                return;
+            }
             cursor = e.id();
             produced = true;
             if (streaming) {

@@ -114,7 +114,7 @@ public class TokenStreamReader {
             throw new BadEventException(jobId, entryId, "undecodable", e.getClass().getSimpleName());
         }
         boolean complete = switch (event) {
-            case TokenEvent.Delta d -> d.text() != null && d.index() >= 0;
+            case TokenEvent.Delta d -> !d.empty() && d.index() >= 0;
             case TokenEvent.ChoiceEnd c -> c.index() >= 0 && c.finishReason() != null;
             case TokenEvent.Finish f -> f.finishReason() != null;
             case TokenEvent.Failure f -> f.code() != null && f.message() != null;

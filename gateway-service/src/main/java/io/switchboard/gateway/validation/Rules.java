@@ -5,7 +5,6 @@ import static io.switchboard.gateway.error.ApiException.invalidValue;
 import static io.switchboard.gateway.error.ApiException.unsupported;
 
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -96,13 +95,6 @@ public final class Rules {
         intRange("max_completion_tokens", r.maxCompletionTokens(), 1, l.maxTokensLimit());
     };
 
-    public static final RequestRule N = (r, l) -> {
-        intRange("n", r.n(), 1, 128);
-        if (r.n() != null && r.n() > 1) {
-            throw unsupported("n", "n > 1 is not supported yet; send n = 1 (or leave it out).");
-        }
-    };
-
     public static final RequestRule STOP = (r, l) -> {
         List<String> stop = r.stop();
         if (stop == null) {
@@ -141,33 +133,11 @@ public final class Rules {
         }
     };
 
-    /** Parameters the API defines that this version does not implement: refused, never silently ignored. */
-    public static final RequestRule NOT_YET_SUPPORTED = (r, l) -> {
-        if (Boolean.TRUE.equals(r.logprobs()) || r.topLogprobs() != null) {
-            throw unsupported(r.topLogprobs() != null ? "top_logprobs" : "logprobs", "logprobs are not supported yet.");
-        }
-        if (r.tools() != null && !r.tools().isNull() && !(r.tools().isArray() && r.tools().isEmpty())) {
-            throw unsupported("tools", "Tool calling is not supported yet.");
-        }
-        JsonNode format = r.responseFormat();
-        if (format != null && !format.isNull()) {
-            if (!format.isObject() || !format.path("type").isTextual()) {
-                throw invalid("response_format", "invalid_type", "Invalid type for 'response_format': expected an object with a 'type'.");
-            }
-            if (!"text".equals(format.get("type").asText())) {
-                throw unsupported("response_format.type",
-                        "response_format type '" + format.get("type").asText() + "' is not supported yet; only 'text' is.");
-            }
-        }
-        Map<String, Double> bias = r.logitBias();
-        if (bias != null && !bias.isEmpty()) {
-            throw unsupported("logit_bias", "logit_bias is not supported yet.");
-        }
-    };
-
     /** Every rule, in the order a client's mistakes are reported. */
-    public static final List<RequestRule> ALL = List.of(MODEL, MESSAGES, TEMPERATURE, TOP_P, PENALTIES, MAX_TOKENS, N,
-            STOP, STREAM_OPTIONS, SAMPLING_EXTENSIONS, SERVICE_TIER, NOT_YET_SUPPORTED);
+    public static final List<RequestRule> ALL = List.of(MODEL, MESSAGES, SurfaceRules.TOOL_MESSAGES, TEMPERATURE, TOP_P,
+            PENALTIES, MAX_TOKENS, SurfaceRules.N, STOP, STREAM_OPTIONS, SAMPLING_EXTENSIONS, SERVICE_TIER,
+            SurfaceRules.LOGPROBS, SurfaceRules.RESPONSE_FORMAT, SurfaceRules.TOOLS, SurfaceRules.TOOL_CHOICE,
+            SurfaceRules.EXTENSIONS, SurfaceRules.PROVIDER);
 
     private static void range(String param, Double value, double min, double max) {
         if (value != null && (value.isNaN() || value < min || value > max)) {

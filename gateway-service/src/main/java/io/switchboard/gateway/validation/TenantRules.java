@@ -13,7 +13,12 @@ public final class TenantRules {
     }
 
     public static void check(Caller caller, ChatCompletionRequest r) {
-        if (!caller.mayUse(r.model())) {
+        check(caller, r, r.model());
+    }
+
+    /** @param model the model the request runs on (the one an alias stands for): what the tenant must be allowed */
+    public static void check(Caller caller, ChatCompletionRequest r, String model) {
+        if (!caller.mayUse(model) && !caller.mayUse(r.model())) {
             throw new ApiException(404, "invalid_request_error", "model", "model_not_found",
                     "The model '" + r.model() + "' does not exist or you do not have access to it.");
         }

@@ -46,16 +46,47 @@ class RulesTest {
                 Arguments.of("{" + OK + ",\"max_tokens\":5000}", "max_tokens", "invalid_value"),
                 Arguments.of("{" + OK + ",\"max_completion_tokens\":-1}", "max_completion_tokens", "invalid_value"),
                 Arguments.of("{" + OK + ",\"n\":0}", "n", "invalid_value"),
-                Arguments.of("{" + OK + ",\"n\":129}", "n", "invalid_value"),
-                Arguments.of("{" + OK + ",\"n\":2}", "n", "unsupported_parameter"),
+                Arguments.of("{" + OK + ",\"n\":9}", "n", "invalid_value"),
                 Arguments.of("{" + OK + ",\"stop\":[\"a\",\"b\",\"c\",\"d\",\"e\"]}", "stop", "invalid_value"),
                 Arguments.of("{" + OK + ",\"stop\":\"\"}", "stop", "invalid_value"),
                 Arguments.of("{" + OK + ",\"stream_options\":{\"include_usage\":true}}", "stream_options", "invalid_value"),
-                Arguments.of("{" + OK + ",\"logprobs\":true}", "logprobs", "unsupported_parameter"),
-                Arguments.of("{" + OK + ",\"tools\":[{\"type\":\"function\"}]}", "tools", "unsupported_parameter"),
-                Arguments.of("{" + OK + ",\"response_format\":{\"type\":\"json_object\"}}", "response_format.type",
-                        "unsupported_parameter"),
-                Arguments.of("{" + OK + ",\"logit_bias\":{\"50256\":-100}}", "logit_bias", "unsupported_parameter"),
+                Arguments.of("{" + OK + ",\"top_logprobs\":2}", "top_logprobs", "invalid_value"),
+                Arguments.of("{" + OK + ",\"logprobs\":true,\"top_logprobs\":21}", "top_logprobs", "invalid_value"),
+                Arguments.of("{" + OK + ",\"tools\":[{\"type\":\"function\"}]}", "tools[0].function",
+                        "missing_required_parameter"),
+                Arguments.of("{" + OK + ",\"tools\":[{\"type\":\"code\",\"function\":{\"name\":\"f\"}}]}", "tools[0].type",
+                        "invalid_value"),
+                Arguments.of("{" + OK + ",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"a b\"}}]}",
+                        "tools[0].function.name", "invalid_value"),
+                Arguments.of("{" + OK + ",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}},"
+                        + "{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]}", "tools", "invalid_value"),
+                Arguments.of("{" + OK + ",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\",\"parameters\":[]}}]}",
+                        "tools[0].function.parameters", "invalid_type"),
+                Arguments.of("{" + OK + ",\"tool_choice\":\"required\"}", "tool_choice", "invalid_value"),
+                Arguments.of("{" + OK + ",\"tool_choice\":\"always\",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]}",
+                        "tool_choice", "invalid_value"),
+                Arguments.of("{" + OK + ",\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"g\"}},"
+                        + "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]}", "tool_choice.function.name",
+                        "invalid_value"),
+                Arguments.of("{" + OK + ",\"response_format\":{\"type\":\"xml\"}}", "response_format.type", "invalid_value"),
+                Arguments.of("{" + OK + ",\"response_format\":{\"type\":\"json_schema\"}}", "response_format.json_schema",
+                        "missing_required_parameter"),
+                Arguments.of("{" + OK + ",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"schema\":{}}}}",
+                        "response_format.json_schema.name", "missing_required_parameter"),
+                Arguments.of("{" + OK + ",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"n\","
+                        + "\"schema\":\"object\"}}}", "response_format.json_schema.schema", "invalid_type"),
+                Arguments.of("{\"model\":\"m\",\"messages\":[{\"role\":\"tool\",\"content\":\"42\"}]}",
+                        "messages[0].tool_call_id", "missing_required_parameter"),
+                Arguments.of("{\"model\":\"m\",\"messages\":[{\"role\":\"assistant\",\"content\":null,"
+                        + "\"tool_calls\":[{\"id\":\"1\"}]}]}", "messages[0].tool_calls[0].function.name",
+                        "missing_required_parameter"),
+                Arguments.of("{" + OK + ",\"logit_bias\":{\"50256\":-101}}", "logit_bias", "invalid_value"),
+                Arguments.of("{" + OK + ",\"logit_bias\":{\"hello\":1}}", "logit_bias", "invalid_value"),
+                Arguments.of("{" + OK + ",\"max_tokens\":8,\"min_tokens\":9}", "min_tokens", "invalid_value"),
+                Arguments.of("{" + OK + ",\"structured_outputs\":{\"regex\":\"a+\",\"choice\":[\"a\"]}}",
+                        "structured_outputs", "invalid_value"),
+                Arguments.of("{" + OK + ",\"reasoning_effort\":\"extreme\"}", "reasoning_effort", "invalid_value"),
+                Arguments.of("{" + OK + ",\"provider\":\"moon\"}", "provider", "invalid_value"),
                 Arguments.of("{" + OK + ",\"min_p\":1.5}", "min_p", "invalid_value"),
                 Arguments.of("{" + OK + ",\"top_k\":-2}", "top_k", "invalid_value"));
     }
@@ -78,10 +109,18 @@ class RulesTest {
                 "{" + OK + ",\"temperature\":0,\"top_p\":1,\"max_tokens\":4096,\"n\":1,\"stop\":\"x\",\"seed\":-5}",
                 "{\"model\":\"m\",\"messages\":[{\"role\":\"developer\",\"content\":\"be brief\"},"
                         + "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"hi\"}]},"
-                        + "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"1\"}]},"
+                        + "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"1\",\"type\":\"function\","
+                        + "\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}}]},"
                         + "{\"role\":\"tool\",\"content\":\"42\",\"tool_call_id\":\"1\"}]}",
                 "{" + OK + ",\"stream\":true,\"stream_options\":{\"include_usage\":true},\"response_format\":{\"type\":\"text\"}}",
-                "{" + OK + ",\"tools\":[],\"logit_bias\":{},\"priority\":-3,\"top_k\":-1,\"min_p\":0.05}");
+                "{" + OK + ",\"tools\":[],\"logit_bias\":{},\"priority\":-3,\"top_k\":-1,\"min_p\":0.05}",
+                "{" + OK + ",\"n\":8,\"logprobs\":true,\"top_logprobs\":20,\"response_format\":{\"type\":\"json_schema\","
+                        + "\"json_schema\":{\"name\":\"w\",\"strict\":true,\"schema\":{\"type\":\"object\"}}},"
+                        + "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"description\":\"d\","
+                        + "\"parameters\":{\"type\":\"object\"}}}],\"tool_choice\":{\"type\":\"function\","
+                        + "\"function\":{\"name\":\"get_weather\"}},\"parallel_tool_calls\":false,\"provider\":\"cloud\"}",
+                "{" + OK + ",\"max_tokens\":8,\"min_tokens\":8,\"logit_bias\":{\"50256\":-100},\"structured_outputs\":"
+                        + "{\"choice\":[\"yes\",\"no\"]},\"reasoning_effort\":\"low\",\"cache_salt\":\"s\",\"tool_choice\":\"none\"}");
     }
 
     @ParameterizedTest
