@@ -22,6 +22,8 @@ import java.util.regex.Pattern;
  *      [--concurrency 8] [--requests 64] [--max-tokens 128] [--warmup 4] [--label name]
  *      [--pause-ms 0]   (each client waits this long after each answer: the previous request's tail work is done)
  *      [--duration-s 0] (each client sends requests for this long instead of --requests in all)
+ *      [--fresh-connections false] (a new connection per request instead of keep-alive: some engines, llama-server
+ *      among them, close idle keep-alive connections under a client's feet)
  */
 public class Bench {
     record Result(double ttftMs, double totalMs, int tokens, String error) {
@@ -44,9 +46,13 @@ public class Bench {
         // with --duration-s, each client sends requests until then, however many that is
         long durationNanos = (long) (Double.parseDouble(a.getOrDefault("duration-s", "0")) * 1e9);
 
-        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+        boolean fresh = Boolean.parseBoolean(a.getOrDefault("fresh-connections", "false"));
+        HttpClient shared = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+        java.util.function.Supplier<HttpClient> clients = fresh
+                ? () -> HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build()
+                : () -> shared;
         for (int i = 0; i < warmup; i++) {
-            one(http, url, key, model, maxTokens, i);
+            one(clients.get(), url, key, model, maxTokens, i);
         }
         ConcurrentLinkedQueue<Result> results = new ConcurrentLinkedQueue<>();
         CountDownLatch done = new CountDownLatch(concurrency);
@@ -57,7 +63,7 @@ public class Bench {
                 try {
                     long until = System.nanoTime() + durationNanos;
                     for (int r = client; durationNanos > 0 ? System.nanoTime() < until : r < requests; r += concurrency) {
-                        results.add(one(http, url, key, model, maxTokens, r));
+                        results.add(one(clients.get(), url, key, model, maxTokens, r));
                         if (pauseMs > 0) {
                             try {
                                 Thread.sleep(pauseMs);

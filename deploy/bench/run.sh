@@ -43,7 +43,7 @@ start() { # engine slots model-id [extra env...]
     -d '{"model":"'"$model_id"'","messages":[{"role":"user","content":"Hi"}],"max_tokens":4}' "http://127.0.0.1:$PORT/v1/chat/completions" >/dev/null && date +%s%N)
   echo "startup ($engine): run.sh to first answer $(( (answered - t0) / 1000000 )) ms"
 }
-stop() { kill -TERM $RUN_PID 2>/dev/null || true; wait $RUN_PID 2>/dev/null || true; }
+stop() { [ -n "$RUN_PID" ] || return 0; kill -TERM "$RUN_PID" 2>/dev/null || true; wait "$RUN_PID" 2>/dev/null || true; RUN_PID=; }
 trap stop EXIT
 bench() { "$JAVA_HOME/bin/java" "$ROOT/deploy/bench/Bench.java" --url "http://127.0.0.1:$PORT" "$@"; }
 
@@ -145,25 +145,28 @@ echo "   model $MODEL_ID, $ESLOTS slots x $CTX context, $ETOK tokens per answer,
 LS_PORT=$(switchboard_free_port 18290)
 "$LLAMA_SERVER" -m "$MODEL" -np $ESLOTS -c $((ESLOTS * CTX)) --host 127.0.0.1 --port "$LS_PORT" --jinja >"$OUT/llama-server.out" 2>&1 &
 LS_PID=$!
+trap 'kill -KILL $LS_PID 2>/dev/null || true; stop' EXIT
 for _ in $(seq 300); do curl -fsS "http://127.0.0.1:$LS_PORT/health" >/dev/null 2>&1 && break; sleep 0.1; done
 for c in 1 4 8; do
   "$JAVA_HOME/bin/java" "$ROOT/deploy/bench/Bench.java" --url "http://127.0.0.1:$LS_PORT" --model "$MODEL_ID" --concurrency $c \
-    --requests "$EREQ" --max-tokens "$ETOK" --warmup 4 --label "engine alone c=$c" | tee -a "$OUT/engines.txt"
+    --requests "$EREQ" --max-tokens "$ETOK" --warmup 4 --fresh-connections true --label "engine alone c=$c" \
+    | tee -a "$OUT/engines.txt" || true
 done
 kill -KILL $LS_PID 2>/dev/null || true; wait $LS_PID 2>/dev/null || true
+trap stop EXIT
 start llama-server $ESLOTS "$MODEL_ID" SWITCHBOARD_LLAMA_SERVER="$LLAMA_SERVER" SWITCHBOARD_WORKER_LLAMA_CTX_PER_SLOT="$CTX"
 for c in 1 4 8; do
-  bench --model "$MODEL_ID" --concurrency $c --requests "$EREQ" --max-tokens "$ETOK" --warmup 4 \
-    --label "switchboard+llama-server c=$c" | tee -a "$OUT/engines.txt"
+  bench --model "$MODEL_ID" --concurrency $c --requests "$EREQ" --max-tokens "$ETOK" --warmup 4 --fresh-connections true \
+    --label "switchboard+llama-server c=$c" | tee -a "$OUT/engines.txt" || true
 done
 stop
 start llama $ESLOTS "$MODEL_ID" SWITCHBOARD_WORKER_LLAMA_CTX_PER_SLOT="$CTX"
 for c in 1 4 8; do
-  bench --model "$MODEL_ID" --concurrency $c --requests "$EREQ" --max-tokens "$ETOK" --warmup 4 \
-    --label "switchboard+in-process c=$c" | tee -a "$OUT/engines.txt"
+  bench --model "$MODEL_ID" --concurrency $c --requests "$EREQ" --max-tokens "$ETOK" --warmup 4 --fresh-connections true \
+    --label "switchboard+in-process c=$c" | tee -a "$OUT/engines.txt" || true
 done
 stop
-awk '{ label = $1; c = $NF; for (i = 1; i <= NF; i++) { if ($i ~ /^c=/) c = $i; if ($i == "p50=" ) {} }
+awk '/^(engine|switchboard)/ { label = $1; for (i = 1; i <= NF; i++) { if ($i ~ /^c=/) c = $i }
        match($0, /ttft_ms p50=[0-9.]+/); ttft = substr($0, RSTART + 12, RLENGTH - 12)
        match($0, /aggregate tok\/s=[0-9.]+/); tps = substr($0, RSTART + 15, RLENGTH - 15)
        key = label " " c; T[key] = ttft; R[key] = tps }

@@ -56,12 +56,17 @@ class OpenAiSurfaceIT {
         });
     }
 
+    /** Also proves that a worker killed outright takes its llama-server with it (no orphan holds the port or GPU). */
     @AfterAll
     static void stopEngines() {
+        List<ProcessHandle> managed = workers.isEmpty() ? List.of() : workers.getFirst().children();
         workers.forEach(ServiceProcess::kill);
         if (cloud != null) {
             cloud.close();
         }
+        assertThat(managed).as("the managed llama-server").isNotEmpty();
+        Wait.until(Duration.ofSeconds(5), "the killed worker's llama-server is gone",
+                () -> managed.stream().noneMatch(ProcessHandle::isAlive));
     }
 
     static ChatCompletionCreateParams.Builder ask(String model, long maxTokens) {

@@ -76,6 +76,11 @@ final class ServiceProcess implements AutoCloseable {
         return process.pid();
     }
 
+    /** The processes it started (a managed llama-server, say), while they run. */
+    java.util.List<ProcessHandle> children() {
+        return process.toHandle().descendants().toList();
+    }
+
     /** Freezes the process (SIGSTOP): it stops heartbeating and generating without closing its connections. */
     void freeze() throws IOException, InterruptedException {
         new ProcessBuilder("kill", "-STOP", String.valueOf(pid())).start().waitFor();

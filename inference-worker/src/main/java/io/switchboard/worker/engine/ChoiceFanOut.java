@@ -6,6 +6,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 
 import io.switchboard.schema.event.InferenceJob;
@@ -19,7 +20,7 @@ import io.switchboard.worker.engine.InferenceEngine.Generation;
  * server refuses {@code n > 1}; the in-process binding has no {@code n}). Choice 0 runs on the calling thread, the
  * others on virtual threads; each choice's pieces are re-indexed, each ends with its own {@code choiceEnd}, and a
  * seeded job gives choice {@code i} the seed {@code seed + i} so the choices differ and stay reproducible. Usage counts
- * the prompt once and sums the completions, as OpenAI does.
+ * the prompt once and sums the completions, as OpenAI does. A choice that fails stops the others, and the job fails.
  */
 public final class ChoiceFanOut {
     private ChoiceFanOut() {
@@ -37,15 +38,18 @@ public final class ChoiceFanOut {
             return engine.generate(job, sink, cancelled);
         }
         List<Future<Generation>> others = new ArrayList<>(n - 1);
+        // one choice failing ends the job: the others stop too instead of generating for nobody
+        AtomicBoolean failed = new AtomicBoolean();
+        BooleanSupplier stop = () -> failed.get() || cancelled.getAsBoolean();
         try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
             for (int i = 1; i < n; i++) {
                 int index = i;
-                others.add(threads.submit(() -> choice(job, index, sink, cancelled, engine)));
+                others.add(threads.submit(() -> failing(failed, () -> choice(job, index, sink, stop, engine))));
             }
             List<Generation> all = new ArrayList<>(n);
             RuntimeException failure = null;
             try {
-                all.add(choice(job, 0, sink, cancelled, engine));
+                all.add(failing(failed, () -> choice(job, 0, sink, stop, engine)));
             } catch (RuntimeException e) {
                 failure = e;
             }
@@ -64,6 +68,15 @@ public final class ChoiceFanOut {
                 throw failure;
             }
             return merge(all);
+        }
+    }
+
+    private static Generation failing(AtomicBoolean failed, java.util.function.Supplier<Generation> choice) {
+        try {
+            return choice.get();
+        } catch (RuntimeException e) {
+            failed.set(true);
+            throw e;
         }
     }
 

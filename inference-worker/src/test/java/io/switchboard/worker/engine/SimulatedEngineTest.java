@@ -174,4 +174,27 @@ class SimulatedEngineTest {
         assertThat(r.text(0)).isEqualTo("Once upon a");
         assertThat(g.finishReason()).isEqualTo("length");
     }
+
+    @Test
+    void aChoiceThatFailsStopsTheOthersAndFailsTheJob() {
+        java.util.concurrent.atomic.AtomicInteger generatedAfterFailure = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicBoolean broke = new java.util.concurrent.atomic.AtomicBoolean();
+        ChoiceFanOut.OneChoice flaky = (job, sink, cancelled) -> {
+            if (job.sampling().seed() == 43L) { // choice 1
+                broke.set(true);
+                throw new EngineException(io.switchboard.schema.event.FailureCode.INFERENCE_FAILED, "boom", null);
+            }
+            for (int i = 0; i < 10_000 && !cancelled.getAsBoolean(); i++) {
+                if (broke.get()) {
+                    generatedAfterFailure.incrementAndGet();
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+            }
+            return new InferenceEngine.Generation("length", 1, 1, cancelled.getAsBoolean());
+        };
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> ChoiceFanOut.run(with(Jobs.job("sim", 4, 1.0, List.of(), false),
+                new GenerationOptions(2, false, null, null, null, null, null, null)), new Recorder(), () -> false, flaky))
+                .isInstanceOf(EngineException.class);
+        assertThat(generatedAfterFailure.get()).as("choice 0 stopped within a few steps").isLessThan(100);
+    }
 }

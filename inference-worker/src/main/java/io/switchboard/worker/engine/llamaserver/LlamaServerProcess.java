@@ -26,11 +26,32 @@ final class LlamaServerProcess {
     private static final int TAIL = 20;
 
     private final Process process;
+    private final Process watchdog;
     private final Deque<String> tail = new ArrayDeque<>();
 
     private LlamaServerProcess(Process process) {
         this.process = process;
+        this.watchdog = watchdog(process.pid());
         Thread.ofVirtual().name("llama-server-output-" + process.pid()).start(this::pumpOutput);
+    }
+
+    /**
+     * A child is not killed with its parent: a worker killed outright (kill -9, OOM) would leave its llama-server
+     * running, holding the port and the GPU. A tiny shell loop kills the child within a second of the worker's death
+     * (and ends by itself when the child ends first). Null where there is no POSIX shell.
+     */
+    private static Process watchdog(long child) {
+        long worker = ProcessHandle.current().pid();
+        String loop = "while kill -0 " + worker + " 2>/dev/null && kill -0 " + child + " 2>/dev/null; do sleep 1; done; "
+                + "kill -0 " + worker + " 2>/dev/null || kill -9 " + child + " 2>/dev/null";
+        try {
+            return new ProcessBuilder("sh", "-c", loop).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        } catch (IOException e) {
+            LOG.warnf("no watchdog for llama-server (pid %d): it would outlive a worker killed outright: %s", child,
+                    e.getMessage());
+            return null;
+        }
     }
 
     /** Starts the child and waits for it to be healthy; fails, naming the reason, when it dies or stays unhealthy. */
@@ -84,6 +105,9 @@ final class LlamaServerProcess {
 
     /** SIGTERM, then a kill after {@code grace}. */
     void stop(Duration grace) {
+        if (watchdog != null) {
+            watchdog.destroy();
+        }
         process.destroy();
         try {
             if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
