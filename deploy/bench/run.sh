@@ -139,11 +139,14 @@ elif part engines; then
 ESLOTS=8
 CTX=${BENCH_CTX_PER_SLOT:-2048}
 ETOK=${BENCH_ENGINE_MAX_TOKENS:-64}
+# the managed engine's default threads (cores - 1, leaving one to the worker), the same for the engine alone
+ETHREADS=${BENCH_ENGINE_THREADS:-$(( $(nproc) > 1 ? $(nproc) - 1 : 1 ))}
 EREQ=${BENCH_ENGINE_REQUESTS:-48}
 echo "== engines: llama-server alone vs Switchboard in front of it (managed engine) vs the in-process binding"
-echo "   model $MODEL_ID, $ESLOTS slots x $CTX context, $ETOK tokens per answer, $(nproc) cores, everything on this machine"
+echo "   model $MODEL_ID, $ESLOTS slots x $CTX context, $ETHREADS llama.cpp threads, $ETOK tokens per answer, $(nproc) cores, everything on this machine"
 LS_PORT=$(switchboard_free_port 18290)
-"$LLAMA_SERVER" -m "$MODEL" -np $ESLOTS -c $((ESLOTS * CTX)) --host 127.0.0.1 --port "$LS_PORT" --jinja >"$OUT/llama-server.out" 2>&1 &
+"$LLAMA_SERVER" -m "$MODEL" -np $ESLOTS -c $((ESLOTS * CTX)) -t "$ETHREADS" --host 127.0.0.1 --port "$LS_PORT" --jinja \
+  >"$OUT/llama-server.out" 2>&1 &
 LS_PID=$!
 trap 'kill -KILL $LS_PID 2>/dev/null || true; stop' EXIT
 for _ in $(seq 300); do curl -fsS "http://127.0.0.1:$LS_PORT/health" >/dev/null 2>&1 && break; sleep 0.1; done
@@ -154,13 +157,14 @@ for c in 1 4 8; do
 done
 kill -KILL $LS_PID 2>/dev/null || true; wait $LS_PID 2>/dev/null || true
 trap stop EXIT
-start llama-server $ESLOTS "$MODEL_ID" SWITCHBOARD_LLAMA_SERVER="$LLAMA_SERVER" SWITCHBOARD_WORKER_LLAMA_CTX_PER_SLOT="$CTX"
+start llama-server $ESLOTS "$MODEL_ID" SWITCHBOARD_LLAMA_SERVER="$LLAMA_SERVER" SWITCHBOARD_WORKER_LLAMA_CTX_PER_SLOT="$CTX" \
+  SWITCHBOARD_WORKER_LLAMA_THREADS="$ETHREADS"
 for c in 1 4 8; do
   bench --model "$MODEL_ID" --concurrency $c --requests "$EREQ" --max-tokens "$ETOK" --warmup 4 --fresh-connections true \
     --label "switchboard+llama-server c=$c" | tee -a "$OUT/engines.txt" || true
 done
 stop
-start llama $ESLOTS "$MODEL_ID" SWITCHBOARD_WORKER_LLAMA_CTX_PER_SLOT="$CTX"
+start llama $ESLOTS "$MODEL_ID" SWITCHBOARD_WORKER_LLAMA_CTX_PER_SLOT="$CTX" SWITCHBOARD_WORKER_LLAMA_THREADS="$ETHREADS"
 for c in 1 4 8; do
   bench --model "$MODEL_ID" --concurrency $c --requests "$EREQ" --max-tokens "$ETOK" --warmup 4 --fresh-connections true \
     --label "switchboard+in-process c=$c" | tee -a "$OUT/engines.txt" || true
@@ -168,7 +172,7 @@ done
 stop
 awk '/^(engine|switchboard)/ { label = $1; for (i = 1; i <= NF; i++) { if ($i ~ /^c=/) c = $i }
        match($0, /ttft_ms p50=[0-9.]+/); ttft = substr($0, RSTART + 12, RLENGTH - 12)
-       match($0, /aggregate tok\/s=[0-9.]+/); tps = substr($0, RSTART + 15, RLENGTH - 15)
+       match($0, /aggregate tok\/s=[0-9.]+/); tps = substr($0, RSTART + 16, RLENGTH - 16)
        key = label " " c; T[key] = ttft; R[key] = tps }
   END { printf "%-4s | %-28s | %-28s | %-28s\n", "c", "llama-server alone", "Switchboard + llama-server", "Switchboard in-process"
         for (n = 1; n <= 8; n *= 2) { if (n == 2) continue; c = "c=" n

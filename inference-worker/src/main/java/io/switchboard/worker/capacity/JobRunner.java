@@ -120,14 +120,29 @@ public class JobRunner {
                     g.completionTokens(), startedAt, text.firstAt(), endedAt), finish);
         } catch (EngineException e) {
             LOG.warnf("job %s of tenant %s failed: %s", job.jobId(), job.tenantId(), e.getMessage());
-            return new Ending(new JobEnd(job, Outcome.FAILED, e.code().wire(), null, e.promptTokens(),
-                    e.completionTokens(), startedAt, text.firstAt(), now()), TokenEvent.Failure.of(e.code(), e.getMessage()));
+            FailureCode code = failureCode(e.code(), config.provider());
+            return new Ending(new JobEnd(job, Outcome.FAILED, code.wire(), null, e.promptTokens(),
+                    e.completionTokens(), startedAt, text.firstAt(), now()), TokenEvent.Failure.of(code, e.getMessage()));
         } catch (RuntimeException e) {
             LOG.errorf(e, "job %s of tenant %s failed in the engine", job.jobId(), job.tenantId());
             return new Ending(new JobEnd(job, Outcome.FAILED, FailureCode.INFERENCE_FAILED.wire(), null, 0, 0, startedAt,
                     text.firstAt(), now()),
                     TokenEvent.Failure.of(FailureCode.INFERENCE_FAILED, "The model failed while generating."));
         }
+    }
+
+    /**
+     * What the client is told: a cloud worker's upstream failures (the provider down, busy, slow, or answering
+     * nonsense) are seed 000's {@code CLOUD_REQUEST_FAILED}; a request the provider refused as invalid, or a prompt too
+     * long, keeps its own code (the client can fix those).
+     */
+    static FailureCode failureCode(FailureCode engine, String provider) {
+        boolean upstream = switch (engine) {
+            case INFERENCE_FAILED, ENGINE_UNAVAILABLE, ENGINE_OVERLOADED, ENGINE_TIMEOUT, BAD_ENGINE_OUTPUT -> true;
+            default -> false;
+        };
+        return upstream && io.switchboard.schema.event.Providers.CLOUD.equals(provider)
+                ? FailureCode.CLOUD_REQUEST_FAILED : engine;
     }
 
     /** False while the engine cannot serve (a managed engine restarting): no job is accepted meanwhile. */
