@@ -157,7 +157,8 @@ if (process.env.SWITCHBOARD_SDK_SURFACE !== '0') {
 
   await check('tools with tool_choice "required" -> a tool call', async () => {
     const r = await client.chat.completions.create({
-      model, messages: [{ role: 'user', content: 'What is the weather in Paris?' }], max_tokens: 64,
+      // greedy, with room: a tiny test model needs a few hundred tokens to close the call's JSON
+      model, messages: [{ role: 'user', content: 'What is the weather in Paris?' }], max_tokens: 400, temperature: 0,
       tool_choice: 'required',
       tools: [{
         type: 'function',

@@ -114,7 +114,7 @@ public final class OpenAiEngine implements InferenceEngine {
                 throw UpstreamFailures.status(status.code(), errorBody(exchange, cancelled), 0, 0);
             }
             return stream ? readStream(exchange, chunks, cancelled, start)
-                    : readWhole(exchange, chunks, cancelled, start);
+                    : readWhole(exchange, chunks, cancelled, start, forcesToolCall(job));
         }
     }
 
@@ -163,8 +163,14 @@ public final class OpenAiEngine implements InferenceEngine {
         }
     }
 
+    /** {@code tool_choice} {@code required} or a named function: the answer must be a call, never text. */
+    static boolean forcesToolCall(InferenceJob job) {
+        var choice = job.options().toolChoice();
+        return job.options().toolsEnabled() && choice != null && (choice.isObject() || "required".equals(choice.asText()));
+    }
+
     private Generation readWhole(UpstreamExchange exchange, ChunkTranslator chunks, BooleanSupplier cancelled,
-            long start) {
+            long start, boolean forcedCall) {
         StringBuilder body = new StringBuilder();
         long deadline = start + settings.answerTimeout().toNanos();
         while (true) {
@@ -177,7 +183,7 @@ public final class OpenAiEngine implements InferenceEngine {
                 return ended(item, chunks);
             }
         }
-        for (ObjectNode chunk : WholeAnswer.chunks(parse(body.toString(), chunks))) {
+        for (ObjectNode chunk : WholeAnswer.chunks(parse(body.toString(), chunks), forcedCall)) {
             chunks.accept(chunk);
         }
         return chunks.finish();

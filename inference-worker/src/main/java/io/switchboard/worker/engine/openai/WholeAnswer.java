@@ -20,6 +20,15 @@ final class WholeAnswer {
     }
 
     static List<ObjectNode> chunks(JsonNode completion) {
+        return chunks(completion, false);
+    }
+
+    /**
+     * @param forcedCall the request forced a tool call: text in the answer is the engine's own tool-call format cut short
+     *                   (llama-server's generic {@code {"tool_call": ...}} when the call ran out of tokens), never passed
+     *                   on as content; the choice then ends with its finish reason ({@code length}) and no call
+     */
+    static List<ObjectNode> chunks(JsonNode completion, boolean forcedCall) {
         JsonNode choices = completion.get("choices");
         if (!completion.isObject() || choices == null || !choices.isArray()) {
             throw UpstreamFailures.badOutput("the answer has no choices array", 0, 0);
@@ -34,8 +43,10 @@ final class WholeAnswer {
             ObjectNode delta = Json.MAPPER.createObjectNode();
             copy(message, "reasoning_content", delta);
             copy(message, "reasoning", delta);
-            copy(message, "content", delta);
             JsonNode calls = message.get("tool_calls");
+            if (!forcedCall) {
+                copy(message, "content", delta);
+            }
             List<ObjectNode> argumentChunks = new ArrayList<>();
             if (calls != null && calls.isArray() && !calls.isEmpty()) {
                 ArrayNode starts = delta.putArray("tool_calls");

@@ -75,4 +75,17 @@ class ChunkTranslatorTest {
         assertThat(t.finish().finishReason()).isEqualTo("tool_calls");
         assertThat(t.finish().completionTokens()).isEqualTo(4);
     }
+
+    @Test
+    void aForcedToolCallCutShortPassesNoneOfTheEnginesOwnCallFormatAsText() throws Exception {
+        var t = translator(1);
+        for (var chunk : WholeAnswer.chunks(Json.MAPPER.readTree("""
+                {"choices":[{"index":0,"finish_reason":"length","message":{"role":"assistant",
+                 "content":"{ \\"tool_call\\" : { \\"name\\" : \\"get_weather\\" , \\"arguments\\" : { \\"city\\" : \\"Par"}}],
+                 "usage":{"prompt_tokens":3,"completion_tokens":64}}"""), true)) {
+            t.accept(chunk);
+        }
+        assertThat(sink.deltas).noneMatch(d -> !d.text().isEmpty());
+        assertThat(t.finish().finishReason()).isEqualTo("length");
+    }
 }
