@@ -119,4 +119,40 @@ class JobFactoryTest {
         });
         assertThat(job.priority()).isEqualTo(-2);
     }
+
+    @Test
+    void toolConversationsReachTheEngineWithTheirCallsAndIds() {
+        InferenceJob job = create("""
+                {"model":"m","messages":[{"role":"user","content":"Weather?"},
+                 {"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function",
+                   "function":{"name":"get_weather","arguments":"{\\"city\\":\\"Paris\\"}"}}]},
+                 {"role":"tool","tool_call_id":"call_1","content":"sunny"}]}""");
+        PromptMessage assistant = job.messages().get(1);
+        assertThat(assistant.content()).isEmpty();
+        assertThat(assistant.toolCalls()).singleElement().satisfies(c -> {
+            assertThat(c.id()).isEqualTo("call_1");
+            assertThat(c.function().name()).isEqualTo("get_weather");
+            assertThat(c.function().arguments()).isEqualTo("{\"city\":\"Paris\"}");
+        });
+        assertThat(job.messages().get(2).toolCallId()).isEqualTo("call_1");
+    }
+
+    @Test
+    void generationOptionsCarryWhatTheEngineMustDoAndNothingForPlainText() {
+        assertThat(create(HI + "}").options()).isEqualTo(io.switchboard.schema.event.GenerationOptions.DEFAULT);
+        InferenceJob job = create(HI + ",\"n\":3,\"logprobs\":true,\"top_logprobs\":4,\"response_format\":{\"type\":\"json_object\"},"
+                + "\"min_tokens\":2,\"logit_bias\":{\"7\":5},\"provider\":\"local\"}");
+        var o = job.options();
+        assertThat(o.n()).isEqualTo(3);
+        assertThat(o.logprobs()).isTrue();
+        assertThat(o.topLogprobs()).isEqualTo(4);
+        assertThat(o.responseFormatType()).isEqualTo("json_object");
+        assertThat(o.extensions()).containsOnlyKeys("min_tokens", "logit_bias");
+        assertThat(o.needs()).containsExactlyInAnyOrder(io.switchboard.schema.event.Feature.N,
+                io.switchboard.schema.event.Feature.LOGPROBS, io.switchboard.schema.event.Feature.JSON_OBJECT,
+                io.switchboard.schema.event.Feature.MIN_TOKENS, io.switchboard.schema.event.Feature.LOGIT_BIAS);
+        assertThat(job.provider()).isEqualTo("local");
+        assertThat(create(HI + ",\"response_format\":{\"type\":\"text\"},\"tools\":[],\"logit_bias\":{}}").options().needs())
+                .as("text, no tools and an empty bias need nothing").isEmpty();
+    }
 }
