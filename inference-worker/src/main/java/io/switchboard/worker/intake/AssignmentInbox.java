@@ -43,6 +43,15 @@ public class AssignmentInbox {
     WorkerIdentity identity;
     @Inject
     RouterReports reports;
+    /** From the router's assignment (its time) to this worker's answer: the assignment's hop through Redis. */
+    private io.micrometer.core.instrument.Timer assignmentDelay;
+
+    @Inject
+    void metrics(io.micrometer.core.instrument.MeterRegistry registry) {
+        assignmentDelay = io.micrometer.core.instrument.Timer.builder("switchboard_worker_assignment_delay")
+                .description("From the router's assignment of a job to this worker's answer to it (accepted, full, claimed)")
+                .publishPercentiles(0.5, 0.9, 0.99).register(registry);
+    }
 
     private volatile boolean running = true;
     private Thread reader;
@@ -119,6 +128,10 @@ public class AssignmentInbox {
             return;
         }
         SlotPool.Offer offer = slots.offer(assignment);
+        if (assignmentDelay != null) {
+            assignmentDelay.record(Math.max(0, System.currentTimeMillis() - assignment.assignedAtMs()),
+                    java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
         reports.reply(AssignmentReply.of(assignment.jobId(), identity.id(), offer.verdict(), offer.owner(),
                 System.currentTimeMillis()));
     }

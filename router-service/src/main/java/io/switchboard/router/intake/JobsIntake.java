@@ -68,11 +68,17 @@ public class JobsIntake {
         Thread thread;
     }
 
+    /** From a job's Kafka record time (the gateway's publish) to the router reading it: the Kafka hop. */
+    private io.micrometer.core.instrument.Timer intakeDelay;
+
     @Inject
     void metrics(MeterRegistry registry) {
         Gauge.builder("switchboard_router_unsettled_jobs", unsettled, AtomicInteger::get)
                 .description("Jobs read from Kafka whose fate is not settled yet (queued, or assigned and unanswered)")
                 .register(registry);
+        intakeDelay = io.micrometer.core.instrument.Timer.builder("switchboard_router_intake_delay")
+                .description("From a job's Kafka record time (published by the gateway) to the router reading it")
+                .publishPercentiles(0.5, 0.9, 0.99).register(registry);
     }
 
     public synchronized void start(Sink sink) {
@@ -151,6 +157,10 @@ public class JobsIntake {
                         if (r.value() == null) {
                             run.settled.add(delivery); // undecodable: nothing to run
                         } else {
+                            if (intakeDelay != null) {
+                                intakeDelay.record(Math.max(0, System.currentTimeMillis() - r.timestamp()),
+                                        java.util.concurrent.TimeUnit.MILLISECONDS);
+                            }
                             sink.job(r.value(), delivery);
                         }
                     }
