@@ -16,6 +16,16 @@ import java.util.Set;
 public record EngineCapabilities(List<String> aliases, int contextLength, int maxN, Set<Feature> features,
         boolean available) {
 
+    /** Decodes {@code available} as true when a heartbeat leaves it out: only an engine that says so is unavailable. */
+    @com.fasterxml.jackson.annotation.JsonCreator
+    static EngineCapabilities decode(@com.fasterxml.jackson.annotation.JsonProperty("aliases") List<String> aliases,
+            @com.fasterxml.jackson.annotation.JsonProperty("contextLength") int contextLength,
+            @com.fasterxml.jackson.annotation.JsonProperty("maxN") int maxN,
+            @com.fasterxml.jackson.annotation.JsonProperty("features") Set<Feature> features,
+            @com.fasterxml.jackson.annotation.JsonProperty("available") Boolean available) {
+        return new EngineCapabilities(aliases, contextLength, maxN, features, available == null || available);
+    }
+
     public EngineCapabilities {
         aliases = aliases == null ? List.of() : List.copyOf(aliases);
         // in declaration order, so heartbeats encode the same way every time

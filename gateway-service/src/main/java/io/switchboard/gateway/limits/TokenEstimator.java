@@ -29,8 +29,8 @@ public final class TokenEstimator {
         return tokens;
     }
 
-    /** Prompt bound plus the most the job may generate. */
+    /** Prompt bound plus the most the job may generate: max tokens for each of its {@code n} choices. */
     public static long reservation(InferenceJob job) {
-        return promptTokens(job.messages()) + job.sampling().maxTokens();
+        return promptTokens(job.messages()) + (long) job.options().n() * job.sampling().maxTokens();
     }
 }

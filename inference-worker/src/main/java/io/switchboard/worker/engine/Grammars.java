@@ -54,7 +54,10 @@ final class Grammars {
         }
         return switch (options.responseFormatType()) {
             case "json_object" -> schema("{\"type\":\"object\"}");
-            case "json_schema" -> schema(Json.write(options.responseFormat().path("json_schema").path("schema")));
+            case "json_schema" -> {
+                JsonNode s = options.responseFormat().path("json_schema").path("schema");
+                yield schema(s.isObject() ? Json.write(s) : "{\"type\":\"object\"}");
+            }
             default -> null;
         };
     }

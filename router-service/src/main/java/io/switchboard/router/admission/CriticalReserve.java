@@ -12,9 +12,12 @@ public final class CriticalReserve {
     private CriticalReserve() {
     }
 
-    /** The slots held back out of {@code totalSlots}: {@code share} of them, rounded up, at least one when share > 0. */
+    /**
+     * The slots held back out of {@code totalSlots}: {@code share} of them, rounded up, but never all of them: a pool of
+     * one slot keeps none, so lower bands are never shut out of a model altogether.
+     */
     public static int slots(int totalSlots, double share) {
-        return share <= 0 || totalSlots <= 0 ? 0 : (int) Math.ceil(totalSlots * share);
+        return share <= 0 || totalSlots <= 1 ? 0 : Math.min(totalSlots - 1, (int) Math.ceil(totalSlots * share));
     }
 
     /**

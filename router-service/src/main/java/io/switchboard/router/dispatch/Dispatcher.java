@@ -556,8 +556,9 @@ public final class Dispatcher {
     /** Where flow control lets a job run now: its forced provider, or local first with overflow to the cloud. */
     private ProviderRouting.Allowed providersFor(InferenceJob job) {
         String model = job.model();
-        int localSlots = registry.slotsServing(model, Providers.LOCAL);
-        return ProviderRouting.allowed(job.provider(), localSlots, registry.freeSlotsServing(model, Providers.LOCAL),
+        // local capacity is what can run this job: workers with its features, not restarting
+        int localSlots = registry.slotsAbleToRun(job, Providers.LOCAL);
+        return ProviderRouting.allowed(job.provider(), localSlots, registry.freeSlotsAbleToRun(job, Providers.LOCAL),
                 Admission.predictedWaitMs(queue.size(model), localSlots, serviceTimes.meanMs(model)),
                 policy.cloudOverflowWaitMs());
     }

@@ -78,6 +78,18 @@ public final class WorkerRegistry {
                 .mapToInt(WorkerState::totalSlots).sum();
     }
 
+    /** The slots of the live, available workers of {@code provider} whose engine can run {@code job}. */
+    public int slotsAbleToRun(io.switchboard.schema.event.InferenceJob job, String provider) {
+        return workers.values().stream().filter(w -> w.provider().equals(provider) && w.capabilities().available())
+                .filter(w -> w.snapshot().canRun(job)).mapToInt(WorkerState::totalSlots).sum();
+    }
+
+    /** Of those, the slots free now. */
+    public int freeSlotsAbleToRun(io.switchboard.schema.event.InferenceJob job, String provider) {
+        return workers.values().stream().filter(w -> w.provider().equals(provider) && w.capabilities().available())
+                .filter(w -> w.snapshot().canRun(job)).mapToInt(WorkerState::freeSlots).sum();
+    }
+
     /** The free slots of the live workers serving {@code model}. */
     public int freeSlotsServing(String model) {
         return workers.values().stream().filter(w -> w.serves(model)).mapToInt(WorkerState::freeSlots).sum();

@@ -21,7 +21,9 @@ class CriticalReserveTest {
                 Arguments.of("critical takes the reserved slots", ServiceClass.CRITICAL, 1, 32, 0.125, true, false),
                 Arguments.of("no critical traffic lately: nothing held back", ServiceClass.BATCH, 1, 32, 0.125, false, false),
                 Arguments.of("a reserve of 0 holds nothing back", ServiceClass.BATCH, 0, 32, 0.0, true, false),
-                Arguments.of("a small pool still keeps one slot", ServiceClass.BATCH, 1, 2, 0.125, true, true));
+                Arguments.of("a small pool still keeps one slot", ServiceClass.BATCH, 1, 2, 0.125, true, true),
+                Arguments.of("a pool of one slot keeps none: lower bands are never shut out", ServiceClass.BATCH, 1, 1,
+                        0.125, true, false));
     }
 
     @ParameterizedTest(name = "{0}")

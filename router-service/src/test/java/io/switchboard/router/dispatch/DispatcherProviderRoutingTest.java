@@ -82,4 +82,17 @@ class DispatcherProviderRoutingTest {
         assertThat(actions).singleElement().isInstanceOfSatisfying(Action.Fail.class,
                 f -> assertThat(f.code()).isEqualTo(FailureCode.NO_WORKER_AVAILABLE));
     }
+
+    @Test
+    void aJobLocalWorkersCannotRunOverflowsToACloudWorkerThatCan() {
+        d.onHeartbeat(worker("local", 8, Providers.LOCAL), 0); // text only
+        WorkerHeartbeat hb = worker("cloud", 4, Providers.CLOUD);
+        d.onHeartbeat(new WorkerHeartbeat(hb.v(), "cloud", hb.models(), "openai", 4, 4, 0, List.of(), 0, 1000,
+                new io.switchboard.schema.event.EngineCapabilities(List.of(), 0, 8,
+                        java.util.Set.of(io.switchboard.schema.event.Feature.N), true), Providers.CLOUD), 0);
+        InferenceJob plain = job("two", null);
+        InferenceJob twoChoices = plain.withOptions(new io.switchboard.schema.event.GenerationOptions(2, false, null, null,
+                null, null, null, null));
+        assertThat(assignedTo(d.onJob(twoChoices, 0))).isEqualTo("cloud");
+    }
 }
