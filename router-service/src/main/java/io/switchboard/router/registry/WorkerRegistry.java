@@ -72,12 +72,6 @@ public final class WorkerRegistry {
         return workers.values().stream().filter(w -> w.serves(model)).mapToInt(WorkerState::totalSlots).sum();
     }
 
-    /** The slots of the live workers of {@code provider} serving {@code model}, in use or not. */
-    public int slotsServing(String model, String provider) {
-        return workers.values().stream().filter(w -> w.serves(model) && w.provider().equals(provider))
-                .mapToInt(WorkerState::totalSlots).sum();
-    }
-
     /** The slots of the live, available workers of {@code provider} whose engine can run {@code job}. */
     public int slotsAbleToRun(io.switchboard.schema.event.InferenceJob job, String provider) {
         return workers.values().stream().filter(w -> w.provider().equals(provider) && w.capabilities().available())
@@ -93,12 +87,6 @@ public final class WorkerRegistry {
     /** The free slots of the live workers serving {@code model}. */
     public int freeSlotsServing(String model) {
         return workers.values().stream().filter(w -> w.serves(model)).mapToInt(WorkerState::freeSlots).sum();
-    }
-
-    /** The free slots of the live workers of {@code provider} serving {@code model}. */
-    public int freeSlotsServing(String model, String provider) {
-        return workers.values().stream().filter(w -> w.serves(model) && w.provider().equals(provider))
-                .mapToInt(WorkerState::freeSlots).sum();
     }
 
     /** Whether a live worker of {@code provider} serves {@code model}. */
