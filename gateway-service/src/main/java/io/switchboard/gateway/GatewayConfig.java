@@ -39,6 +39,13 @@ public interface GatewayConfig {
     @WithDefault("2s")
     Duration streamBlock();
 
+    /**
+     * How many Redis connections wait on the job streams of every open answer (each a multiplexed XREAD over the
+     * streams of its shard), however many answers are open.
+     */
+    @WithDefault("2")
+    int streamReaders();
+
     /** How long a model stays listed after the last heartbeat of a worker serving it. */
     @WithDefault("10s")
     Duration modelLiveness();

@@ -8,6 +8,7 @@ import java.util.concurrent.TimeoutException;
 
 import org.jboss.logging.Logger;
 
+import io.smallrye.mutiny.subscription.Cancellable;
 import io.switchboard.gateway.error.ApiException;
 import io.switchboard.gateway.error.Errors;
 import io.vertx.core.Context;
@@ -74,6 +75,8 @@ public final class StreamRelay {
     private boolean over;
     private Throwable connectionFailure;
     private long slowTimer = -1;
+    /** The read waiting for the stream's next entries, cancelled if the answer ends first (it stops the wait). */
+    private Cancellable pending;
 
     StreamRelay(StreamRelays relays, Context context, HttpServerResponse response, ResponseWriter writer, String jobId,
             String after, long deadlineMs, boolean streaming, ReaderLeases.Lease lease, Listener listener) {
@@ -103,12 +106,13 @@ public final class StreamRelay {
         if (over) {
             return;
         }
-        relays.reader().next(jobId, cursor, deadlineMs)
+        pending = relays.reader().next(jobId, cursor, deadlineMs)
                 .emitOn(task -> context.runOnContext(v -> task.run()))
                 .subscribe().with(this::relay, this::readFailed);
     }
 
     private void relay(List<StreamedEvent> events) {
+        pending = null;
         if (over) {
             return;
         }
@@ -162,6 +166,7 @@ public final class StreamRelay {
     }
 
     private void readFailed(Throwable t) {
+        pending = null;
         if (over) {
             return;
         }
@@ -240,6 +245,10 @@ public final class StreamRelay {
     private void end() {
         over = true;
         cancelSlowTimer();
+        if (pending != null) {
+            pending.cancel();
+            pending = null;
+        }
         lease.release();
         relays.ended(this);
     }

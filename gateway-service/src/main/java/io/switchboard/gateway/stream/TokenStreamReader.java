@@ -14,9 +14,7 @@ import com.fasterxml.jackson.databind.exc.InvalidTypeIdException;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.redis.datasource.keys.ReactiveKeyCommands;
 import io.quarkus.redis.datasource.stream.ReactiveStreamCommands;
-import io.quarkus.redis.datasource.stream.StreamMessage;
 import io.quarkus.redis.datasource.stream.StreamRange;
-import io.quarkus.redis.datasource.stream.XReadArgs;
 import io.smallrye.mutiny.Uni;
 import io.switchboard.gateway.GatewayConfig;
 import io.switchboard.gateway.metrics.ReliabilityMetrics;
@@ -26,54 +24,46 @@ import io.switchboard.schema.wire.RedisKeys;
 
 /**
  * Reads a job's token events from its Redis stream one batch at a time, so the caller asks for the next batch only
- * when its client can take it. Each read is an XREAD BLOCK after the last entry id the caller has; a read that fails
- * is tried again a few times with backoff, entries are decoded here (a bad one fails the read with
- * {@link BadEventException}), and past the job's deadline a read that finds nothing fails with {@link TimeoutException}.
+ * when its client can take it. Each read waits for the entries after the last id the caller has
+ * ({@link StreamMultiplexer}: no Redis connection per stream); a read that fails is tried again a few times with
+ * backoff, entries are decoded here (a bad one fails the read with {@link BadEventException}), and past the job's
+ * deadline a read that finds nothing fails with {@link TimeoutException}.
  */
 @ApplicationScoped
 public class TokenStreamReader {
     /** The id before every entry: reading after it reads the stream from the start. */
     public static final String START = "0-0";
-    private static final int BATCH = 512;
-
     private final ReactiveStreamCommands<String, String, String> streams;
     private final ReactiveKeyCommands<String> keys;
-    private final Duration block;
+    private final StreamMultiplexer multiplexer;
     private final int retries;
     private final Duration backoff;
     private final ReliabilityMetrics metrics;
 
     @Inject
-    public TokenStreamReader(ReactiveRedisDataSource redis, GatewayConfig config, ReliabilityMetrics metrics) {
+    public TokenStreamReader(ReactiveRedisDataSource redis, StreamMultiplexer multiplexer, GatewayConfig config,
+            ReliabilityMetrics metrics) {
         this.streams = redis.stream(String.class, String.class, String.class);
         this.keys = redis.key(String.class);
-        this.block = config.streamBlock();
+        this.multiplexer = multiplexer;
         this.retries = config.streamReadRetries();
         this.backoff = config.streamReadBackoff();
         this.metrics = metrics;
     }
 
     /**
-     * The entries after {@code after}, waiting for some until the job's deadline (one XREAD blocks at most
-     * {@code stream-block}, so the list may be empty: ask again). Past the deadline it still returns what is there.
+     * The entries after {@code after}, as soon as there are some (multiplexed with every other open stream over a
+     * few Redis connections: {@link StreamMultiplexer}), decoded on the caller's context; a {@link TimeoutException}
+     * if none came by the job's deadline. Cancelling the subscription stops the wait.
      */
     public Uni<List<StreamedEvent>> next(String jobId, String after, long deadlineMs) {
-        long remaining = deadlineMs - System.currentTimeMillis();
-        XReadArgs args = new XReadArgs().count(BATCH);
-        if (remaining > 0) {
-            args.block(Duration.ofMillis(Math.max(1, Math.min(remaining, block.toMillis()))));
-        }
-        return retried(streams.xread(RedisKeys.jobStream(jobId), after, args))
-                .chain(messages -> messages.isEmpty() && remaining <= 0
-                        ? Uni.createFrom().<List<StreamedEvent>>failure(
-                                new TimeoutException("job stream of " + jobId + " not finished by its deadline"))
-                        : Uni.createFrom().item(() -> decodeAll(jobId, messages)));
+        return multiplexer.read(RedisKeys.jobStream(jobId), after, deadlineMs).map(entries -> decodeAll(jobId, entries));
     }
 
-    private static List<StreamedEvent> decodeAll(String jobId, List<StreamMessage<String, String, String>> messages) {
-        List<StreamedEvent> events = new ArrayList<>(messages.size());
-        for (StreamMessage<String, String, String> m : messages) {
-            StreamedEvent event = decode(jobId, m.id(), m.payload().get(RedisKeys.EVENT_FIELD));
+    private static List<StreamedEvent> decodeAll(String jobId, List<StreamMultiplexer.Entry> entries) {
+        List<StreamedEvent> events = new ArrayList<>(entries.size());
+        for (StreamMultiplexer.Entry m : entries) {
+            StreamedEvent event = decode(jobId, m.id(), m.json());
             events.add(event);
             if (event.event().terminal()) {
                 break; // nothing follows a terminal event

@@ -1,0 +1,689 @@
+package io.switchboard.gateway.stream;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import org.jboss.logging.Logger;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.redis.datasource.ReactiveRedisDataSource;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.subscription.UniEmitter;
+import io.switchboard.gateway.GatewayConfig;
+import io.switchboard.gateway.metrics.ReliabilityMetrics;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisConnection;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+
+/**
+ * Waits on many job streams over a few Redis connections: every relay's "entries after this id, until this deadline"
+ * is a waiter, and each of {@code stream-readers} shards (streams spread by key hash) runs one loop on a connection
+ * of its own: {@code XREAD COUNT 512 BLOCK t STREAMS k1..kn id1..idn} over the keys its waiters wait on, then hands
+ * each waiter what came for it. So an open stream costs a map entry, not a Redis connection, and an idle one costs
+ * nothing on the wire. What comes for a waiter is handed over on the Vert.x context it was asked from.
+ *
+ * <p>A waiter that arrives while its shard's read is blocked wakes the read with {@code CLIENT UNBLOCK} (at most one
+ * in flight per read; if it reached Redis before the read did, it is sent again a millisecond later until the read
+ * returns), so the next read includes it. A read blocks at most {@code stream-block}, and never past the earliest
+ * deadline; a waiter with nothing by its deadline fails with {@link TimeoutException}.
+ *
+ * <p>A read that fails counts as a failed try for its waiters, each tried again {@code stream-read-retries} times
+ * with backoff, then failed with the error; a shard whose connection broke reconnects with backoff meanwhile. One key
+ * Redis will not read (a key that is not a stream) fails the whole command: then the read's keys are read apart,
+ * halving the set until the culprit is alone, so no other stream of the shard sees its error.
+ */
+@ApplicationScoped
+public class StreamMultiplexer {
+    private static final Logger LOG = Logger.getLogger(StreamMultiplexer.class);
+    private static final int BATCH = 512;
+    private static final long MAX_BACKOFF_MS = 1000;
+
+    /** One entry of a job stream: its id and the event's JSON (null when the entry has no event field). */
+    public record Entry(String id, String json) {
+    }
+
+    private final Redis redis;
+    private final Vertx vertx;
+    private final ReliabilityMetrics metrics;
+    private final long blockMs;
+    private final int retries;
+    private final long backoffMs;
+    private final Shard[] shards;
+    private final AtomicInteger waiters = new AtomicInteger();
+    private final Counter rounds;
+    private final Counter unblocks;
+    private final Counter isolatedReads;
+    private volatile boolean closed;
+
+    @Inject
+    public StreamMultiplexer(ReactiveRedisDataSource redis, Vertx vertx, GatewayConfig config,
+            ReliabilityMetrics metrics, MeterRegistry registry) {
+        this.redis = redis.getRedis().getDelegate();
+        this.vertx = vertx;
+        this.metrics = metrics;
+        this.blockMs = Math.max(1, config.streamBlock().toMillis());
+        this.retries = config.streamReadRetries();
+        this.backoffMs = Math.max(1, config.streamReadBackoff().toMillis());
+        this.shards = new Shard[Math.max(1, config.streamReaders())];
+        for (int i = 0; i < shards.length; i++) {
+            shards[i] = new Shard(i);
+        }
+        Gauge.builder("switchboard.gateway.stream.waiters", waiters, AtomicInteger::get)
+                .description("Relays waiting for their job stream's next entries (all multiplexed)").register(registry);
+        Gauge.builder("switchboard.gateway.stream.reader.connections", this, StreamMultiplexer::connected)
+                .description("Redis connections the multiplexed stream readers hold").register(registry);
+        this.rounds = Counter.builder("switchboard.gateway.stream.reader.rounds")
+                .description("Multiplexed XREADs sent (each reads every stream its shard waits on)").register(registry);
+        this.unblocks = Counter.builder("switchboard.gateway.stream.reader.unblocks")
+                .description("Blocked XREADs woken (CLIENT UNBLOCK) to take in a newly waiting stream")
+                .register(registry);
+        this.isolatedReads = Counter.builder("switchboard.gateway.stream.reader.isolated")
+                .description("Reads of part of a shard's streams after Redis answered its XREAD with an error").register(registry);
+    }
+
+    /**
+     * The entries of {@code key} after {@code after} (at most {@value #BATCH}), as soon as there are some; a
+     * {@link TimeoutException} if none came by {@code deadlineMs}. Completes on the caller's Vert.x context;
+     * cancelling the subscription stops the wait.
+     */
+    public Uni<List<Entry>> read(String key, String after, long deadlineMs) {
+        return Uni.createFrom().emitter(emitter -> {
+            Shard shard = shards[Math.floorMod(key.hashCode(), shards.length)];
+            Waiter w = new Waiter(key, after, deadlineMs, Vertx.currentContext(), emitter);
+            emitter.onTermination(() -> shard.remove(w));
+            shard.add(w);
+        });
+    }
+
+    private int connected() {
+        int n = 0;
+        for (Shard s : shards) {
+            n += s.connection() != null ? 1 : 0;
+        }
+        return n;
+    }
+
+    @PreDestroy
+    void close() {
+        closed = true;
+        for (Shard s : shards) {
+            s.close();
+        }
+    }
+
+    private static final class Waiter {
+        final String key;
+        final String after;
+        final long deadlineMs;
+        final Context context;
+        final UniEmitter<? super List<Entry>> emitter;
+        int failures;
+        long retryAtMs;
+        boolean done;
+
+        Waiter(String key, String after, long deadlineMs, Context context, UniEmitter<? super List<Entry>> emitter) {
+            this.key = key;
+            this.after = after;
+            this.deadlineMs = deadlineMs;
+            this.context = context;
+            this.emitter = emitter;
+        }
+    }
+
+    /** What one read asked for: each key from which cursor, and whether an unblock for it is on its way. */
+    private static final class Round {
+        final Map<String, String> cursors;
+        boolean unblocking;
+
+        Round(Map<String, String> cursors) {
+            this.cursors = cursors;
+        }
+
+        /** Whether this read brings what {@code w} waits for: its key, from no later than its cursor. */
+        boolean covers(Waiter w) {
+            String cursor = cursors.get(w.key);
+            return cursor != null && compareIds(cursor, w.after) <= 0;
+        }
+    }
+
+    /** One shard: its waiters by key, its connection, the read in flight. Every field is guarded by the shard. */
+    private final class Shard {
+        final int index;
+        final Map<String, List<Waiter>> waiting = new HashMap<>();
+        /** Keys being read alone after a failed round, until their read answers. */
+        final Map<String, Boolean> isolated = new HashMap<>();
+        RedisConnection connection;
+        String clientId;
+        boolean connecting;
+        int connectFailures;
+        Round inFlight;
+        long wakeTimer = -1;
+        long wakeAtMs;
+
+        Shard(int index) {
+            this.index = index;
+        }
+
+        synchronized RedisConnection connection() {
+            return connection;
+        }
+
+        void add(Waiter w) {
+            boolean wake;
+            synchronized (this) {
+                waiting.computeIfAbsent(w.key, k -> new ArrayList<>(1)).add(w);
+                waiters.incrementAndGet();
+                wake = inFlight != null && !inFlight.covers(w) && !isolated.containsKey(w.key);
+            }
+            if (wake) {
+                wake();
+            } else {
+                kick();
+            }
+        }
+
+        synchronized void remove(Waiter w) {
+            List<Waiter> list = waiting.get(w.key);
+            if (list != null && list.remove(w)) {
+                waiters.decrementAndGet();
+                if (list.isEmpty()) {
+                    waiting.remove(w.key);
+                }
+            }
+        }
+
+        /** Moves the loop along: connects, or starts the next read if none is in flight. */
+        void kick() {
+            Request read = null;
+            Round round = null;
+            synchronized (this) {
+                if (closed || waiting.isEmpty()) {
+                    return;
+                }
+                if (connection == null) {
+                    connect();
+                    return;
+                }
+                if (inFlight == null) {
+                    read = nextRound();
+                    round = inFlight;
+                }
+            }
+            if (read != null) {
+                send(read, round);
+            }
+        }
+
+        /** Like {@link #kick()}, and wakes the read in flight (which lacks a key that is waiting now). */
+        void wake() {
+            boolean unblock = false;
+            synchronized (this) {
+                if (inFlight != null && !inFlight.unblocking && clientId != null) {
+                    inFlight.unblocking = true;
+                    unblock = true;
+                }
+            }
+            if (unblock) {
+                unblock();
+            } else {
+                kick();
+            }
+        }
+
+        /** The next XREAD over every readable key (from the earliest cursor among its waiters), or null: none. */
+        private Request nextRound() {
+            long now = System.currentTimeMillis();
+            Map<String, String> cursors = new HashMap<>();
+            long wakeAt = now + blockMs;
+            for (Map.Entry<String, List<Waiter>> e : waiting.entrySet()) {
+                if (isolated.containsKey(e.getKey())) {
+                    continue;
+                }
+                String cursor = null;
+                for (Waiter w : e.getValue()) {
+                    wakeAt = Math.min(wakeAt, w.retryAtMs > now ? w.retryAtMs : w.deadlineMs);
+                    if (w.retryAtMs <= now && (cursor == null || compareIds(w.after, cursor) < 0)) {
+                        cursor = w.after;
+                    }
+                }
+                if (cursor != null) {
+                    cursors.put(e.getKey(), cursor);
+                }
+            }
+            if (cursors.isEmpty()) {
+                scheduleWake(wakeAt - now);
+                return null;
+            }
+            Request xread = Request.cmd(Command.XREAD).arg("COUNT").arg(BATCH);
+            long block = wakeAt - now;
+            if (block > 0) {
+                xread.arg("BLOCK").arg(block); // never BLOCK 0: that is forever
+            }
+            xread.arg("STREAMS");
+            List<String> ids = new ArrayList<>(cursors.size());
+            cursors.forEach((key, id) -> {
+                xread.arg(key);
+                ids.add(id);
+            });
+            ids.forEach(xread::arg);
+            inFlight = new Round(cursors);
+            return xread;
+        }
+
+        /** With nothing readable now (every waiter backing off or read alone), kick again later. */
+        private void scheduleWake(long delayMs) {
+            long at = System.currentTimeMillis() + Math.max(1, delayMs);
+            if (wakeTimer >= 0 && wakeAtMs > at) {
+                vertx.cancelTimer(wakeTimer);
+                wakeTimer = -1;
+            }
+            if (wakeTimer < 0) {
+                wakeAtMs = at;
+                wakeTimer = vertx.setTimer(Math.max(1, delayMs), id -> {
+                    synchronized (this) {
+                        wakeTimer = -1;
+                    }
+                    kick();
+                });
+            }
+        }
+
+        private void send(Request xread, Round round) {
+            RedisConnection c;
+            synchronized (this) {
+                c = connection;
+            }
+            if (c == null) { // lost meanwhile
+                failed(round, new IllegalStateException("stream reader connection lost"));
+                return;
+            }
+            rounds.increment();
+            c.send(xread).onComplete(ar -> {
+                Map<String, List<Entry>> byKey = null;
+                Throwable failure = ar.cause();
+                if (ar.succeeded()) {
+                    try {
+                        byKey = parse(ar.result());
+                    } catch (RuntimeException e) {
+                        failure = e;
+                    }
+                }
+                if (byKey != null) {
+                    answered(round, byKey);
+                } else {
+                    failed(round, failure);
+                }
+            });
+        }
+
+        private void answered(Round round, Map<String, List<Entry>> byKey) {
+            List<Runnable> hand = new ArrayList<>();
+            synchronized (this) {
+                if (inFlight == round) {
+                    inFlight = null;
+                }
+                deliver(round.cursors, byKey, hand);
+            }
+            hand.forEach(Runnable::run);
+            kick();
+        }
+
+        /**
+         * Hands each waiter the read covered (its key, read from no later than its cursor) what came after its
+         * cursor, and ends those of them past their deadline with nothing.
+         */
+        private void deliver(Map<String, String> cursors, Map<String, List<Entry>> byKey, List<Runnable> hand) {
+            long now = System.currentTimeMillis();
+            for (Map.Entry<String, String> read : cursors.entrySet()) {
+                String key = read.getKey();
+                List<Waiter> list = waiting.get(key);
+                if (list == null) {
+                    continue;
+                }
+                List<Entry> entries = byKey.getOrDefault(key, List.of());
+                for (Iterator<Waiter> it = list.iterator(); it.hasNext();) {
+                    Waiter w = it.next();
+                    if (compareIds(read.getValue(), w.after) > 0) {
+                        continue; // came after the read was sent, from an earlier entry: the next read has it
+                    }
+                    w.failures = 0;
+                    w.retryAtMs = 0;
+                    List<Entry> mine = after(entries, w.after);
+                    if (!mine.isEmpty()) {
+                        it.remove();
+                        waiters.decrementAndGet();
+                        hand.add(() -> complete(w, mine));
+                    } else if (w.deadlineMs <= now) {
+                        it.remove();
+                        waiters.decrementAndGet();
+                        hand.add(() -> fail(w, new TimeoutException(
+                                "job stream " + w.key + " not finished by its deadline")));
+                    }
+                }
+                if (list.isEmpty()) {
+                    waiting.remove(key);
+                }
+            }
+        }
+
+        /**
+         * A read failed. If its connection broke, each of its waiters backs off (or fails, out of retries) while the
+         * shard reconnects; if Redis answered an error (one key it will not read fails the whole command), the keys
+         * are read apart ({@link #readApart}), so that only the culprit's waiters see the error.
+         */
+        private void failed(Round round, Throwable cause) {
+            List<String> alone = new ArrayList<>();
+            List<Runnable> hand = new ArrayList<>();
+            boolean broke = broken(cause);
+            synchronized (this) {
+                if (inFlight == round) {
+                    inFlight = null;
+                }
+                if (broke) {
+                    if (connection != null) {
+                        drop();
+                    }
+                    readFailed(round.cursors.keySet(), cause, hand);
+                } else {
+                    for (String key : round.cursors.keySet()) {
+                        if (waiting.containsKey(key) && isolated.putIfAbsent(key, Boolean.TRUE) == null) {
+                            alone.add(key);
+                        }
+                    }
+                }
+            }
+            LOG.debugf("stream reader %d: a read of %d streams failed (%s)", index, round.cursors.size(),
+                    cause.toString());
+            hand.forEach(Runnable::run);
+            if (!alone.isEmpty()) {
+                readApart(alone);
+            }
+            kick();
+        }
+
+        /**
+         * After Redis answered a read with an error: reads {@code keys} (non-blocking, through the pool), halving the
+         * set each time a read fails, until the keys that fail are read alone; the others get their entries.
+         */
+        private void readApart(List<String> keys) {
+            Map<String, String> cursors = new HashMap<>();
+            synchronized (this) {
+                for (String key : keys) {
+                    String cursor = null;
+                    for (Waiter w : waiting.getOrDefault(key, List.of())) {
+                        if (cursor == null || compareIds(w.after, cursor) < 0) {
+                            cursor = w.after;
+                        }
+                    }
+                    if (cursor == null) {
+                        isolated.remove(key);
+                    } else {
+                        cursors.put(key, cursor);
+                    }
+                }
+            }
+            if (cursors.isEmpty()) {
+                return;
+            }
+            isolatedReads.increment();
+            Request xread = Request.cmd(Command.XREAD).arg("COUNT").arg(BATCH).arg("STREAMS");
+            List<String> part = new ArrayList<>(cursors.keySet());
+            part.forEach(xread::arg);
+            part.forEach(key -> xread.arg(cursors.get(key)));
+            redis.send(xread).onComplete(ar -> {
+                Map<String, List<Entry>> byKey = null;
+                Throwable failure = ar.cause();
+                if (ar.succeeded()) {
+                    try {
+                        byKey = parse(ar.result());
+                    } catch (RuntimeException e) {
+                        failure = e;
+                    }
+                }
+                if (byKey == null && part.size() > 1 && !broken(failure)) {
+                    readApart(part.subList(0, part.size() / 2));
+                    readApart(part.subList(part.size() / 2, part.size()));
+                    return;
+                }
+                List<Runnable> hand = new ArrayList<>();
+                synchronized (this) {
+                    part.forEach(isolated::remove);
+                    if (byKey != null) {
+                        deliver(cursors, byKey, hand);
+                    } else {
+                        readFailed(part, failure, hand);
+                    }
+                }
+                hand.forEach(Runnable::run);
+                wake(); // these keys are readable again: the read in flight lacks them
+            });
+        }
+
+        /** The waiters of {@code keys} read and failed: each backs off, or fails once out of retries. */
+        private void readFailed(java.util.Collection<String> keys, Throwable cause, List<Runnable> hand) {
+            long now = System.currentTimeMillis();
+            for (String key : keys) {
+                List<Waiter> list = waiting.get(key);
+                if (list == null) {
+                    continue;
+                }
+                for (Iterator<Waiter> it = list.iterator(); it.hasNext();) {
+                    Waiter w = it.next();
+                    metrics.readError();
+                    w.failures++;
+                    if (w.failures > retries) {
+                        it.remove();
+                        waiters.decrementAndGet();
+                        metrics.readFailure();
+                        hand.add(() -> fail(w, cause));
+                    } else {
+                        w.retryAtMs = now + Math.min(MAX_BACKOFF_MS, backoffMs << (w.failures - 1));
+                    }
+                }
+                if (list.isEmpty()) {
+                    waiting.remove(key);
+                }
+            }
+        }
+
+        private void unblock() {
+            String id;
+            Round round;
+            synchronized (this) {
+                id = clientId;
+                round = inFlight;
+            }
+            if (round == null || id == null) {
+                kick();
+                return;
+            }
+            unblocks.increment();
+            redis.send(Request.cmd(Command.CLIENT).arg("UNBLOCK").arg(id)).onComplete(ar -> {
+                boolean again;
+                synchronized (this) {
+                    // 0: the read was not blocked (not yet, or no longer); while it is in flight, try again shortly
+                    again = inFlight == round
+                            && (ar.failed() || ar.result() == null || ar.result().toInteger() == 0);
+                    if (again) {
+                        round.unblocking = false;
+                    }
+                }
+                if (again) {
+                    vertx.setTimer(1, t -> wake());
+                }
+            });
+        }
+
+        /** Takes a connection of its own (held, never shared) and learns its client id, for CLIENT UNBLOCK. */
+        private void connect() {
+            if (connecting) {
+                return;
+            }
+            connecting = true;
+            redis.connect()
+                    .compose(c -> c.send(Request.cmd(Command.CLIENT).arg("ID")).map(id -> {
+                        synchronized (this) {
+                            connection = c;
+                            clientId = id.toString();
+                        }
+                        c.exceptionHandler(t -> lost(c, t));
+                        c.endHandler(v -> lost(c, null));
+                        return c;
+                    }).onFailure(t -> c.close()))
+                    .onComplete(ar -> {
+                        synchronized (this) {
+                            connecting = false;
+                            connectFailures = ar.succeeded() ? 0 : connectFailures + 1;
+                        }
+                        if (ar.succeeded()) {
+                            kick();
+                        } else {
+                            LOG.warnf("stream reader %d: connecting to Redis failed: %s", index, ar.cause().toString());
+                            reconnectLater(ar.cause());
+                        }
+                    });
+        }
+
+        /** Connecting failed: every waiter counts a failed read (failing once out of retries); retry after a backoff. */
+        private void reconnectLater(Throwable cause) {
+            long delay;
+            List<Runnable> hand = new ArrayList<>();
+            synchronized (this) {
+                delay = Math.min(MAX_BACKOFF_MS, backoffMs << Math.min(10, Math.max(0, connectFailures - 1)));
+                readFailed(List.copyOf(waiting.keySet()), cause, hand);
+            }
+            hand.forEach(Runnable::run);
+            vertx.setTimer(delay, t -> kick());
+        }
+
+        private void lost(RedisConnection c, Throwable t) {
+            synchronized (this) {
+                if (connection != c || closed) {
+                    return;
+                }
+                LOG.warnf("stream reader %d: Redis connection lost%s", index, t == null ? "" : ": " + t);
+                connection = null; // it ended: nothing to close
+                clientId = null;
+            }
+            kick();
+        }
+
+        /** Forgets the connection and closes it; a read in flight on it fails with it. */
+        private void drop() {
+            RedisConnection c = connection;
+            connection = null;
+            clientId = null;
+            if (c != null) {
+                c.close();
+            }
+        }
+
+        synchronized void close() {
+            drop();
+            if (wakeTimer >= 0) {
+                vertx.cancelTimer(wakeTimer);
+            }
+        }
+    }
+
+    /** Whether a read's failure means its connection is no longer usable (not an error reply from Redis). */
+    private static boolean broken(Throwable cause) {
+        return !(cause instanceof io.vertx.redis.client.impl.types.ErrorType);
+    }
+
+    private static void complete(Waiter w, List<Entry> entries) {
+        if (w.context != null) {
+            w.context.runOnContext(v -> w.emitter.complete(entries));
+        } else {
+            w.emitter.complete(entries);
+        }
+    }
+
+    private static void fail(Waiter w, Throwable t) {
+        if (w.context != null) {
+            w.context.runOnContext(v -> w.emitter.fail(t));
+        } else {
+            w.emitter.fail(t);
+        }
+    }
+
+    /** The entries with an id above {@code cursor} (the read was from the earliest cursor of the key's waiters). */
+    private static List<Entry> after(List<Entry> entries, String cursor) {
+        int i = 0;
+        while (i < entries.size() && compareIds(entries.get(i).id(), cursor) <= 0) {
+            i++;
+        }
+        return i == 0 ? entries : entries.subList(i, entries.size());
+    }
+
+    /** XREAD's answer by key: a RESP3 map or a RESP2 array of [key, entries]; null (timed out, woken): nothing. */
+    static Map<String, List<Entry>> parse(Response reply) {
+        if (reply == null) {
+            return Map.of();
+        }
+        Map<String, List<Entry>> byKey = new HashMap<>();
+        if (reply.isMap()) {
+            for (String key : reply.getKeys()) {
+                byKey.put(key, entries(reply.get(key)));
+            }
+        } else {
+            for (Response stream : reply) {
+                byKey.put(stream.get(0).toString(), entries(stream.get(1)));
+            }
+        }
+        return byKey;
+    }
+
+    private static List<Entry> entries(Response list) {
+        List<Entry> entries = new ArrayList<>(list.size());
+        for (Response entry : list) {
+            entries.add(new Entry(entry.get(0).toString(), field(entry.get(1))));
+        }
+        return entries;
+    }
+
+    private static String field(Response fields) {
+        if (fields == null) {
+            return null;
+        }
+        if (fields.isMap()) {
+            Response v = fields.get(io.switchboard.schema.wire.RedisKeys.EVENT_FIELD);
+            return v == null ? null : v.toString();
+        }
+        for (int i = 0; i + 1 < fields.size(); i += 2) {
+            if (io.switchboard.schema.wire.RedisKeys.EVENT_FIELD.equals(fields.get(i).toString())) {
+                return fields.get(i + 1).toString();
+            }
+        }
+        return null;
+    }
+
+    /** Orders stream entry ids ({@code ms-seq}) as Redis does. */
+    static int compareIds(String a, String b) {
+        int da = a.indexOf('-');
+        int db = b.indexOf('-');
+        long ma = Long.parseLong(da < 0 ? a : a.substring(0, da));
+        long mb = Long.parseLong(db < 0 ? b : b.substring(0, db));
+        if (ma != mb) {
+            return Long.compare(ma, mb);
+        }
+        long sa = da < 0 ? 0 : Long.parseLong(a.substring(da + 1));
+        long sb = db < 0 ? 0 : Long.parseLong(b.substring(db + 1));
+        return Long.compare(sa, sb);
+    }
+}

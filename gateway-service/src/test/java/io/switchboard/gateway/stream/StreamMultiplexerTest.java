@@ -1,0 +1,193 @@
+package io.switchboard.gateway.stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import jakarta.inject.Inject;
+
+import org.junit.jupiter.api.Test;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.redis.datasource.RedisDataSource;
+import io.quarkus.redis.datasource.stream.XAddArgs;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.smallrye.mutiny.subscription.Cancellable;
+import io.switchboard.schema.wire.RedisKeys;
+import io.switchboard.testing.InfraTestResource;
+
+/**
+ * The multiplexed stream reader against a real Redis. Reads here block for a minute ({@code stream-block=60s}), so
+ * whatever a test sees within seconds was woken by the mechanism under test, not by a read timing out.
+ */
+@QuarkusTest
+@QuarkusTestResource(InfraTestResource.class)
+@TestProfile(StreamMultiplexerTest.LongBlock.class)
+class StreamMultiplexerTest {
+
+    public static class LongBlock implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("switchboard.gateway.stream-block", "60s", "switchboard.gateway.stream-readers", "2");
+        }
+    }
+
+    @Inject
+    StreamMultiplexer multiplexer;
+    @Inject
+    RedisDataSource redis;
+    @Inject
+    MeterRegistry registry;
+
+    private static long far() {
+        return System.currentTimeMillis() + 60_000;
+    }
+
+    private static String key() {
+        return RedisKeys.jobStream("mux-" + UUID.randomUUID());
+    }
+
+    private String add(String key, String json) {
+        return redis.stream(String.class).xadd(key, new XAddArgs(), Map.of(RedisKeys.EVENT_FIELD, json));
+    }
+
+    private CompletableFuture<List<StreamMultiplexer.Entry>> read(String key, String after, long deadlineMs) {
+        return multiplexer.read(key, after, deadlineMs).subscribeAsCompletionStage();
+    }
+
+    private int redisClients() {
+        String info = redis.execute("INFO", "clients").toString();
+        for (String line : info.split("\r?\n")) {
+            if (line.startsWith("connected_clients:")) {
+                return Integer.parseInt(line.substring("connected_clients:".length()).trim());
+            }
+        }
+        throw new AssertionError("no connected_clients in " + info);
+    }
+
+    private double counter(String name) {
+        var c = registry.find(name).counter();
+        return c == null ? 0 : c.count();
+    }
+
+    @Test
+    void fiveHundredOpenStreamsAreReadOverTheReadersConnectionsNotOneEach() throws Exception {
+        List<String> keys = new ArrayList<>();
+        List<CompletableFuture<List<StreamMultiplexer.Entry>>> reads = new ArrayList<>();
+        int clientsBefore = redisClients();
+        for (int i = 0; i < 500; i++) {
+            String key = key();
+            keys.add(key);
+            reads.add(read(key, TokenStreamReader.START, far()));
+        }
+        Thread.sleep(300); // every read is waiting now
+        assertThat(redisClients() - clientsBefore).as("Redis connections added by 500 waiting streams")
+                .isLessThanOrEqualTo(2);
+        assertThat(registry.find("switchboard.gateway.stream.waiters").gauge().value()).isGreaterThanOrEqualTo(500);
+
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < keys.size(); i++) {
+            ids.add(add(keys.get(i), "{\"n\":" + i + "}"));
+        }
+        for (int i = 0; i < keys.size(); i++) {
+            List<StreamMultiplexer.Entry> got = reads.get(i).get(10, TimeUnit.SECONDS);
+            assertThat(got).containsExactly(new StreamMultiplexer.Entry(ids.get(i), "{\"n\":" + i + "}"));
+        }
+    }
+
+    @Test
+    void aStreamThatStartsWaitingWhileTheReadIsBlockedWakesIt() throws Exception {
+        String quiet = key();
+        CompletableFuture<List<StreamMultiplexer.Entry>> waiting = read(quiet, TokenStreamReader.START, far());
+        Thread.sleep(300); // the shard's reader is blocked on the quiet stream, for up to a minute
+        double unblocksBefore = counter("switchboard.gateway.stream.reader.unblocks");
+
+        String late = key();
+        while (Math.floorMod(late.hashCode(), 2) != Math.floorMod(quiet.hashCode(), 2)) {
+            late = key(); // the same shard (of stream-readers=2) as the blocked read
+        }
+        CompletableFuture<List<StreamMultiplexer.Entry>> lateRead = read(late, TokenStreamReader.START, far());
+        String id = add(late, "{\"late\":true}");
+
+        assertThat(lateRead.get(10, TimeUnit.SECONDS)).extracting(StreamMultiplexer.Entry::id).containsExactly(id);
+        assertThat(counter("switchboard.gateway.stream.reader.unblocks")).isGreaterThan(unblocksBefore);
+        assertThat(waiting).isNotDone();
+        String quietId = add(quiet, "{\"quiet\":false}");
+        assertThat(waiting.get(10, TimeUnit.SECONDS)).extracting(StreamMultiplexer.Entry::id).containsExactly(quietId);
+    }
+
+    @Test
+    void twoReadersOfOneStreamEachGetWhatComesAfterTheirOwnCursor() throws Exception {
+        String key = key();
+        String first = add(key, "{\"i\":1}");
+        String second = add(key, "{\"i\":2}");
+        var fromStart = read(key, TokenStreamReader.START, far()).get(10, TimeUnit.SECONDS);
+        var fromFirst = read(key, first, far()).get(10, TimeUnit.SECONDS);
+        assertThat(fromStart).extracting(StreamMultiplexer.Entry::id).containsExactly(first, second);
+        assertThat(fromFirst).extracting(StreamMultiplexer.Entry::id).containsExactly(second);
+
+        // both waiting at the stream's end: one entry reaches both
+        var a = read(key, second, far());
+        var b = read(key, second, far());
+        Thread.sleep(200);
+        assertThat(a).isNotDone();
+        String third = add(key, "{\"i\":3}");
+        assertThat(a.get(10, TimeUnit.SECONDS)).extracting(StreamMultiplexer.Entry::id).containsExactly(third);
+        assertThat(b.get(10, TimeUnit.SECONDS)).extracting(StreamMultiplexer.Entry::id).containsExactly(third);
+    }
+
+    @Test
+    void aStreamWithNothingByItsDeadlineFailsWithATimeoutAndTheOthersKeepWaiting() throws Exception {
+        String other = key();
+        var otherRead = read(other, TokenStreamReader.START, far());
+        var dueSoon = read(key(), TokenStreamReader.START, System.currentTimeMillis() + 400);
+
+        assertThatThrownBy(() -> dueSoon.get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                .hasCauseInstanceOf(TimeoutException.class);
+        assertThat(otherRead).isNotDone();
+        String id = add(other, "{}");
+        assertThat(otherRead.get(10, TimeUnit.SECONDS)).extracting(StreamMultiplexer.Entry::id).containsExactly(id);
+    }
+
+    @Test
+    void aKeyRedisWillNotReadFailsItsOwnReadAfterTheRetriesAndNoOtherStream() throws Exception {
+        String healthy = key();
+        var healthyRead = read(healthy, TokenStreamReader.START, far());
+        String broken = key();
+        redis.value(String.class).set(broken, "not a stream");
+        double errorsBefore = counter("switchboard.gateway.stream.read.errors");
+
+        var brokenRead = read(broken, TokenStreamReader.START, far());
+
+        assertThatThrownBy(() -> brokenRead.get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                .hasMessageContaining("WRONGTYPE");
+        // the first try and the 3 retries (stream-read-retries)
+        assertThat(counter("switchboard.gateway.stream.read.errors") - errorsBefore).isEqualTo(4);
+        assertThat(healthyRead).isNotDone();
+        String id = add(healthy, "{}");
+        assertThat(healthyRead.get(10, TimeUnit.SECONDS)).extracting(StreamMultiplexer.Entry::id).containsExactly(id);
+    }
+
+    @Test
+    void aCancelledReadStopsWaiting() throws Exception {
+        double waitingBefore = registry.find("switchboard.gateway.stream.waiters").gauge().value();
+        Cancellable read = multiplexer.read(key(), TokenStreamReader.START, far()).subscribe().with(e -> {
+            throw new AssertionError("a cancelled read got " + e);
+        });
+        Thread.sleep(100);
+        assertThat(registry.find("switchboard.gateway.stream.waiters").gauge().value()).isEqualTo(waitingBefore + 1);
+        read.cancel();
+        assertThat(registry.find("switchboard.gateway.stream.waiters").gauge().value()).isEqualTo(waitingBefore);
+    }
+}
