@@ -180,6 +180,54 @@ class StreamMultiplexerTest {
     }
 
     @Test
+    void readersThatKeepAskingForTheNextEntriesWhileTheyArriveMissNoWakeUp() throws Exception {
+        int streams = 256;
+        int perStream = 20;
+        List<String> keys = new ArrayList<>();
+        for (int i = 0; i < streams; i++) {
+            keys.add(key());
+        }
+        List<CompletableFuture<Integer>> readers = new ArrayList<>();
+        for (String key : keys) {
+            CompletableFuture<Integer> got = new CompletableFuture<>();
+            follow(key, TokenStreamReader.START, 0, perStream, got);
+            readers.add(got);
+        }
+        Thread writer = Thread.ofPlatform().start(() -> {
+            for (int n = 0; n < perStream; n++) {
+                for (String key : keys) {
+                    add(key, "{\"n\":" + n + "}");
+                }
+                try {
+                    Thread.sleep(1);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+        // reads block for a minute here: a wake-up missed anywhere would hold its reader that long
+        long t0 = System.nanoTime();
+        for (CompletableFuture<Integer> r : readers) {
+            assertThat(r.get(20, TimeUnit.SECONDS)).isEqualTo(perStream);
+        }
+        System.out.printf("MUXTEST all read in %d ms, rounds %.0f unblocks %.0f%n", (System.nanoTime() - t0) / 1_000_000,
+                counter("switchboard.gateway.stream.reader.rounds"), counter("switchboard.gateway.stream.reader.unblocks"));
+        writer.join();
+    }
+
+    /** Reads {@code key} from {@code after} on, as a relay does: the next read as soon as one answered. */
+    private void follow(String key, String after, int seen, int want, CompletableFuture<Integer> done) {
+        multiplexer.read(key, after, far()).subscribe().with(entries -> {
+            int total = seen + entries.size();
+            if (total >= want) {
+                done.complete(total);
+            } else {
+                follow(key, entries.get(entries.size() - 1).id(), total, want, done);
+            }
+        }, done::completeExceptionally);
+    }
+
+    @Test
     void aCancelledReadStopsWaiting() throws Exception {
         double waitingBefore = registry.find("switchboard.gateway.stream.waiters").gauge().value();
         Cancellable read = multiplexer.read(key(), TokenStreamReader.START, far()).subscribe().with(e -> {

@@ -151,7 +151,8 @@ public class JobsIntake {
                         }
                         paused = full;
                     }
-                    for (ConsumerRecord<String, InferenceJob> r : c.poll(Duration.ofMillis(50))) {
+                    // a job wakes the poll at once; the timeout only paces the commits of what was settled meanwhile
+                    for (ConsumerRecord<String, InferenceJob> r : c.poll(config.commitInterval())) {
                         pending.delivered(r.partition(), r.offset());
                         Delivery delivery = new Delivery(r.partition(), r.offset());
                         if (r.value() == null) {
@@ -209,7 +210,8 @@ public class JobsIntake {
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, EventDeserializers.Jobs.class.getName());
-        p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "50");
+        // the broker answers a fetch as soon as a job arrives: the wait bounds only idle fetches (and idle CPU)
+        p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "500");
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         return p;
     }
