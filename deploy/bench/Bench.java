@@ -29,21 +29,24 @@ import java.util.regex.Pattern;
  * fixed number of keep-alive HTTP/1.1 connections (a small client over java.net.Socket, one virtual thread per
  * connection taking the next due arrival). An arrival that finds every connection busy waits, and its times count
  * from when it was due (no coordinated omission). Errors are counted by HTTP status, io, timeout, sse-error (an
- * in-band error event), no-done (a stream that ended without [DONE]) and no-content.
+ * in-band error event), no-done (a stream that ended without [DONE]), no-content, and unsent (arrivals that were
+ * still waiting for a connection --drain-s after the schedule's end: not sent at all, so the run ends). The achieved
+ * rate is the requests answered in full over the time from the first arrival to the last answer.
  *
  * java deploy/bench/Bench.java --url URL --model M --rate 1000 --duration-s 60 --connections 256
  *      [--warmup-s 0] (arrivals of the first W seconds at the same rate, not counted) [--max-tokens 8]
- *      [--timeout-s 60] (per request, between two reads) [--label name]
+ *      [--timeout-s 60] (per request, between two reads) [--drain-s 15] [--label name]
  *
  * Open streams (--streams): N concurrent streaming requests, one connection each, sent at --open-rate per second. A
  * stream is running once its first content token came (then it stays idle: give the engine a slow pace), waiting
  * while it has no answer yet (the gateway sends the status with the first token: a job queued in the router shows
- * nothing). When all are sent and running or failed, or nothing changed for --settle-s (or --open-timeout-s passed),
- * it prints a line starting with "streams ready:", holds them until --stop-file exists (or --hold-s passed), and
- * prints how many were still open (running, waiting) then, and the errors by status.
+ * nothing). When all are sent and running or failed, or at least --expect-running are and nothing changed for
+ * --settle-s (or --open-timeout-s passed), it prints a line starting with "streams ready:", holds them until
+ * --stop-file exists (or --hold-s passed), and prints how many were still open (running, waiting) then, and the
+ * errors by status.
  *
  * java deploy/bench/Bench.java --url URL --model M --streams 10000 [--open-rate 1000] [--open-timeout-s 180]
- *      [--settle-s 5] [--hold-s 600] [--stop-file PATH] [--max-tokens 2] [--label name]
+ *      [--settle-s 5] [--expect-running 0] [--hold-s 600] [--stop-file PATH] [--max-tokens 2] [--label name]
  */
 public class Bench {
     record Result(double ttftMs, double totalMs, int tokens, String error) {
@@ -609,6 +612,8 @@ public class Bench {
             long openTimeout = (long) (Double.parseDouble(a.getOrDefault("open-timeout-s", "180")) * 1e9);
             // once all are sent: ready when nothing changed (no stream started running nor failed) for this long
             long settle = (long) (Double.parseDouble(a.getOrDefault("settle-s", "5")) * 1e9);
+            // ... and at least this many started running or failed (the worker's slots: the rest wait in a queue)
+            int expectRunning = Math.min(n, Integer.parseInt(a.getOrDefault("expect-running", "0")));
             long hold = (long) (Double.parseDouble(a.getOrDefault("hold-s", "600")) * 1e9);
             java.nio.file.Path stopFile = a.containsKey("stop-file") ? java.nio.file.Path.of(a.get("stop-file")) : null;
             int maxTokens = Integer.parseInt(a.getOrDefault("max-tokens", "2"));
@@ -631,7 +636,7 @@ public class Bench {
                     lastSeen = seen;
                     lastChange = System.nanoTime();
                 }
-                if (sent.get() >= n && (seen >= n || System.nanoTime() - lastChange > settle)) {
+                if (sent.get() >= n && (seen >= n || seen >= expectRunning && System.nanoTime() - lastChange > settle)) {
                     break;
                 }
                 if (System.nanoTime() - lastPrint > 5_000_000_000L) {
@@ -663,7 +668,7 @@ public class Bench {
             }
             first = firstMs.stream().sorted().toList();
             System.out.printf(java.util.Locale.ROOT,
-                    "%-28s streams=%d (sent in %.1f s) at stop after %.0f s held: open=%d (running=%d, waiting=%d) | first_token_ms p50=%s"
+                    "%-28s streams=%d (ready after %.1f s) at stop after %.0f s held: open=%d (running=%d, waiting=%d) | first_token_ms p50=%s"
                             + " p99=%s | errors before an answer: %s | ended while running: %s%n",
                     label, n, openedInS, heldS, stillRunning + stillWaiting, stillRunning, stillWaiting, ms(first, 50),
                     ms(first, 99), errors(beforeAnswer), errors(whileRunning));

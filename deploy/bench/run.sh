@@ -140,9 +140,13 @@ for round in 1 2; do
 done
 curl -fsS "$GW/q/metrics" >"$OUT/metrics-after.txt"
 echo "gateway admission timer (arrival to admission decision: auth, parse, validation, limits), measured rounds:"
-awk -v NAME=switchboard_gateway_admission_seconds -f "$ROOT/deploy/bench/quantiles.awk" "$OUT/metrics-before.txt" "$OUT/metrics-after.txt"
+awk -v NAME=switchboard_gateway_admission_seconds -f "$ROOT/deploy/bench/quantiles.awk" "$OUT/metrics-before.txt" "$OUT/metrics-after.txt" \
+  | tee "$OUT/admission.txt"
+sed 's/^/gateway admission timer /' "$OUT/admission.txt" >>"$SUMMARY"
 echo "of which the limit script's round trip to Redis (limits on):"
-awk -v NAME=switchboard_gateway_limits_check_seconds -f "$ROOT/deploy/bench/quantiles.awk" "$OUT/metrics-before.txt" "$OUT/metrics-after.txt"
+awk -v NAME=switchboard_gateway_limits_check_seconds -f "$ROOT/deploy/bench/quantiles.awk" "$OUT/metrics-before.txt" "$OUT/metrics-after.txt" \
+  | tee "$OUT/limits-check.txt"
+sed 's/^/gateway limit script round trip (limits on) /' "$OUT/limits-check.txt" >>"$SUMMARY"
 fi
 
 if part idle; then
@@ -205,7 +209,8 @@ wait "${LOADS[@]}"
 cat "$OUT"/fair-w1.txt "$OUT"/fair-w2.txt "$OUT"/fair-batch.txt
 awk '/^tenant/ { n = $0; sub(/.*\(/, "", n); sub(/ tokens.*/, "", n); tokens[$2] = n }
   END { printf "token shares: weight 1 %d, weight 2 %d (ratio %.2f), batch %d (batch runs only while no standard request waits)\n", tokens["w1"], tokens["w2"],
-        tokens["w2"] / (tokens["w1"] > 0 ? tokens["w1"] : 1), tokens["batch"] }' "$OUT"/fair-w1.txt "$OUT"/fair-w2.txt "$OUT"/fair-batch.txt
+        tokens["w2"] / (tokens["w1"] > 0 ? tokens["w1"] : 1), tokens["batch"] }' "$OUT"/fair-w1.txt "$OUT"/fair-w2.txt "$OUT"/fair-batch.txt \
+  | tee -a "$SUMMARY"
 stop
 fi
 
@@ -257,6 +262,7 @@ gw_state before >"$OUT/streams-state.txt"
 rm -f "$OUT/streams.stop"
 "$JAVA_HOME/bin/java" "$ROOT/deploy/bench/Bench.java" --url "http://127.0.0.1:$PORT" --model simulated --streams "$NSTREAMS" \
   --open-rate "${BENCH_STREAMS_OPEN_RATE:-500}" --open-timeout-s "${BENCH_STREAMS_OPEN_TIMEOUT_S:-180}" --hold-s 900 \
+  --expect-running "$SSLOTS" \
   --stop-file "$OUT/streams.stop" --label "open streams" >"$OUT/streams.txt" 2>&1 &
 SPID=$!
 trap 'kill $SPID 2>/dev/null || true; stop' EXIT
@@ -334,9 +340,11 @@ awk '/^(engine|switchboard)/ { label = $1; for (i = 1; i <= NF; i++) { if ($i ~ 
         for (n = 1; n <= 8; n *= 2) { if (n == 2) continue; c = "c=" n
           e = "engine " c; s = "switchboard+llama-server " c; b = "switchboard+in-process " c
           printf "%-4s | %7s tok/s, ttft %6s ms | %7s tok/s (%3.0f%%), +%6.2f ms | %7s tok/s (%3.0f%%), +%6.2f ms\n", n,
-            R[e], T[e], R[s], 100 * R[s] / R[e], T[s] - T[e], R[b], 100 * R[b] / R[e], T[b] - T[e] } }' "$OUT/engines.txt"
+            R[e], T[e], R[s], 100 * R[s] / R[e], T[s] - T[e], R[b], 100 * R[b] / R[e], T[b] - T[e] } }' "$OUT/engines.txt" \
+  | tee "$OUT/engines-table.txt"
+sed 's/^/engines /' "$OUT/engines-table.txt" >>"$SUMMARY"
 fi
 
 echo
 echo "== summary: every figure of this run, one per line ($CORES cores; times in ms)"
-grep -v '^ ' "$SUMMARY" | grep -v '^streams ready:'
+grep -v '^ ' "$SUMMARY" | grep -v -e '^streams ready:' -e 'warm-up'
