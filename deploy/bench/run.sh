@@ -21,7 +21,7 @@
 #   8. tokens: streamed tokens/s from the worker to the clients at 64 and 128 concurrent streams of long answers
 #      (BENCH_STREAM_MAX_TOKENS, 2048) from a fast simulated engine (BENCH_STREAM_TOKENS_PER_SECOND per stream, 1000)
 #   9. idle: each process's CPU (% of one core) and resident memory over BENCH_IDLE_SECONDS (30) without requests,
-#      after the platform stack served its runs (or a warm-up, when run alone)
+#      on a stack of its own (simulated engine) after a warm-up
 #  10. streams: BENCH_STREAMS (10000) concurrent streams held open and idle (BENCH_STREAMS_SLOTS, 128, of them running:
 #      first token at once, the next one 1000 s later; the others queued in the router): the gateway's heap per open
 #      stream (after a forced GC, before and while they are open), its resident memory and its Redis connections
@@ -86,7 +86,7 @@ bench --model "$MODEL_ID" --concurrency 8 --requests "$REQUESTS" --max-tokens 12
 stop
 fi
 
-if part platform || part admission || part idle; then
+if part platform || part admission; then
 # enough slots that the worker is never what refuses the open-loop runs (256 connections: at most 256 requests at once)
 PSLOTS=${BENCH_PLATFORM_SLOTS:-256}
 echo "== simulated engine (0 ms TTFT, 2000 tok/s), 1 worker x $PSLOTS slots: platform overhead"
@@ -148,14 +148,18 @@ awk -v NAME=switchboard_gateway_limits_check_seconds -f "$ROOT/deploy/bench/quan
   | tee "$OUT/limits-check.txt"
 sed 's/^/gateway limit script round trip (limits on) /' "$OUT/limits-check.txt" >>"$SUMMARY"
 fi
+stop
+fi
 
 if part idle; then
 IDLE_S=${BENCH_IDLE_SECONDS:-30}
-if ! part platform && ! part admission; then
-  bench --model simulated --concurrency 8 --requests 400 --max-tokens 8 --warmup 20 --label "idle warm-up c=8" || true
-fi
-sleep 5 # what the last requests left behind (usage records, stream expiry) settles
-echo "== idle: each process of the stack over $IDLE_S s without requests (CPU as % of one core; $CORES cores)"
+# a stack of its own, so that nothing the other parts left behind (streams expiring in Redis, usage records) is
+# counted: started, warmed up with a few hundred requests, then left alone
+start simulated 64 simulated SWITCHBOARD_WORKER_SIMULATED_TIME_TO_FIRST_TOKEN=0ms SWITCHBOARD_WORKER_SIMULATED_TOKENS_PER_SECOND=2000
+bench --model simulated --concurrency 8 --requests 400 --max-tokens 8 --warmup 20 --label "idle warm-up c=8" || true
+sleep 10 # the warm-up's last usage records, compilations and the like settle
+echo "== idle: each process of the stack (simulated engine, 1 worker x 64 slots) over $IDLE_S s without requests"
+echo "   (CPU as % of one core; $CORES cores)"
 TCK=$(getconf CLK_TCK)
 stack_ticks() { # name pid ticks (utime + stime of the whole process), one line per process of the stack
   local f name pid
@@ -181,7 +185,6 @@ awk -v tck="$TCK" -v secs="$(( (t1 - t0) / 1000000 ))" '
     tc += cpu; tr += rss }
   END { printf "idle total    over %.1f s: CPU %5.1f%% of a core, RSS %6.0f MB\n", secs / 1000, tc, tr }' \
   "$OUT/idle-before.txt" "$OUT/idle-rss.txt" | tee -a "$SUMMARY"
-fi
 stop
 fi
 
