@@ -15,7 +15,19 @@
 #      (the managed llama-server engine), then Switchboard on the in-process binding, at 1, 4 and 8 concurrent
 #      streams; prints Switchboard's tokens/s as a share of the engine's own and the added time to first token.
 #      Needs BENCH_LLAMA_SERVER (default ../shared/engines/llama-server/llama-server); skipped when it is absent.
-#   BENCH_PARTS=llama,platform,admission,fairness,engines (default: all) runs only those parts; BENCH_REQUESTS scales them.
+#   7. open loop (in part platform): requests scheduled at a fixed rate (500/s for 20 s, then 1,000/s for
+#      BENCH_OPEN_LOOP_SECONDS, default 60) over BENCH_OPEN_LOOP_CONNECTIONS (256) keep-alive connections, latency counted
+#      from each request's scheduled time; achieved rate, time to first token, total time, tokens/s, errors by status
+#   8. tokens: streamed tokens/s from the worker to the clients at 64 and 128 concurrent streams of long answers
+#      (BENCH_STREAM_MAX_TOKENS, 2048) from a fast simulated engine (BENCH_STREAM_TOKENS_PER_SECOND per stream, 1000)
+#   9. idle: each process's CPU (% of one core) and resident memory over BENCH_IDLE_SECONDS (30) without requests,
+#      on a stack of its own (simulated engine) after a warm-up
+#  10. streams: BENCH_STREAMS (10000) concurrent streams held open and idle (BENCH_STREAMS_SLOTS, 128, of them running:
+#      first token at once, the next one 1000 s later; the others queued in the router): the gateway's heap per open
+#      stream (after a forced GC, before and while they are open), its resident memory and its Redis connections
+#  A summary at the end repeats every figure, one per line.
+#   BENCH_PARTS=llama,platform,admission,fairness,engines,tokens,idle,streams (default: all) runs only those parts;
+#   BENCH_REQUESTS scales the closed-loop ones.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$ROOT/deploy/local/lib.sh"
@@ -24,15 +36,28 @@ MODEL=${1:-$ROOT/../shared/models/stories260K.gguf}
 MODEL=$(cd "$(dirname "$MODEL")" && pwd)/$(basename "$MODEL")
 PORT=${BENCH_PORT:-18181}
 OUT=$(mktemp -d)
+CORES=$(nproc)
+# open streams take a descriptor each, at the client and at the gateway: as many as allowed (the services inherit it)
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+echo "== machine: $CORES cores ($(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)),"\
+  "$(awk '/^MemTotal/ {printf "%.0f", $2 / 1048576}' /proc/meminfo) GiB memory, open files $(ulimit -n);" \
+  "every process (the client too) runs on it"
+SUMMARY=$OUT/summary.txt
+sum() { printf '%s\n' "$*" >>"$SUMMARY"; }
+sum "cores: $CORES"
 REQUESTS=${BENCH_REQUESTS:-64}
 [ "${BENCH_SKIP_BUILD:-0}" = 1 ] || (cd "$ROOT" && ./mvnw -B -q install -DskipTests)
 
 RUN_PID=
-start() { # engine slots model-id [extra env...]
+STACK_DIR=
+STACK_OUT=
+start() { # engine slots model-id [extra env...]   (FIRST_MAX_TOKENS: the first answer's max_tokens, 4)
   local engine=$1 slots=$2 model_id=$3; shift 3
   local t0; t0=$(date +%s%N)
+  STACK_DIR="$OUT/run-$engine"
+  STACK_OUT="$OUT/$engine.out"
   env "$@" SWITCHBOARD_MODEL_ID="$model_id" SWITCHBOARD_ENGINE="$engine" SWITCHBOARD_SLOTS="$slots" SWITCHBOARD_PORT=$PORT SWITCHBOARD_MODEL="$MODEL" \
-    SWITCHBOARD_RUN_DIR="$OUT/run-$engine" "$ROOT/deploy/local/run.sh" >"$OUT/$engine.out" 2>&1 &
+    SWITCHBOARD_RUN_DIR="$STACK_DIR" "$ROOT/deploy/local/run.sh" >"$STACK_OUT" 2>&1 &
   RUN_PID=$!
   for _ in $(seq 1800); do
     grep -q 'Switchboard is serving' "$OUT/$engine.out" 2>/dev/null && break
@@ -40,14 +65,16 @@ start() { # engine slots model-id [extra env...]
     sleep 0.1
   done
   local answered; answered=$(curl -fsS -H 'Authorization: Bearer sk-switchboard-local' -H 'Content-Type: application/json' \
-    -d '{"model":"'"$model_id"'","messages":[{"role":"user","content":"Hi"}],"max_tokens":4}' "http://127.0.0.1:$PORT/v1/chat/completions" >/dev/null && date +%s%N)
+    -d '{"model":"'"$model_id"'","messages":[{"role":"user","content":"Hi"}],"max_tokens":'"${FIRST_MAX_TOKENS:-4}"'}' "http://127.0.0.1:$PORT/v1/chat/completions" >/dev/null && date +%s%N)
   echo "startup ($engine): run.sh to first answer $(( (answered - t0) / 1000000 )) ms"
+  sum "startup ($engine, $slots slots): run.sh to first answer $(( (answered - t0) / 1000000 )) ms"
 }
 stop() { [ -n "$RUN_PID" ] || return 0; kill -TERM "$RUN_PID" 2>/dev/null || true; wait "$RUN_PID" 2>/dev/null || true; RUN_PID=; }
 trap stop EXIT
-bench() { "$JAVA_HOME/bin/java" "$ROOT/deploy/bench/Bench.java" --url "http://127.0.0.1:$PORT" "$@"; }
+# every Bench result line also goes to the summary (its error details and progress lines, indented, are left out there)
+bench() { "$JAVA_HOME/bin/java" "$ROOT/deploy/bench/Bench.java" --url "http://127.0.0.1:$PORT" "$@" | tee -a "$SUMMARY"; }
 
-PARTS=,${BENCH_PARTS:-llama,platform,admission,fairness,engines},
+PARTS=,${BENCH_PARTS:-llama,platform,admission,fairness,engines,tokens,idle,streams},
 part() { [[ $PARTS == *",$1,"* ]]; }
 
 MODEL_ID=$(basename "$MODEL" .gguf)
@@ -60,8 +87,10 @@ stop
 fi
 
 if part platform || part admission; then
-echo "== simulated engine (0 ms TTFT, 2000 tok/s), 1 worker x 64 slots: platform overhead"
-start simulated 64 simulated SWITCHBOARD_WORKER_SIMULATED_TIME_TO_FIRST_TOKEN=0ms SWITCHBOARD_WORKER_SIMULATED_TOKENS_PER_SECOND=2000
+# enough slots that the worker is never what refuses the open-loop runs (256 connections: at most 256 requests at once)
+PSLOTS=${BENCH_PLATFORM_SLOTS:-256}
+echo "== simulated engine (0 ms TTFT, 2000 tok/s), 1 worker x $PSLOTS slots: platform overhead"
+start simulated "$PSLOTS" simulated SWITCHBOARD_WORKER_SIMULATED_TIME_TO_FIRST_TOKEN=0ms SWITCHBOARD_WORKER_SIMULATED_TOKENS_PER_SECOND=2000
 if part platform; then
 bench --model simulated --concurrency 1 --requests $((REQUESTS * 4)) --max-tokens 8 --warmup 20 --label "platform c=1"
 bench --model simulated --concurrency 8 --requests $((REQUESTS * 4)) --max-tokens 8 --warmup 20 --label "platform c=8"
@@ -69,7 +98,21 @@ echo "== where the platform's time to first token goes (c=1)"
 KAFKA=$(grep -o 'kafka on [0-9.:]*' "$OUT/simulated.out" | awk '{print $3}')
 REDIS_PORT=$(grep -o 'redis on [0-9.:]*' "$OUT/simulated.out" | awk -F: '{print $2}')
 "$JAVA_HOME/bin/java" -cp "$(cat "$ROOT/deploy/kafka/target/classpath.txt")" "$ROOT/deploy/bench/Hops.java" \
-  "http://127.0.0.1:$PORT" "$KAFKA" "$REDIS_PORT" 2>&1 | grep -v '^SLF4J'
+  "http://127.0.0.1:$PORT" "$KAFKA" "$REDIS_PORT" 2>&1 | grep -v '^SLF4J' | tee "$OUT/hops.txt"
+awk '/ p50=/ { line = $0; sub(/^ +/, "", line); sub(/ +p50=/, ": p50=", line); gsub(/ +/, " ", line); print "hop (c=1) " line }' \
+  "$OUT/hops.txt" >>"$SUMMARY"
+
+OPEN_S=${BENCH_OPEN_LOOP_SECONDS:-60}
+OPEN_C=${BENCH_OPEN_LOOP_CONNECTIONS:-256}
+echo "== open loop: requests scheduled at a fixed rate over $OPEN_C keep-alive connections, not paced by the answers;"
+echo "   each request's times count from when it was due (a request that found every connection busy waited for one);"
+echo "   max_tokens 8; arrivals still unsent 15 s after the schedule's end are counted as errors 'unsent', not sent"
+bench --model simulated --rate 200 --duration-s 5 --connections "$OPEN_C" --max-tokens 8 --label "open-loop warm-up 200/s"
+sleep 2
+bench --model simulated --rate 500 --duration-s 20 --connections "$OPEN_C" --max-tokens 8 --label "open-loop 500/s"
+sleep 2
+bench --model simulated --rate 1000 --duration-s "$OPEN_S" --connections "$OPEN_C" --max-tokens 8 --label "open-loop 1000/s"
+sleep 2
 fi
 
 if part admission; then
@@ -97,10 +140,51 @@ for round in 1 2; do
 done
 curl -fsS "$GW/q/metrics" >"$OUT/metrics-after.txt"
 echo "gateway admission timer (arrival to admission decision: auth, parse, validation, limits), measured rounds:"
-awk -v NAME=switchboard_gateway_admission_seconds -f "$ROOT/deploy/bench/quantiles.awk" "$OUT/metrics-before.txt" "$OUT/metrics-after.txt"
+awk -v NAME=switchboard_gateway_admission_seconds -f "$ROOT/deploy/bench/quantiles.awk" "$OUT/metrics-before.txt" "$OUT/metrics-after.txt" \
+  | tee "$OUT/admission.txt"
+sed 's/^/gateway admission timer /' "$OUT/admission.txt" >>"$SUMMARY"
 echo "of which the limit script's round trip to Redis (limits on):"
-awk -v NAME=switchboard_gateway_limits_check_seconds -f "$ROOT/deploy/bench/quantiles.awk" "$OUT/metrics-before.txt" "$OUT/metrics-after.txt"
+awk -v NAME=switchboard_gateway_limits_check_seconds -f "$ROOT/deploy/bench/quantiles.awk" "$OUT/metrics-before.txt" "$OUT/metrics-after.txt" \
+  | tee "$OUT/limits-check.txt"
+sed 's/^/gateway limit script round trip (limits on) /' "$OUT/limits-check.txt" >>"$SUMMARY"
 fi
+stop
+fi
+
+if part idle; then
+IDLE_S=${BENCH_IDLE_SECONDS:-30}
+# a stack of its own, so that nothing the other parts left behind (streams expiring in Redis, usage records) is
+# counted: started, warmed up with a few hundred requests, then left alone
+start simulated 64 simulated SWITCHBOARD_WORKER_SIMULATED_TIME_TO_FIRST_TOKEN=0ms SWITCHBOARD_WORKER_SIMULATED_TOKENS_PER_SECOND=2000
+bench --model simulated --concurrency 8 --requests 400 --max-tokens 8 --warmup 20 --label "idle warm-up c=8" || true
+sleep 10 # the warm-up's last usage records, compilations and the like settle
+echo "== idle: each process of the stack (simulated engine, 1 worker x 64 slots) over $IDLE_S s without requests"
+echo "   (CPU as % of one core; $CORES cores)"
+TCK=$(getconf CLK_TCK)
+stack_ticks() { # name pid ticks (utime + stime of the whole process), one line per process of the stack
+  local f name pid
+  for f in "$STACK_DIR"/pids/*.pid; do
+    name=$(basename "$f" .pid); pid=$(cat "$f")
+    [ -r "/proc/$pid/stat" ] || continue
+    echo "$name $pid $(sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}')"
+  done
+}
+stack_ticks >"$OUT/idle-before.txt"
+t0=$(date +%s%N)
+sleep "$IDLE_S"
+stack_ticks >"$OUT/idle-after.txt"
+t1=$(date +%s%N)
+while read -r name pid ticks; do
+  echo "$name $pid $ticks $(awk '/^VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)"
+done <"$OUT/idle-after.txt" >"$OUT/idle-rss.txt"
+awk -v tck="$TCK" -v secs="$(( (t1 - t0) / 1000000 ))" '
+  FNR == 1 { file++ }
+  file == 1 { before[$1] = $3; next }
+  { name = $1; cpu = 100 * ($3 - before[name]) / tck / (secs / 1000); rss = $4 / 1024
+    printf "idle %-9s (pid %7d): CPU %5.1f%% of a core, RSS %6.0f MB\n", name, $2, cpu, rss
+    tc += cpu; tr += rss }
+  END { printf "idle total    over %.1f s: CPU %5.1f%% of a core, RSS %6.0f MB\n", secs / 1000, tc, tr }' \
+  "$OUT/idle-before.txt" "$OUT/idle-rss.txt" | tee -a "$SUMMARY"
 stop
 fi
 
@@ -128,7 +212,88 @@ wait "${LOADS[@]}"
 cat "$OUT"/fair-w1.txt "$OUT"/fair-w2.txt "$OUT"/fair-batch.txt
 awk '/^tenant/ { n = $0; sub(/.*\(/, "", n); sub(/ tokens.*/, "", n); tokens[$2] = n }
   END { printf "token shares: weight 1 %d, weight 2 %d (ratio %.2f), batch %d (batch runs only while no standard request waits)\n", tokens["w1"], tokens["w2"],
-        tokens["w2"] / (tokens["w1"] > 0 ? tokens["w1"] : 1), tokens["batch"] }' "$OUT"/fair-w1.txt "$OUT"/fair-w2.txt "$OUT"/fair-batch.txt
+        tokens["w2"] / (tokens["w1"] > 0 ? tokens["w1"] : 1), tokens["batch"] }' "$OUT"/fair-w1.txt "$OUT"/fair-w2.txt "$OUT"/fair-batch.txt \
+  | tee -a "$SUMMARY"
+stop
+fi
+
+if part tokens; then
+STPS=${BENCH_STREAM_TOKENS_PER_SECOND:-1000}
+STOK=${BENCH_STREAM_MAX_TOKENS:-2048}
+echo "== streamed tokens/s: simulated engine at $STPS tok/s per stream, 0 ms to first token, answers of $STOK tokens,"
+echo "   1 worker x 128 slots; aggregate = completion tokens delivered to the clients / wall time"
+start simulated 128 simulated SWITCHBOARD_WORKER_SIMULATED_TIME_TO_FIRST_TOKEN=0ms SWITCHBOARD_WORKER_SIMULATED_TOKENS_PER_SECOND="$STPS"
+for c in 64 128; do
+  echo "   c=$c: the engine offers $((c * STPS)) tok/s"
+  bench --model simulated --concurrency $c --requests $((c * 3)) --max-tokens "$STOK" --warmup 2 --label "streamed tokens c=$c" || true
+done
+stop
+fi
+
+if part streams; then
+NSTREAMS=${BENCH_STREAMS:-10000}
+# Worker slots: the simulated engine wakes each running sequence every 5 ms (one platform thread per slot), so 10,000
+# running sequences would take the worker alone past this machine's cores. By default a few run (they get their
+# first token and then idle) and the others wait in the router's queue; both are open streams at the gateway, which
+# relays each the same way (an XREAD loop on the job's stream). BENCH_STREAMS_SLOTS=$BENCH_STREAMS runs them all.
+SSLOTS=${BENCH_STREAMS_SLOTS:-128}
+echo "== open streams: $NSTREAMS concurrent streaming requests held open and idle: 1 worker x $SSLOTS slots whose streams"
+echo "   get their first token at once and the next one 1000 s later (running); the others wait in the router's queue"
+echo "   (waiting: no answer yet); the gateway's heap after a forced full GC, before and while they are open"
+# the router's queue and the gateway's deadline are raised so that none is shed or timed out while they are held
+FIRST_MAX_TOKENS=1 start simulated "$SSLOTS" simulated SWITCHBOARD_WORKER_SIMULATED_TIME_TO_FIRST_TOKEN=0ms \
+  SWITCHBOARD_WORKER_SIMULATED_TOKENS_PER_SECOND=0.001 SWITCHBOARD_GATEWAY_REQUEST_TIMEOUT=900s \
+  SWITCHBOARD_ROUTER_MAX_QUEUED_PER_TENANT=$((NSTREAMS * 2)) SWITCHBOARD_ROUTER_MAX_QUEUED_PER_MODEL=$((NSTREAMS * 2))
+GW_PID=$(cat "$STACK_DIR/pids/gateway.pid")
+REDIS_PORT=$(awk '$1 == "redis" {print $2}' "$STACK_DIR/endpoints")
+bench --model simulated --concurrency 8 --requests 200 --max-tokens 1 --warmup 20 --label "streams warm-up (1 token)" || true
+sleep 3
+gw_active() { curl -fsS -m 10 "http://127.0.0.1:$PORT/q/metrics" | awk '/^switchboard_gateway_active_streams/ {printf "%.0f", $2}'; }
+gw_state() { # label: the gateway's used heap after a full GC, its RSS, its Redis connections, Redis' clients, its streams
+  "$JAVA_HOME/bin/jcmd" "$GW_PID" GC.run >/dev/null
+  local heap rss conns clients active
+  # the heap's generations (Serial: DefNew, Tenured; G1: one line), "total NK, used NK"; Metaspace has no total
+  heap=$("$JAVA_HOME/bin/jcmd" "$GW_PID" GC.heap_info | grep -o 'total [0-9]*K, used [0-9]*K' \
+    | awk '{ sub(/K/, "", $4); s += $4 * 1024 } END {printf "%.0f", s}')
+  active=$(gw_active)
+  rss=$(awk '/^VmRSS/ {print $2}' "/proc/$GW_PID/status")
+  conns=$(ss -Htnp state established "( dport = :$REDIS_PORT )" 2>/dev/null | grep -c "pid=$GW_PID," || true)
+  clients=$(redis-cli -p "$REDIS_PORT" INFO clients | tr -d '\r' | awk -F: '$1 == "connected_clients" {print $2}')
+  echo "$1 ${heap:-0} ${rss:-0} ${conns:-0} ${clients:-0} ${active:-0}"
+}
+gw_state before >"$OUT/streams-state.txt"
+rm -f "$OUT/streams.stop"
+"$JAVA_HOME/bin/java" "$ROOT/deploy/bench/Bench.java" --url "http://127.0.0.1:$PORT" --model simulated --streams "$NSTREAMS" \
+  --open-rate "${BENCH_STREAMS_OPEN_RATE:-500}" --open-timeout-s "${BENCH_STREAMS_OPEN_TIMEOUT_S:-180}" --hold-s 900 \
+  --expect-running "$SSLOTS" \
+  --stop-file "$OUT/streams.stop" --label "open streams" >"$OUT/streams.txt" 2>&1 &
+SPID=$!
+trap 'kill $SPID 2>/dev/null || true; stop' EXIT
+until grep -q '^streams ready:' "$OUT/streams.txt" 2>/dev/null || ! kill -0 $SPID 2>/dev/null; do sleep 1; done
+cat "$OUT/streams.txt"
+# the gateway may still be admitting what was sent last: wait until its count of streams stops growing (up to 60 s)
+prev=-1
+for _ in $(seq 20); do
+  now=$(gw_active || true); now=${now:-0}
+  [ "$now" -le "$prev" ] && break
+  prev=$now; sleep 3
+done
+gw_state during >>"$OUT/streams-state.txt"
+touch "$OUT/streams.stop"
+wait $SPID || true
+trap stop EXIT
+grep -v '^  streams:' "$OUT/streams.txt" | grep -v '^streams ready:' | tee -a "$SUMMARY"
+# per open stream: the heap's growth over the streams the gateway was relaying then (its own gauge)
+awk '
+  $1 == "before" { h0 = $2; r0 = $3; c0 = $4; k0 = $5; a0 = $6 }
+  $1 == "during" { h1 = $2; r1 = $3; c1 = $4; k1 = $5; a1 = $6 }
+  END {
+    printf "streams: gateway heap after a full GC %.1f MB before, %.1f MB while relaying %d streams: %.1f KB per open stream\n",
+      h0 / 1048576, h1 / 1048576, a1, (a1 > 0 ? (h1 - h0) / 1024 / a1 : 0)
+    printf "streams: gateway RSS %.0f MB before, %.0f MB while open (%.1f KB per open stream)\n", r0 / 1024, r1 / 1024,
+      (a1 > 0 ? (r1 - r0) / a1 : 0)
+    printf "streams: gateway Redis connections %d before, %d while open; Redis connected_clients (all services) %d before, %d while open\n",
+      c0, c1, k0, k1 }' "$OUT/streams-state.txt" | tee -a "$SUMMARY"
 stop
 fi
 
@@ -153,7 +318,7 @@ for _ in $(seq 300); do curl -fsS "http://127.0.0.1:$LS_PORT/health" >/dev/null 
 for c in 1 4 8; do
   "$JAVA_HOME/bin/java" "$ROOT/deploy/bench/Bench.java" --url "http://127.0.0.1:$LS_PORT" --model "$MODEL_ID" --concurrency $c \
     --requests "$EREQ" --max-tokens "$ETOK" --warmup 4 --fresh-connections true --label "engine alone c=$c" \
-    | tee -a "$OUT/engines.txt" || true
+    | tee -a "$OUT/engines.txt" "$SUMMARY" || true
 done
 kill -KILL $LS_PID 2>/dev/null || true; wait $LS_PID 2>/dev/null || true
 trap stop EXIT
@@ -178,5 +343,11 @@ awk '/^(engine|switchboard)/ { label = $1; for (i = 1; i <= NF; i++) { if ($i ~ 
         for (n = 1; n <= 8; n *= 2) { if (n == 2) continue; c = "c=" n
           e = "engine " c; s = "switchboard+llama-server " c; b = "switchboard+in-process " c
           printf "%-4s | %7s tok/s, ttft %6s ms | %7s tok/s (%3.0f%%), +%6.2f ms | %7s tok/s (%3.0f%%), +%6.2f ms\n", n,
-            R[e], T[e], R[s], 100 * R[s] / R[e], T[s] - T[e], R[b], 100 * R[b] / R[e], T[b] - T[e] } }' "$OUT/engines.txt"
+            R[e], T[e], R[s], 100 * R[s] / R[e], T[s] - T[e], R[b], 100 * R[b] / R[e], T[b] - T[e] } }' "$OUT/engines.txt" \
+  | tee "$OUT/engines-table.txt"
+sed 's/^/engines /' "$OUT/engines-table.txt" >>"$SUMMARY"
 fi
+
+echo
+echo "== summary: every figure of this run, one per line ($CORES cores; times in ms)"
+grep -v '^ ' "$SUMMARY" | grep -v -e '^streams ready:' -e 'warm-up'
