@@ -192,6 +192,37 @@ class WorkerServiceTest {
     }
 
     @Test
+    void assignmentsReadTogetherAreEachAnsweredAndAJobAssignedTwiceAmongThemRunsOnce() {
+        InferenceJob twice = Jobs.job("test-model", 4, 0.0, List.of(), true);
+        InferenceJob owned = Jobs.job("test-model", 4, 0.0, List.of(), true);
+        redis.value(String.class).set(RedisKeys.jobOwner(owned.jobId()), "~abandoned:client_gone");
+        long now = System.currentTimeMillis();
+        // one transaction: the inbox reads the three entries in one batch (two slots), whose claims go together
+        redis.withTransaction(tx -> {
+            for (InferenceJob job : List.of(twice, owned, twice)) {
+                tx.stream(String.class).xadd(RedisKeys.workerInbox(identity.id()), new XAddArgs(),
+                        Map.of(RedisKeys.EVENT_FIELD, Json.write(JobAssignment.of(job, identity.id(), now))));
+            }
+        });
+
+        assertThat(report(RouterInbox.REPLY, AssignmentReply.class, owned.jobId(), Duration.ofSeconds(20)).verdict())
+                .isEqualTo(AssignmentReply.Verdict.CLAIMED);
+        Wait.until(Duration.ofSeconds(20), "both assignments of the job answered", () -> replies(twice.jobId()).size() == 2);
+        assertThat(replies(twice.jobId())).extracting(AssignmentReply::verdict)
+                .containsExactly(AssignmentReply.Verdict.ACCEPTED, AssignmentReply.Verdict.ACCEPTED);
+        report(RouterInbox.COMPLETION, JobCompletion.class, twice.jobId(), Duration.ofSeconds(20));
+        assertThat(events(twice.jobId())).filteredOn(e -> e instanceof TokenEvent.Finish).hasSize(1);
+        assertThat(redis.key().exists(RedisKeys.jobStream(owned.jobId()))).isFalse();
+    }
+
+    private List<AssignmentReply> replies(String jobId) {
+        return redis.stream(String.class).xrange(RedisKeys.ROUTER_INBOX, StreamRange.of("-", "+")).stream()
+                .filter(m -> RouterInbox.REPLY.equals(m.payload().get(RedisKeys.KIND_FIELD))
+                        && m.payload().get(RedisKeys.EVENT_FIELD).contains("\"" + jobId + "\""))
+                .map(m -> Json.read(m.payload().get(RedisKeys.EVENT_FIELD), AssignmentReply.class)).toList();
+    }
+
+    @Test
     void twoReportersRacingOnOneJobPublishOneRecord() throws Exception {
         InferenceJob job = Jobs.job("test-model", 8, 0.0, List.of(), true);
         UsageRecord record = UsageRecord.notRun(job, UsageRecord.Outcome.CANCELLED, "client_disconnected",

@@ -1,9 +1,15 @@
 package io.switchboard.worker.capacity;
 
+import java.util.ArrayList;
+import java.util.List;
+
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
+import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.redis.datasource.RedisDataSource;
+import io.vertx.mutiny.redis.client.Command;
+import io.vertx.mutiny.redis.client.Request;
 import io.vertx.mutiny.redis.client.Response;
 import io.switchboard.schema.event.InferenceJob;
 import io.switchboard.schema.wire.JobOwners;
@@ -18,11 +24,13 @@ import io.switchboard.schema.wire.RedisKeys;
 @ApplicationScoped
 public class JobClaims {
     private final RedisDataSource redis;
+    private final io.vertx.mutiny.redis.client.Redis client;
     private final WorkerIdentity identity;
 
     @Inject
-    public JobClaims(RedisDataSource redis, WorkerIdentity identity) {
+    public JobClaims(RedisDataSource redis, ReactiveRedisDataSource reactive, WorkerIdentity identity) {
         this.redis = redis;
+        this.client = reactive.getRedis();
         this.identity = identity;
     }
 
@@ -46,12 +54,30 @@ public class JobClaims {
      * Claims {@code job} for this worker (not running here): null when this worker now owns it, otherwise who does.
      */
     public String claim(InferenceJob job, long nowMs) {
-        String key = RedisKeys.jobOwner(job.jobId());
-        long ttl = JobOwners.ttlMs(job.deadlineAtMs(), nowMs);
-        Response owner = redis.execute("EVAL", CLAIM, "2", key, RedisKeys.jobStream(job.jobId()), identity.id(),
-                String.valueOf(ttl));
-        String who = owner == null ? "" : owner.toString();
-        return who.isEmpty() ? null : who;
+        return claimAll(List.of(job), nowMs).get(0);
+    }
+
+    /**
+     * Claims every job of a batch in one round trip (the scripts pipelined): for each, in order, null when this worker
+     * now owns it, otherwise who does. Throws when Redis cannot be reached or refuses any of them.
+     */
+    public List<String> claimAll(List<InferenceJob> jobs, long nowMs) {
+        if (jobs.isEmpty()) {
+            return List.of();
+        }
+        List<Request> batch = new ArrayList<>(jobs.size());
+        for (InferenceJob job : jobs) {
+            batch.add(Request.cmd(Command.EVAL).arg(CLAIM).arg(2).arg(RedisKeys.jobOwner(job.jobId()))
+                    .arg(RedisKeys.jobStream(job.jobId())).arg(identity.id())
+                    .arg(JobOwners.ttlMs(job.deadlineAtMs(), nowMs)));
+        }
+        List<Response> replies = client.batchAndAwait(batch);
+        List<String> owners = new ArrayList<>(replies.size());
+        for (Response owner : replies) {
+            String who = owner == null ? "" : owner.toString();
+            owners.add(who.isEmpty() ? null : who);
+        }
+        return owners;
     }
 
     /** Whether this worker still holds the job's claim (a job that runs here may have been taken back). */

@@ -1,6 +1,7 @@
 package io.switchboard.worker.capacity;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -87,37 +88,65 @@ public class SlotPool {
      * deadline is refused as {@code FULL}, so the router's queue ends it.
      */
     public Offer offer(JobAssignment assignment) {
-        InferenceJob job = assignment.job();
-        String jobId = job.jobId();
-        if (running.containsKey(jobId)) {
-            // delivered again while it runs here: still ours only if the claim is; a job taken back from this worker
-            // (it was thought dead) stops at its first write, so it is refused and runs elsewhere
-            try {
-                return claims.holds(jobId) ? Offer.ACCEPTED : Offer.FULL;
-            } catch (RuntimeException e) {
-                return Offer.FULL;
+        return offerAll(List.of(assignment)).get(0);
+    }
+
+    /**
+     * {@link #offer} for a batch of assignments read together, in order: the claims of those that find a slot are
+     * taken in one round trip to Redis, not one each. A job assigned twice within the batch gets its first verdict.
+     */
+    public List<Offer> offerAll(List<JobAssignment> assignments) {
+        Offer[] offers = new Offer[assignments.size()];
+        Map<String, Integer> first = new HashMap<>();
+        List<Integer> toClaim = new ArrayList<>();
+        long now = System.currentTimeMillis();
+        for (int i = 0; i < offers.length; i++) {
+            InferenceJob job = assignments.get(i).job();
+            String jobId = job.jobId();
+            if (first.putIfAbsent(jobId, i) != null) {
+                continue; // the same job again: answered below as its first assignment
+            }
+            if (running.containsKey(jobId)) {
+                // delivered again while it runs here: still ours only if the claim is; a job taken back from this
+                // worker (it was thought dead) stops at its first write, so it is refused and runs elsewhere
+                try {
+                    offers[i] = claims.holds(jobId) ? Offer.ACCEPTED : Offer.FULL;
+                } catch (RuntimeException e) {
+                    offers[i] = Offer.FULL;
+                }
+            } else if (draining || !runner.engineAvailable() || job.expiredAt(now) || !takeSlot()) {
+                offers[i] = Offer.FULL;
+            } else {
+                toClaim.add(i);
             }
         }
-        long now = System.currentTimeMillis();
-        if (draining || !runner.engineAvailable() || job.expiredAt(now) || !takeSlot()) {
-            return Offer.FULL;
-        }
-        String owner;
+        List<String> owners;
         try {
-            owner = claims.claim(job, now);
+            owners = claims.claimAll(toClaim.stream().map(i -> assignments.get(i).job()).toList(), now);
         } catch (RuntimeException e) {
-            taken.decrementAndGet();
-            LOG.warnf("job %s: its claim could not be taken, refused: %s", jobId, e.getMessage());
-            return Offer.FULL;
+            LOG.warnf("%d jobs: their claims could not be taken, refused: %s", toClaim.size(), e.getMessage());
+            owners = null;
         }
-        if (owner != null) {
-            taken.decrementAndGet();
-            return new Offer(AssignmentReply.Verdict.CLAIMED, owner);
+        for (int k = 0; k < toClaim.size(); k++) {
+            int i = toClaim.get(k);
+            JobAssignment assignment = assignments.get(i);
+            String owner = owners == null ? null : owners.get(k);
+            if (owners == null || owner != null) {
+                taken.decrementAndGet();
+                offers[i] = owners == null ? Offer.FULL : new Offer(AssignmentReply.Verdict.CLAIMED, owner);
+                continue;
+            }
+            String jobId = assignment.job().jobId();
+            running.put(jobId, new Cancellation(cancels.reasonOf(jobId)));
+            generated.put(jobId, new AtomicInteger());
+            executor.execute(() -> run(assignment));
+            offers[i] = Offer.ACCEPTED;
         }
-        running.put(jobId, new Cancellation(cancels.reasonOf(jobId)));
-        generated.put(jobId, new AtomicInteger());
-        executor.execute(() -> run(assignment));
-        return Offer.ACCEPTED;
+        List<Offer> verdicts = new ArrayList<>(offers.length);
+        for (int i = 0; i < offers.length; i++) {
+            verdicts.add(offers[i] != null ? offers[i] : offers[first.get(assignments.get(i).job().jobId())]);
+        }
+        return verdicts;
     }
 
     /** Takes one of the free slots, if any, atomically. */

@@ -27,9 +27,10 @@ import io.switchboard.worker.report.RouterReports;
 /**
  * Reads this worker's inbox stream on a thread of its own, through a consumer group named after the worker, so a
  * worker restarted under the same id first goes over what it had read but not answered, then waits for new
- * assignments (XREADGROUP BLOCK). Each assignment is offered to the slots ({@link SlotPool#offer}), the verdict is
- * sent to the routers ({@link RouterReports#reply}), and the entry is acknowledged and deleted: prompts do not stay
- * in Redis once answered.
+ * assignments (XREADGROUP BLOCK). The assignments read together are offered to the slots together
+ * ({@link SlotPool#offerAll}: their claims in one round trip), each verdict is sent to the routers
+ * ({@link RouterReports#reply}), and the entries are acknowledged and deleted: prompts do not stay in Redis once
+ * answered.
  */
 @ApplicationScoped
 public class AssignmentInbox {
@@ -92,9 +93,7 @@ public class AssignmentInbox {
                 if (messages.isEmpty()) {
                     continue;
                 }
-                for (StreamMessage<String, String, String> m : messages) {
-                    answer(m);
-                }
+                answer(messages);
                 // answered: acknowledged and deleted together, two round trips per batch read, not per assignment
                 String[] ids = messages.stream().map(StreamMessage::id).toArray(String[]::new);
                 streams.xack(inbox, RedisKeys.WORKER_INBOX_GROUP, ids);
@@ -122,18 +121,26 @@ public class AssignmentInbox {
         }
     }
 
-    private void answer(StreamMessage<String, String, String> m) {
-        JobAssignment assignment = decode(m);
-        if (assignment == null || !identity.id().equals(assignment.workerId())) {
-            return;
+    /** Offers a batch read together to the slots (their claims in one round trip), then answers each. */
+    private void answer(List<StreamMessage<String, String, String>> messages) {
+        List<JobAssignment> batch = new java.util.ArrayList<>(messages.size());
+        for (StreamMessage<String, String, String> m : messages) {
+            JobAssignment assignment = decode(m);
+            if (assignment != null && identity.id().equals(assignment.workerId())) {
+                batch.add(assignment);
+            }
         }
-        SlotPool.Offer offer = slots.offer(assignment);
-        if (assignmentDelay != null) {
-            assignmentDelay.record(Math.max(0, System.currentTimeMillis() - assignment.assignedAtMs()),
-                    java.util.concurrent.TimeUnit.MILLISECONDS);
+        List<SlotPool.Offer> offers = slots.offerAll(batch);
+        long now = System.currentTimeMillis();
+        for (int i = 0; i < batch.size(); i++) {
+            JobAssignment assignment = batch.get(i);
+            SlotPool.Offer offer = offers.get(i);
+            if (assignmentDelay != null) {
+                assignmentDelay.record(Math.max(0, now - assignment.assignedAtMs()),
+                        java.util.concurrent.TimeUnit.MILLISECONDS);
+            }
+            reports.reply(AssignmentReply.of(assignment.jobId(), identity.id(), offer.verdict(), offer.owner(), now));
         }
-        reports.reply(AssignmentReply.of(assignment.jobId(), identity.id(), offer.verdict(), offer.owner(),
-                System.currentTimeMillis()));
     }
 
     private static JobAssignment decode(StreamMessage<String, String, String> m) {
