@@ -14,6 +14,7 @@ import io.switchboard.gateway.metrics.ReliabilityMetrics;
 import io.switchboard.gateway.stream.CompletionHeader;
 import io.switchboard.gateway.stream.ReaderLeases;
 import io.switchboard.gateway.stream.StreamedEvent;
+import io.switchboard.gateway.stream.StreamMultiplexer;
 import io.switchboard.gateway.stream.TokenStreamReader;
 
 /**
@@ -53,7 +54,7 @@ public class ResumeService {
     }
 
     public Uni<Resumption> resume(Caller caller, String completionId, String lastEventId) {
-        if (lastEventId != null && !ENTRY_ID.matcher(lastEventId).matches()) {
+        if (lastEventId != null && !(ENTRY_ID.matcher(lastEventId).matches() && StreamMultiplexer.validId(lastEventId))) {
             metrics.resume("invalid");
             throw ApiException.invalid(null, "invalid_value",
                     "Invalid 'Last-Event-ID' header: expected the id of an event of this stream, such as 1712345678901-0.");

@@ -9,7 +9,9 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import jakarta.annotation.PreDestroy;
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 
 import org.jboss.logging.Logger;
@@ -18,6 +20,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
+import io.quarkus.runtime.ShutdownEvent;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.UniEmitter;
 import io.switchboard.gateway.GatewayConfig;
@@ -52,6 +55,10 @@ public class StreamMultiplexer {
     private static final Logger LOG = Logger.getLogger(StreamMultiplexer.class);
     private static final int BATCH = 512;
     private static final long MAX_BACKOFF_MS = 1000;
+    /** How far past its deadline a waiter is failed by the sweep if no read ended it. */
+    private static final long SWEEP_GRACE_MS = 1000;
+    /** How long past its block time a read may stay unanswered before its connection is dropped. */
+    private static final long STUCK_MS = 5000;
     /** How long the next read waits for the streams the last read answered to ask again. */
     private static final long GATHER_MS = 1;
 
@@ -71,6 +78,8 @@ public class StreamMultiplexer {
     private final Counter unblocks;
     private final Counter isolatedReads;
     private volatile boolean closed;
+    private final long sweeper;
+    private static final long SWEEP_EVERY_MS = 500;
 
     @Inject
     public StreamMultiplexer(ReactiveRedisDataSource redis, Vertx vertx, GatewayConfig config,
@@ -85,6 +94,11 @@ public class StreamMultiplexer {
         for (int i = 0; i < shards.length; i++) {
             shards[i] = new Shard(i);
         }
+        this.sweeper = vertx.setPeriodic(SWEEP_EVERY_MS, id -> {
+            for (Shard s : shards) {
+                s.sweep();
+            }
+        });
         Gauge.builder("switchboard.gateway.stream.waiters", waiters, AtomicInteger::get)
                 .description("Relays waiting for their job stream's next entries (all multiplexed)").register(registry);
         Gauge.builder("switchboard.gateway.stream.reader.connections", this, StreamMultiplexer::connected)
@@ -104,6 +118,9 @@ public class StreamMultiplexer {
      * cancelling the subscription stops the wait.
      */
     public Uni<List<Entry>> read(String key, String after, long deadlineMs) {
+        if (!validId(after)) {
+            return Uni.createFrom().failure(new IllegalArgumentException("not a stream entry id: " + after));
+        }
         return Uni.createFrom().emitter(emitter -> {
             Shard shard = shards[Math.floorMod(key.hashCode(), shards.length)];
             Waiter w = new Waiter(key, after, deadlineMs, Vertx.currentContext(), emitter);
@@ -120,9 +137,18 @@ public class StreamMultiplexer {
         return n;
     }
 
+    /**
+     * Shutting down, after the drain ({@code ShutdownDrain}, priority 1, blocks until the answers ended): no more
+     * reads or reconnections, as the Redis client closes before this bean is destroyed.
+     */
+    void stopping(@Observes @Priority(100) ShutdownEvent ignored) {
+        closed = true;
+    }
+
     @PreDestroy
     void close() {
         closed = true;
+        vertx.cancelTimer(sweeper);
         for (Shard s : shards) {
             s.close();
         }
@@ -136,7 +162,8 @@ public class StreamMultiplexer {
         final UniEmitter<? super List<Entry>> emitter;
         int failures;
         long retryAtMs;
-        boolean done;
+        /** Removed (answered, failed or cancelled): a cancel that came before the add keeps it from being added. */
+        boolean removed;
 
         Waiter(String key, String after, long deadlineMs, Context context, UniEmitter<? super List<Entry>> emitter) {
             this.key = key;
@@ -150,6 +177,8 @@ public class StreamMultiplexer {
     /** What one read asked for: each key from which cursor, and whether an unblock for it is on its way. */
     private static final class Round {
         final Map<String, String> cursors;
+        final long startedMs = System.currentTimeMillis();
+        RedisConnection connection;
         boolean unblocking;
 
         Round(Map<String, String> cursors) {
@@ -190,6 +219,9 @@ public class StreamMultiplexer {
         void add(Waiter w) {
             boolean wake;
             synchronized (this) {
+                if (w.removed) {
+                    return; // cancelled before it could wait
+                }
                 waiting.computeIfAbsent(w.key, k -> new ArrayList<>(1)).add(w);
                 waiters.incrementAndGet();
                 wake = inFlight != null && !inFlight.covers(w) && !isolated.containsKey(w.key);
@@ -202,6 +234,7 @@ public class StreamMultiplexer {
         }
 
         synchronized void remove(Waiter w) {
+            w.removed = true;
             List<Waiter> list = waiting.get(w.key);
             if (list != null && list.remove(w)) {
                 waiters.decrementAndGet();
@@ -342,6 +375,7 @@ public class StreamMultiplexer {
                 return;
             }
             rounds.increment();
+            round.connection = c;
             c.send(xread).onComplete(ar -> {
                 Map<String, List<Entry>> byKey = null;
                 Throwable failure = ar.cause();
@@ -362,14 +396,17 @@ public class StreamMultiplexer {
 
         private void answered(Round round, Map<String, List<Entry>> byKey) {
             List<Runnable> hand = new ArrayList<>();
-            synchronized (this) {
-                if (inFlight == round) {
-                    inFlight = null;
+            try {
+                synchronized (this) {
+                    if (inFlight == round) {
+                        inFlight = null;
+                    }
+                    gather(deliver(round.cursors, byKey, hand));
                 }
-                gather(deliver(round.cursors, byKey, hand));
+            } finally {
+                hand.forEach(Runnable::run);
+                kick();
             }
-            hand.forEach(Runnable::run);
-            kick();
         }
 
         /**
@@ -422,31 +459,70 @@ public class StreamMultiplexer {
         private void failed(Round round, Throwable cause) {
             List<String> alone = new ArrayList<>();
             List<Runnable> hand = new ArrayList<>();
-            boolean broke = broken(cause);
-            synchronized (this) {
-                if (inFlight == round) {
-                    inFlight = null;
-                }
-                if (broke) {
-                    if (connection != null) {
-                        drop();
+            try {
+                synchronized (this) {
+                    if (inFlight == round) {
+                        inFlight = null;
                     }
-                    readFailed(round.cursors.keySet(), cause, hand);
-                } else {
-                    for (String key : round.cursors.keySet()) {
-                        if (waiting.containsKey(key) && isolated.putIfAbsent(key, Boolean.TRUE) == null) {
-                            alone.add(key);
+                    if (wrongType(cause)) {
+                        for (String key : round.cursors.keySet()) {
+                            if (waiting.containsKey(key) && isolated.putIfAbsent(key, Boolean.TRUE) == null) {
+                                alone.add(key);
+                            }
+                        }
+                    } else {
+                        if (broken(cause) && connection != null && connection == round.connection) {
+                            drop();
+                        }
+                        readFailed(round.cursors.keySet(), cause, hand);
+                    }
+                }
+                LOG.debugf("stream reader %d: a read of %d streams failed (%s)", index, round.cursors.size(),
+                        cause.toString());
+            } finally {
+                hand.forEach(Runnable::run);
+                if (!alone.isEmpty()) {
+                    readApart(alone);
+                }
+                kick();
+            }
+        }
+
+        /**
+         * Fails the waiters long past their deadline, whatever became of the reads (a read that never answers, a
+         * connection that never comes), and gives up on a read that has been out far longer than it may block.
+         */
+        void sweep() {
+            List<Runnable> hand = new ArrayList<>();
+            RedisConnection stuck = null;
+            synchronized (this) {
+                long now = System.currentTimeMillis();
+                for (Iterator<Map.Entry<String, List<Waiter>>> keys = waiting.entrySet().iterator(); keys.hasNext();) {
+                    List<Waiter> list = keys.next().getValue();
+                    for (Iterator<Waiter> it = list.iterator(); it.hasNext();) {
+                        Waiter w = it.next();
+                        if (w.deadlineMs + SWEEP_GRACE_MS < now) {
+                            it.remove();
+                            waiters.decrementAndGet();
+                            hand.add(() -> fail(w, new TimeoutException(
+                                    "job stream " + w.key + " not finished by its deadline")));
                         }
                     }
+                    if (list.isEmpty()) {
+                        keys.remove();
+                    }
+                }
+                if (inFlight != null && inFlight.connection == connection && connection != null
+                        && now - inFlight.startedMs > blockMs + STUCK_MS) {
+                    LOG.warnf("stream reader %d: a read has not answered for %d ms; reconnecting", index,
+                            now - inFlight.startedMs);
+                    stuck = connection;
                 }
             }
-            LOG.debugf("stream reader %d: a read of %d streams failed (%s)", index, round.cursors.size(),
-                    cause.toString());
             hand.forEach(Runnable::run);
-            if (!alone.isEmpty()) {
-                readApart(alone);
+            if (stuck != null) {
+                stuck.close(); // its read fails: failed() counts a try for its waiters and reconnects
             }
-            kick();
         }
 
         /**
@@ -488,22 +564,25 @@ public class StreamMultiplexer {
                         failure = e;
                     }
                 }
-                if (byKey == null && part.size() > 1 && !broken(failure)) {
+                if (byKey == null && part.size() > 1 && wrongType(failure)) {
                     readApart(part.subList(0, part.size() / 2));
                     readApart(part.subList(part.size() / 2, part.size()));
                     return;
                 }
                 List<Runnable> hand = new ArrayList<>();
-                synchronized (this) {
-                    part.forEach(isolated::remove);
-                    if (byKey != null) {
-                        deliver(cursors, byKey, hand);
-                    } else {
-                        readFailed(part, failure, hand);
+                try {
+                    synchronized (this) {
+                        part.forEach(isolated::remove);
+                        if (byKey != null) {
+                            deliver(cursors, byKey, hand);
+                        } else {
+                            readFailed(part, failure, hand);
+                        }
                     }
+                } finally {
+                    hand.forEach(Runnable::run);
+                    wake(); // these keys are readable again: the read in flight lacks them
                 }
-                hand.forEach(Runnable::run);
-                wake(); // these keys are readable again: the read in flight lacks them
             });
         }
 
@@ -550,14 +629,18 @@ public class StreamMultiplexer {
                 boolean again;
                 synchronized (this) {
                     // 0: the read was not blocked (not yet, or no longer); while it is in flight, try again shortly
-                    again = inFlight == round
-                            && (ar.failed() || ar.result() == null || ar.result().toInteger() == 0);
+                    // (1 ms); a failed unblock is tried again after a backoff: the read ends by its block time anyway
+                    again = inFlight == round;
                     if (again) {
                         round.unblocking = false;
                     }
                 }
-                if (again) {
-                    vertx.setTimer(1, t -> wake());
+                if (ar.failed()) {
+                    LOG.debugf("stream reader %d: CLIENT UNBLOCK failed: %s", index, ar.cause().toString());
+                }
+                boolean notBlocked = ar.succeeded() && (ar.result() == null || ar.result().toInteger() == 0);
+                if (again && (notBlocked || ar.failed())) {
+                    vertx.setTimer(ar.failed() ? backoffMs : 1, t -> wake());
                 }
             });
         }
@@ -571,6 +654,10 @@ public class StreamMultiplexer {
             redis.connect()
                     .compose(c -> c.send(Request.cmd(Command.CLIENT).arg("ID")).map(id -> {
                         synchronized (this) {
+                            if (closed) {
+                                c.close();
+                                return c;
+                            }
                             connection = c;
                             clientId = id.toString();
                         }
@@ -626,18 +713,38 @@ public class StreamMultiplexer {
             }
         }
 
-        synchronized void close() {
-            drop();
-            endGather();
+        void close() {
+            List<Waiter> left = new ArrayList<>();
+            synchronized (this) {
+                drop();
+                endGather();
+                waiting.values().forEach(left::addAll);
+                waiting.clear();
+            }
+            IllegalStateException gone = new IllegalStateException("the gateway is shutting down");
+            left.forEach(w -> fail(w, gone));
             if (wakeTimer >= 0) {
                 vertx.cancelTimer(wakeTimer);
             }
         }
     }
 
-    /** Whether a read's failure means its connection is no longer usable (not an error reply from Redis). */
+    /**
+     * Whether a read's failure means its connection is no longer usable: anything but an error reply from Redis, and
+     * the error Vert.x fails pending commands with when the socket ended ({@code CONNECTION_CLOSED}).
+     */
     private static boolean broken(Throwable cause) {
-        return !(cause instanceof io.vertx.redis.client.impl.types.ErrorType);
+        if (!(cause instanceof io.vertx.redis.client.impl.types.ErrorType)) {
+            return true;
+        }
+        String m = cause.getMessage() == null ? "" : cause.getMessage();
+        return m.startsWith("CONNECTION_CLOSED") || m.contains("Connection is closed");
+    }
+
+    /** A key that is not a stream: it fails the whole XREAD, so the keys are read apart to find it. */
+    private static boolean wrongType(Throwable cause) {
+        return cause instanceof io.vertx.redis.client.impl.types.ErrorType && cause.getMessage() != null
+                && cause.getMessage().startsWith("WRONGTYPE");
     }
 
     private static void complete(Waiter w, List<Entry> entries) {
@@ -707,17 +814,27 @@ public class StreamMultiplexer {
         return null;
     }
 
-    /** Orders stream entry ids ({@code ms-seq}) as Redis does. */
+    /** Orders stream entry ids ({@code ms-seq}, each part an unsigned 64-bit number) as Redis does. */
     static int compareIds(String a, String b) {
         int da = a.indexOf('-');
         int db = b.indexOf('-');
-        long ma = Long.parseLong(da < 0 ? a : a.substring(0, da));
-        long mb = Long.parseLong(db < 0 ? b : b.substring(0, db));
+        long ma = Long.parseUnsignedLong(da < 0 ? a : a.substring(0, da));
+        long mb = Long.parseUnsignedLong(db < 0 ? b : b.substring(0, db));
         if (ma != mb) {
-            return Long.compare(ma, mb);
+            return Long.compareUnsigned(ma, mb);
         }
-        long sa = da < 0 ? 0 : Long.parseLong(a.substring(da + 1));
-        long sb = db < 0 ? 0 : Long.parseLong(b.substring(db + 1));
-        return Long.compare(sa, sb);
+        long sa = da < 0 ? 0 : Long.parseUnsignedLong(a.substring(da + 1));
+        long sb = db < 0 ? 0 : Long.parseUnsignedLong(b.substring(db + 1));
+        return Long.compareUnsigned(sa, sb);
+    }
+
+    /** Whether {@code id} is a stream entry id Redis would take ({@code ms-seq}, unsigned 64-bit parts). */
+    public static boolean validId(String id) {
+        try {
+            compareIds(id, id);
+            return id.indexOf('-') > 0;
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 }

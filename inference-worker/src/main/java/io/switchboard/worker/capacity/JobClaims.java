@@ -23,6 +23,9 @@ import io.switchboard.schema.wire.RedisKeys;
  */
 @ApplicationScoped
 public class JobClaims {
+    /** How long a batch of claims may take (as long as one blocking command may: quarkus.redis.timeout's default). */
+    private static final java.time.Duration TIMEOUT = java.time.Duration.ofSeconds(10);
+
     private final RedisDataSource redis;
     private final io.vertx.mutiny.redis.client.Redis client;
     private final WorkerIdentity identity;
@@ -71,7 +74,7 @@ public class JobClaims {
                     .arg(RedisKeys.jobStream(job.jobId())).arg(identity.id())
                     .arg(JobOwners.ttlMs(job.deadlineAtMs(), nowMs)));
         }
-        List<Response> replies = client.batchAndAwait(batch);
+        List<Response> replies = client.batch(batch).await().atMost(TIMEOUT);
         List<String> owners = new ArrayList<>(replies.size());
         for (Response owner : replies) {
             String who = owner == null ? "" : owner.toString();

@@ -124,16 +124,30 @@ public class SlotPool {
         try {
             owners = claims.claimAll(toClaim.stream().map(i -> assignments.get(i).job()).toList(), now);
         } catch (RuntimeException e) {
-            LOG.warnf("%d jobs: their claims could not be taken, refused: %s", toClaim.size(), e.getMessage());
+            // some claims of the batch may have been taken: each is claimed again alone (the claim is this worker's
+            // again while the job's stream is empty), so none stays claimed by a worker that refused it
+            LOG.warnf("%d claims taken together failed (%s); claiming them one by one", toClaim.size(), e.getMessage());
             owners = null;
         }
         for (int k = 0; k < toClaim.size(); k++) {
             int i = toClaim.get(k);
             JobAssignment assignment = assignments.get(i);
-            String owner = owners == null ? null : owners.get(k);
-            if (owners == null || owner != null) {
+            String owner;
+            if (owners != null) {
+                owner = owners.get(k);
+            } else {
+                try {
+                    owner = claims.claim(assignment.job(), now);
+                } catch (RuntimeException e) {
+                    LOG.warnf("job %s: its claim could not be taken, refused: %s", assignment.jobId(), e.getMessage());
+                    taken.decrementAndGet();
+                    offers[i] = Offer.FULL;
+                    continue;
+                }
+            }
+            if (owner != null) {
                 taken.decrementAndGet();
-                offers[i] = owners == null ? Offer.FULL : new Offer(AssignmentReply.Verdict.CLAIMED, owner);
+                offers[i] = new Offer(AssignmentReply.Verdict.CLAIMED, owner);
                 continue;
             }
             String jobId = assignment.job().jobId();
