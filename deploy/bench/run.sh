@@ -264,7 +264,7 @@ gw_state() { # label: the gateway's used heap after a full GC, its RSS, its Redi
 gw_state before >"$OUT/streams-state.txt"
 rm -f "$OUT/streams.stop"
 "$JAVA_HOME/bin/java" "$ROOT/deploy/bench/Bench.java" --url "http://127.0.0.1:$PORT" --model simulated --streams "$NSTREAMS" \
-  --open-rate "${BENCH_STREAMS_OPEN_RATE:-500}" --open-timeout-s "${BENCH_STREAMS_OPEN_TIMEOUT_S:-180}" --hold-s 900 \
+  --open-rate "${BENCH_STREAMS_OPEN_RATE:-250}" --open-timeout-s "${BENCH_STREAMS_OPEN_TIMEOUT_S:-180}" --hold-s 900 \
   --expect-running "$SSLOTS" \
   --stop-file "$OUT/streams.stop" --label "open streams" >"$OUT/streams.txt" 2>&1 &
 SPID=$!

@@ -41,9 +41,10 @@ public interface GatewayConfig {
 
     /**
      * How many Redis connections wait on the job streams of every open answer (each a multiplexed XREAD over the
-     * streams of its shard), however many answers are open.
+     * streams of its shard), however many answers are open. Each read covers its shard's streams, so more shards
+     * mean smaller reads when thousands of answers are open.
      */
-    @WithDefault("2")
+    @WithDefault("8")
     int streamReaders();
 
     /** How long a model stays listed after the last heartbeat of a worker serving it. */

@@ -39,6 +39,8 @@ public class ReaderLeases {
     private final String holder = "gateway-" + UUID.randomUUID();
     /** Job id → how many relays of this gateway hold it (a client may resume here before its old relay noticed). */
     private final Map<String, Integer> held = new ConcurrentHashMap<>();
+    /** Commands per refresh batch (a connection queues at most 2048 waiting replies by default). */
+    private static final int CHUNK = 512;
     private long timer = -1;
 
     @Inject
@@ -84,11 +86,22 @@ public class ReaderLeases {
         if (held.isEmpty()) {
             return;
         }
-        List<Request> batch = new ArrayList<>(held.size());
+        // in batches of at most CHUNK commands: one connection pipelines a batch, and takes only so many at once
+        List<Request> batch = new ArrayList<>(Math.min(CHUNK, held.size()));
         String px = Long.toString(graceMs);
         for (String jobId : held.keySet()) {
             batch.add(Request.cmd(Command.SET).arg(RedisKeys.jobReader(jobId)).arg(holder).arg("PX").arg(px));
+            if (batch.size() == CHUNK) {
+                send(batch);
+                batch = new ArrayList<>(CHUNK);
+            }
         }
+        if (!batch.isEmpty()) {
+            send(batch);
+        }
+    }
+
+    private void send(List<Request> batch) {
         redis.getRedis().batch(batch).subscribe().with(ok -> {
         }, t -> LOG.warnf("refreshing %d reader keys failed: %s", batch.size(), t.getMessage()));
     }

@@ -55,6 +55,8 @@ public class StreamMultiplexer {
     private static final Logger LOG = Logger.getLogger(StreamMultiplexer.class);
     private static final int BATCH = 512;
     private static final long MAX_BACKOFF_MS = 1000;
+    /** How long a wake-up waits for more streams to start waiting, so that a burst of them costs one read. */
+    private static final long UNBLOCK_DELAY_MS = 1;
     /** How far past its deadline a waiter is failed by the sweep if no read ended it. */
     private static final long SWEEP_GRACE_MS = 1000;
     /** How long past its block time a read may stay unanswered before its connection is dropped. */
@@ -301,7 +303,8 @@ public class StreamMultiplexer {
                 }
             }
             if (unblock) {
-                unblock();
+                // a moment later: the streams that start waiting meanwhile take the same wake-up and the same read
+                vertx.setTimer(UNBLOCK_DELAY_MS, t -> unblock());
             } else {
                 kick();
             }
@@ -521,7 +524,13 @@ public class StreamMultiplexer {
             }
             hand.forEach(Runnable::run);
             if (stuck != null) {
-                stuck.close(); // its read fails: failed() counts a try for its waiters and reconnects
+                Round round;
+                synchronized (this) {
+                    round = inFlight;
+                }
+                if (round != null) {
+                    failed(round, new java.io.IOException("stream read unanswered; reconnecting"));
+                }
             }
         }
 
@@ -703,14 +712,14 @@ public class StreamMultiplexer {
             kick();
         }
 
-        /** Forgets the connection and closes it; a read in flight on it fails with it. */
+        /**
+         * Forgets the connection without closing it: it broke (Vert.x evicted it), or a read on it never answered.
+         * Closing a pooled connection with a read still pending blocks the calling event loop (the pool resets it),
+         * so a connection that may still have one is left to end on its own; a new one is taken.
+         */
         private void drop() {
-            RedisConnection c = connection;
             connection = null;
             clientId = null;
-            if (c != null) {
-                c.close();
-            }
         }
 
         void close() {
