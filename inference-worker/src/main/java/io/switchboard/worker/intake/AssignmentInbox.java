@@ -39,6 +39,8 @@ public class AssignmentInbox {
     @Inject
     RedisDataSource redis;
     @Inject
+    io.quarkus.redis.datasource.ReactiveRedisDataSource reactive;
+    @Inject
     SlotPool slots;
     @Inject
     WorkerIdentity identity;
@@ -94,10 +96,16 @@ public class AssignmentInbox {
                     continue;
                 }
                 answer(messages);
-                // answered: acknowledged and deleted together, two round trips per batch read, not per assignment
-                String[] ids = messages.stream().map(StreamMessage::id).toArray(String[]::new);
-                streams.xack(inbox, RedisKeys.WORKER_INBOX_GROUP, ids);
-                streams.xdel(inbox, ids);
+                // answered: acknowledged and deleted together, one pipelined round trip per batch read
+                io.vertx.mutiny.redis.client.Request ack = io.vertx.mutiny.redis.client.Request
+                        .cmd(io.vertx.mutiny.redis.client.Command.XACK).arg(inbox).arg(RedisKeys.WORKER_INBOX_GROUP);
+                io.vertx.mutiny.redis.client.Request del = io.vertx.mutiny.redis.client.Request
+                        .cmd(io.vertx.mutiny.redis.client.Command.XDEL).arg(inbox);
+                for (StreamMessage<String, String, String> m : messages) {
+                    ack.arg(m.id());
+                    del.arg(m.id());
+                }
+                reactive.getRedis().batch(List.of(ack, del)).await().atMost(Duration.ofSeconds(10));
             } catch (RuntimeException e) {
                 if (!running) {
                     return;
