@@ -319,13 +319,10 @@ public class StreamMultiplexer {
                 if (isolated.containsKey(e.getKey())) {
                     continue;
                 }
-                String cursor = null;
                 for (Waiter w : e.getValue()) {
                     wakeAt = Math.min(wakeAt, w.retryAtMs > now ? w.retryAtMs : w.deadlineMs);
-                    if (w.retryAtMs <= now && (cursor == null || compareIds(w.after, cursor) < 0)) {
-                        cursor = w.after;
-                    }
                 }
+                String cursor = earliestCursor(e.getValue(), now);
                 if (cursor != null) {
                     cursors.put(e.getKey(), cursor);
                 }
@@ -380,19 +377,11 @@ public class StreamMultiplexer {
             rounds.increment();
             round.connection = c;
             c.send(xread).onComplete(ar -> {
-                Map<String, List<Entry>> byKey = null;
-                Throwable failure = ar.cause();
-                if (ar.succeeded()) {
-                    try {
-                        byKey = parse(ar.result());
-                    } catch (RuntimeException e) {
-                        failure = e;
-                    }
-                }
-                if (byKey != null) {
-                    answered(round, byKey);
+                ReadOutcome read = ReadOutcome.of(ar);
+                if (read.byKey() != null) {
+                    answered(round, read.byKey());
                 } else {
-                    failed(round, failure);
+                    failed(round, read.failure());
                 }
             });
         }
@@ -443,8 +432,7 @@ public class StreamMultiplexer {
                     } else if (w.deadlineMs <= now) {
                         it.remove();
                         waiters.decrementAndGet();
-                        hand.add(() -> fail(w, new TimeoutException(
-                                "job stream " + w.key + " not finished by its deadline")));
+                        hand.add(() -> timedOut(w));
                     }
                 }
                 if (list.isEmpty()) {
@@ -507,8 +495,7 @@ public class StreamMultiplexer {
                         if (w.deadlineMs + SWEEP_GRACE_MS < now) {
                             it.remove();
                             waiters.decrementAndGet();
-                            hand.add(() -> fail(w, new TimeoutException(
-                                    "job stream " + w.key + " not finished by its deadline")));
+                            hand.add(() -> timedOut(w));
                         }
                     }
                     if (list.isEmpty()) {
@@ -542,12 +529,7 @@ public class StreamMultiplexer {
             Map<String, String> cursors = new HashMap<>();
             synchronized (this) {
                 for (String key : keys) {
-                    String cursor = null;
-                    for (Waiter w : waiting.getOrDefault(key, List.of())) {
-                        if (cursor == null || compareIds(w.after, cursor) < 0) {
-                            cursor = w.after;
-                        }
-                    }
+                    String cursor = earliestCursor(waiting.getOrDefault(key, List.of()), Long.MAX_VALUE);
                     if (cursor == null) {
                         isolated.remove(key);
                     } else {
@@ -564,15 +546,9 @@ public class StreamMultiplexer {
             part.forEach(xread::arg);
             part.forEach(key -> xread.arg(cursors.get(key)));
             redis.send(xread).onComplete(ar -> {
-                Map<String, List<Entry>> byKey = null;
-                Throwable failure = ar.cause();
-                if (ar.succeeded()) {
-                    try {
-                        byKey = parse(ar.result());
-                    } catch (RuntimeException e) {
-                        failure = e;
-                    }
-                }
+                ReadOutcome read = ReadOutcome.of(ar);
+                Map<String, List<Entry>> byKey = read.byKey();
+                Throwable failure = read.failure();
                 if (byKey == null && part.size() > 1 && wrongType(failure)) {
                     readApart(part.subList(0, part.size() / 2));
                     readApart(part.subList(part.size() / 2, part.size()));
@@ -821,6 +797,35 @@ public class StreamMultiplexer {
             }
         }
         return null;
+    }
+
+    /** What an XREAD came to: its entries by key, or why it failed (Redis's error, or a reply that did not parse). */
+    private record ReadOutcome(Map<String, List<Entry>> byKey, Throwable failure) {
+        static ReadOutcome of(io.vertx.core.AsyncResult<Response> ar) {
+            if (ar.failed()) {
+                return new ReadOutcome(null, ar.cause());
+            }
+            try {
+                return new ReadOutcome(parse(ar.result()), null);
+            } catch (RuntimeException e) {
+                return new ReadOutcome(null, e);
+            }
+        }
+    }
+
+    /** The cursor to read a key from: the earliest of its waiters not backing off at {@code nowMs}; null if none. */
+    private static String earliestCursor(List<Waiter> waiters, long nowMs) {
+        String cursor = null;
+        for (Waiter w : waiters) {
+            if (w.retryAtMs <= nowMs && (cursor == null || compareIds(w.after, cursor) < 0)) {
+                cursor = w.after;
+            }
+        }
+        return cursor;
+    }
+
+    private static void timedOut(Waiter w) {
+        fail(w, new TimeoutException("job stream " + w.key + " not finished by its deadline"));
     }
 
     /** Orders stream entry ids ({@code ms-seq}, each part an unsigned 64-bit number) as Redis does. */

@@ -13,6 +13,7 @@ import io.switchboard.gateway.error.ApiException;
 import io.switchboard.gateway.error.Errors;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpServerResponse;
 
@@ -106,9 +107,11 @@ public final class StreamRelay {
         if (over) {
             return;
         }
-        pending = relays.reader().next(jobId, cursor, deadlineMs)
-                .emitOn(task -> context.runOnContext(v -> task.run()))
-                .subscribe().with(this::relay, this::readFailed);
+        if (Vertx.currentContext() != context) { // the reader answers on the context it is asked from: ask from ours
+            context.runOnContext(v -> read());
+            return;
+        }
+        pending = relays.reader().next(jobId, cursor, deadlineMs).subscribe().with(this::relay, this::readFailed);
     }
 
     private void relay(List<StreamedEvent> events) {

@@ -9,6 +9,7 @@ import jakarta.inject.Inject;
 
 import org.jboss.logging.Logger;
 
+import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.redis.datasource.stream.StreamCommands;
 import io.quarkus.redis.datasource.stream.StreamMessage;
@@ -16,6 +17,8 @@ import io.quarkus.redis.datasource.stream.XGroupCreateArgs;
 import io.quarkus.redis.datasource.stream.XReadGroupArgs;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.vertx.mutiny.redis.client.Command;
+import io.vertx.mutiny.redis.client.Request;
 import io.switchboard.schema.event.AssignmentReply;
 import io.switchboard.schema.event.JobAssignment;
 import io.switchboard.schema.wire.Json;
@@ -39,7 +42,7 @@ public class AssignmentInbox {
     @Inject
     RedisDataSource redis;
     @Inject
-    io.quarkus.redis.datasource.ReactiveRedisDataSource reactive;
+    ReactiveRedisDataSource reactive;
     @Inject
     SlotPool slots;
     @Inject
@@ -97,10 +100,8 @@ public class AssignmentInbox {
                 }
                 answer(messages);
                 // answered: acknowledged and deleted together, one pipelined round trip per batch read
-                io.vertx.mutiny.redis.client.Request ack = io.vertx.mutiny.redis.client.Request
-                        .cmd(io.vertx.mutiny.redis.client.Command.XACK).arg(inbox).arg(RedisKeys.WORKER_INBOX_GROUP);
-                io.vertx.mutiny.redis.client.Request del = io.vertx.mutiny.redis.client.Request
-                        .cmd(io.vertx.mutiny.redis.client.Command.XDEL).arg(inbox);
+                Request ack = Request.cmd(Command.XACK).arg(inbox).arg(RedisKeys.WORKER_INBOX_GROUP);
+                Request del = Request.cmd(Command.XDEL).arg(inbox);
                 for (StreamMessage<String, String, String> m : messages) {
                     ack.arg(m.id());
                     del.arg(m.id());
