@@ -9,6 +9,7 @@ import org.jboss.logging.Logger;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.redis.datasource.stream.ReactiveStreamCommands;
 import io.quarkus.redis.datasource.stream.XAddArgs;
+import io.switchboard.schema.event.FailureCode;
 import io.switchboard.schema.event.TokenEvent;
 import io.switchboard.schema.wire.Json;
 import io.switchboard.schema.wire.RedisKeys;
@@ -23,6 +24,11 @@ import io.switchboard.schema.wire.RedisKeys;
  * worker that was taken for dead (frozen, cut off) and whose job went back in line and runs elsewhere finds its claim
  * gone, writes nothing, and stops ({@link #fenced()}). Once a job has sent something the router never moves it, so
  * later events need no check.
+ * <p>
+ * A write that fails through its retries breaks the stream ({@link #broken()}): what was pending is dropped (the client
+ * must not get an answer with a hole in it), the generation should stop, and the terminal event, whatever it was to
+ * be, becomes a {@code inference_failed} failure, tried for longer ({@value #TERMINAL_RETRIES} times, backoff up to
+ * a second): the client gets an error, not a stream that stays silent until its deadline.
  */
 public final class JobStreamWriter {
     private static final Logger LOG = Logger.getLogger(JobStreamWriter.class);
@@ -41,6 +47,10 @@ public final class JobStreamWriter {
     private final String provider;
     private volatile boolean fenced;
     private volatile boolean broken;
+    /** Set once the failure that ends a broken stream is on its way: if it fails too, nothing more can be done. */
+    private boolean endingBroken;
+    /** How many times the terminal event of a broken stream is tried. */
+    static final int TERMINAL_RETRIES = 12;
 
     /** KEYS: owner, stream. ARGV: this worker, event field, event, ttl ms, maxlen. */
     static final String WRITE_IF_OWNER = """
@@ -56,6 +66,7 @@ public final class JobStreamWriter {
     private final java.util.LinkedHashMap<Integer, PendingChoice> pending = new java.util.LinkedHashMap<>();
     private TokenEvent terminal;
     private boolean inFlight;
+    /** Whether nothing is in the stream yet: the next write is the owner-checked first one. */
     private boolean first = true;
 
     /**
@@ -109,6 +120,12 @@ public final class JobStreamWriter {
         if (inFlight || done.isDone()) {
             return;
         }
+        if (broken) {
+            if (terminal != null) {
+                writeTerminalOfBroken();
+            }
+            return;
+        }
         TokenEvent next;
         if (!pending.isEmpty()) {
             var it = pending.entrySet().iterator();
@@ -134,30 +151,46 @@ public final class JobStreamWriter {
         } else {
             return;
         }
+        write(next, RETRIES);
+    }
+
+    /** The stream broke: its end is a failure, whatever it was to be, tried for longer than a delta. */
+    private void writeTerminalOfBroken() {
+        terminal = null;
+        endingBroken = true;
+        write(TokenEvent.Failure.of(FailureCode.INFERENCE_FAILED,
+                "The answer could not be delivered: writing its stream failed."), TERMINAL_RETRIES);
+    }
+
+    private void write(TokenEvent next, int retries) {
         inFlight = true;
         boolean isTerminal = next.terminal();
         boolean setTtl = first || isTerminal;
         Duration ttl = isTerminal ? ttlAfterEnd : ttlWhileRunning;
         if (first) {
-            first = false;
             next = switch (next) {
                 case TokenEvent.Delta d -> d.servedBy(provider);
                 case TokenEvent.Finish f -> f.servedBy(provider);
+                case TokenEvent.Failure f -> f;
                 default -> next;
             };
             retried(redis.execute("EVAL", WRITE_IF_OWNER, "2", ownerKey, key, owner, RedisKeys.EVENT_FIELD,
-                    Json.write(next), String.valueOf(ttl.toMillis()), String.valueOf(maxLen)))
+                    Json.write(next), String.valueOf(ttl.toMillis()), String.valueOf(maxLen)), retries)
                     .subscribe().with(r -> {
                         if (r != null && r.toInteger() == 0) {
                             fenceOff();
                         } else {
+                            synchronized (this) {
+                                first = false;
+                            }
                             written(isTerminal, null);
                         }
                     }, t -> written(isTerminal, t));
             return;
         }
         retried(streams.xadd(key, bound, Map.of(RedisKeys.EVENT_FIELD, Json.write(next)))
-                .call(() -> setTtl ? redis.key(String.class).expire(key, ttl) : io.smallrye.mutiny.Uni.createFrom().voidItem()))
+                .call(() -> setTtl ? redis.key(String.class).expire(key, ttl) : io.smallrye.mutiny.Uni.createFrom().voidItem()),
+                retries)
                 .subscribe().with(id -> written(isTerminal, null), t -> written(isTerminal, t));
     }
 
@@ -177,9 +210,12 @@ public final class JobStreamWriter {
         return broken;
     }
 
+    /** How many times a delta is tried again (backoff 50 ms doubling up to a second: about 1.5 s in all). */
+    static final int RETRIES = 5;
+
     /** Retries a write with a short backoff (a Redis blip); a stream does not freeze on one failed write. */
-    private static <T> io.smallrye.mutiny.Uni<T> retried(io.smallrye.mutiny.Uni<T> write) {
-        return write.onFailure().retry().withBackOff(Duration.ofMillis(50), Duration.ofSeconds(1)).atMost(5);
+    private static <T> io.smallrye.mutiny.Uni<T> retried(io.smallrye.mutiny.Uni<T> write, int retries) {
+        return write.onFailure().retry().withBackOff(Duration.ofMillis(50), Duration.ofSeconds(1)).atMost(retries);
     }
 
     /** Whether the job turned out to be owned by someone else: its generation should stop, nothing is written. */
@@ -192,11 +228,18 @@ public final class JobStreamWriter {
             inFlight = false;
             if (failure != null) {
                 LOG.warnf("job %s: writing its token stream failed, retries spent: %s", jobId, failure.getMessage());
+                if (endingBroken) {
+                    // not even the failure that ends the broken stream could be written: Redis is out of reach
+                    done.completeExceptionally(failure);
+                    return;
+                }
                 broken = true;
-                done.completeExceptionally(failure);
-                return;
-            }
-            if (wasTerminal) {
+                pending.clear();
+                if (wasTerminal) {
+                    // the end itself failed: the failure takes its place (pump writes it)
+                    terminal = TokenEvent.Failure.of(FailureCode.INFERENCE_FAILED, "");
+                }
+            } else if (wasTerminal) {
                 done.complete(null);
                 return;
             }

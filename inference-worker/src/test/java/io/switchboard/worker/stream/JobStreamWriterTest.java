@@ -1,0 +1,95 @@
+package io.switchboard.worker.stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import jakarta.inject.Inject;
+
+import org.junit.jupiter.api.Test;
+
+import io.quarkus.redis.datasource.ReactiveRedisDataSource;
+import io.quarkus.redis.datasource.RedisDataSource;
+import io.quarkus.redis.datasource.stream.StreamRange;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.switchboard.schema.event.FailureCode;
+import io.switchboard.schema.event.TokenEvent;
+import io.switchboard.schema.openai.Usage;
+import io.switchboard.schema.wire.Json;
+import io.switchboard.schema.wire.RedisKeys;
+import io.switchboard.testing.InfraTestResource;
+import io.switchboard.testing.Wait;
+
+/**
+ * A job's token stream on a real Redis whose writes fail for a while (the stream's key is made a string, so every XADD
+ * answers WRONGTYPE: Redis refusing writes, from outside the writer): the stream ends with an error the client sees,
+ * never in silence.
+ */
+@QuarkusTest
+@QuarkusTestResource(InfraTestResource.class)
+class JobStreamWriterTest {
+    @Inject
+    ReactiveRedisDataSource reactive;
+    @Inject
+    RedisDataSource redis;
+
+    @Test
+    void aDeltaThatCannotBeWrittenEndsTheStreamWithAFailureOnceRedisTakesWritesAgain() throws Exception {
+        String jobId = "chatcmpl-writer-" + System.nanoTime();
+        String key = RedisKeys.jobStream(jobId);
+        redis.value(String.class).set(RedisKeys.jobOwner(jobId), "worker-w");
+        JobStreamWriter writer = new JobStreamWriter(reactive, jobId, "worker-w", "local", 1000, Duration.ofMinutes(1),
+                Duration.ofMinutes(1));
+        writer.delta("Once");
+        Wait.until(Duration.ofSeconds(10), "the first delta is written", () -> events(key).size() == 1);
+
+        redis.key().del(key);
+        redis.value(String.class).set(key, "not a stream");
+        writer.delta(" upon");
+        Wait.until(Duration.ofSeconds(10), "the stream breaks once the delta's retries are spent", writer::broken);
+        writer.delta(" a time"); // after the break nothing but the failure is written: no answer with a hole in it
+        CompletableFuture<Void> done = writer.end(TokenEvent.Finish.of("stop", Usage.of(3, 3, 0)));
+        Thread.sleep(1500);
+        assertThat(done).isNotDone(); // still trying: Redis refuses
+        redis.key().del(key);
+
+        done.get(15, TimeUnit.SECONDS);
+        List<TokenEvent> events = events(key);
+        assertThat(events).hasSize(1);
+        assertThat(events.get(0)).isInstanceOfSatisfying(TokenEvent.Failure.class,
+                f -> assertThat(f.code()).isEqualTo(FailureCode.INFERENCE_FAILED.wire()));
+        assertThat(writer.broken()).isTrue();
+    }
+
+    @Test
+    void aFinishThatCannotBeWrittenIsReplacedByAFailure() throws Exception {
+        String jobId = "chatcmpl-writer-" + System.nanoTime();
+        String key = RedisKeys.jobStream(jobId);
+        redis.value(String.class).set(RedisKeys.jobOwner(jobId), "worker-w");
+        JobStreamWriter writer = new JobStreamWriter(reactive, jobId, "worker-w", "local", 1000, Duration.ofMinutes(1),
+                Duration.ofMinutes(1));
+        writer.delta("Hello");
+        Wait.until(Duration.ofSeconds(10), "the first delta is written", () -> events(key).size() == 1);
+        redis.key().del(key);
+        redis.value(String.class).set(key, "not a stream");
+
+        CompletableFuture<Void> done = writer.end(TokenEvent.Finish.of("stop", Usage.of(1, 1, 0)));
+        Wait.until(Duration.ofSeconds(10), "the finish's retries are spent", writer::broken);
+        redis.key().del(key);
+
+        done.get(15, TimeUnit.SECONDS);
+        assertThat(events(key)).singleElement().isInstanceOf(TokenEvent.Failure.class);
+    }
+
+    private List<TokenEvent> events(String key) {
+        if (!"stream".equals(redis.key().type(key).toString().toLowerCase(java.util.Locale.ROOT))) {
+            return List.of();
+        }
+        return redis.stream(String.class).xrange(key, StreamRange.of("-", "+")).stream()
+                .map(m -> Json.read(m.payload().get(RedisKeys.EVENT_FIELD), TokenEvent.class)).toList();
+    }
+}
