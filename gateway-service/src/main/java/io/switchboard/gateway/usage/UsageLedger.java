@@ -3,6 +3,8 @@ package io.switchboard.gateway.usage;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -18,6 +20,8 @@ import io.switchboard.gateway.limits.Reservation;
 import io.switchboard.gateway.redis.LuaScript;
 import io.switchboard.schema.event.UsageRecord;
 import io.switchboard.schema.wire.RedisKeys;
+import io.vertx.mutiny.redis.client.Command;
+import io.vertx.mutiny.redis.client.Request;
 
 /**
  * Applies each usage record ({@code switchboard.usage.v1}, consumed by the gateways as one group) to what depends on
@@ -42,6 +46,9 @@ public class UsageLedger {
     private final Admission admission;
     private final TenantMetrics metrics;
     private final long retentionMs;
+    /** Per day and tenant ({@code day/tenant}), when this gateway last listed the tenant among the day's (nanoTime). */
+    private final Map<String, Long> indexed = new ConcurrentHashMap<>();
+    private static final long INDEX_EVERY_NANOS = 60_000_000_000L;
 
     @Inject
     public UsageLedger(ReactiveRedisDataSource redis, Admission admission, TenantMetrics metrics, GatewayConfig config) {
@@ -79,15 +86,36 @@ public class UsageLedger {
         Reservation reservation = new Reservation(r.jobId(), r.tenantId(), r.keyId(), r.keyId() != null, r.createdAtMs());
         return VIEWS.run(redis, List.of(RedisKeys.usageApplied(r.tenantId(), r.jobId()), RedisKeys.usageDay(r.tenantId(), day)), args)
                 .map(response -> response.toLong() == 1)
-                // every time, not only the first: a retry after a failure here must still index the tenant
-                .call(() -> redis.set(String.class).sadd(RedisKeys.usageTenantsOfDay(day), r.tenantId())
-                        .chain(() -> redis.key(String.class).pexpire(RedisKeys.usageTenantsOfDay(day), retentionMs)))
+                .call(() -> indexTenant(day, r.tenantId()))
                 .call(() -> admission.settle(reservation, r.totalTokens()))
                 .invoke(first -> {
                     if (first) {
                         metrics.used(r);
                     }
                 });
+    }
+
+    /**
+     * Lists the tenant among the day's tenants (the usage query's index): with its first record of the day seen here,
+     * then at most once a minute, not with every record; a failed attempt is tried again by the next record (and by
+     * this record's retry).
+     */
+    private Uni<Void> indexTenant(String day, String tenantId) {
+        String key = RedisKeys.usageTenantsOfDay(day);
+        long now = System.nanoTime();
+        String member = day + "/" + tenantId;
+        Long last = indexed.get(member);
+        if (last != null && now - last < INDEX_EVERY_NANOS) {
+            return Uni.createFrom().voidItem();
+        }
+        indexed.put(member, now);
+        if (indexed.size() > 100_000) {
+            indexed.clear(); // days and tenants come and go: forget them all now and then, at the cost of one write each
+        }
+        return redis.getRedis().batch(List.of(Request.cmd(Command.SADD).arg(key).arg(tenantId),
+                Request.cmd(Command.PEXPIRE).arg(key).arg(retentionMs)))
+                .onFailure().invoke(() -> indexed.remove(member))
+                .replaceWithVoid();
     }
 
     private static void increments(List<String> args, String prefix, UsageRecord r) {

@@ -1,6 +1,7 @@
 package io.switchboard.worker.stream;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
@@ -9,6 +10,8 @@ import org.jboss.logging.Logger;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.redis.datasource.stream.ReactiveStreamCommands;
 import io.quarkus.redis.datasource.stream.XAddArgs;
+import io.vertx.mutiny.redis.client.Command;
+import io.vertx.mutiny.redis.client.Request;
 import io.switchboard.schema.event.FailureCode;
 import io.switchboard.schema.event.TokenEvent;
 import io.switchboard.schema.wire.Json;
@@ -188,10 +191,17 @@ public final class JobStreamWriter {
                     }, t -> written(isTerminal, t));
             return;
         }
-        retried(streams.xadd(key, bound, Map.of(RedisKeys.EVENT_FIELD, Json.write(next)))
-                .call(() -> setTtl ? redis.key(String.class).expire(key, ttl) : io.smallrye.mutiny.Uni.createFrom().voidItem()),
-                retries)
-                .subscribe().with(id -> written(isTerminal, null), t -> written(isTerminal, t));
+        if (!setTtl) {
+            retried(streams.xadd(key, bound, Map.of(RedisKeys.EVENT_FIELD, Json.write(next))), retries)
+                    .subscribe().with(id -> written(isTerminal, null), t -> written(isTerminal, t));
+            return;
+        }
+        // the end and the stream's after-end expiry: one round trip
+        Request add = Request.cmd(Command.XADD).arg(key).arg("MAXLEN").arg("~").arg(maxLen).arg("*")
+                .arg(RedisKeys.EVENT_FIELD).arg(Json.write(next));
+        Request expire = Request.cmd(Command.PEXPIRE).arg(key).arg(ttl.toMillis());
+        retried(redis.getRedis().batch(List.of(add, expire)), retries)
+                .subscribe().with(r -> written(isTerminal, null), t -> written(isTerminal, t));
     }
 
     /** This worker no longer owns the job: nothing more is written, and the generation should stop. */

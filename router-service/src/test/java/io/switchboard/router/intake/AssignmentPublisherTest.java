@@ -1,0 +1,22 @@
+package io.switchboard.router.intake;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+class AssignmentPublisherTest {
+    private static final long MINUTE = AssignmentPublisher.REFRESH_EVERY_MS * 1_000_000L;
+
+    @Test
+    void anInboxExpiryIsPushedBackByItsFirstAssignmentThenOnceAMinute() {
+        AssignmentPublisher publisher = new AssignmentPublisher();
+        long t0 = 5_000_000_000L;
+        assertThat(publisher.refreshDue("inbox-a", t0)).isTrue();
+        assertThat(publisher.refreshDue("inbox-a", t0 + 1)).isFalse();
+        assertThat(publisher.refreshDue("inbox-a", t0 + MINUTE - 1)).isFalse();
+        assertThat(publisher.refreshDue("inbox-a", t0 + MINUTE)).isTrue();
+        assertThat(publisher.refreshDue("inbox-a", t0 + MINUTE + 1)).isFalse();
+        // each inbox on its own clock
+        assertThat(publisher.refreshDue("inbox-b", t0 + 1)).isTrue();
+    }
+}
