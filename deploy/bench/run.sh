@@ -2,7 +2,7 @@
 # Reruns every figure of the README's "Measured" table, side by side in one run, on this machine:
 #   1. time from deploy/local/run.sh to the first answer (services already built, model on disk)
 #   2. TTFT and tokens/s for 1 and 8 concurrent streams, llama.cpp worker (8 slots), tiny model
-#   3. the platform's own time to first token, on a warm stack (BENCH_WARMUP_SECONDS, 60, of open loop at 200/s
+#   3. the platform's own time to first token, on a warm stack (BENCH_WARMUP_SECONDS, 120, of open loop at 250/s
 #      first): the same path with the simulated engine set to a 0 ms time to first token, so everything measured is
 #      gateway + Kafka + router + worker + Redis, and (Hops.java) how it splits between the hops
 #   4. what authentication plus tenant limits add to a request: a tenant without limits and one with every
@@ -19,7 +19,7 @@
 #      BENCH_OPEN_LOOP_SECONDS, default 60) over BENCH_OPEN_LOOP_CONNECTIONS (256) keep-alive connections, latency counted
 #      from each request's scheduled time; achieved rate, time to first token, total time, tokens/s, errors by status
 #   8. tokens: streamed tokens/s from the worker to the clients at 64 and 128 concurrent streams of long answers
-#      (BENCH_STREAM_MAX_TOKENS, 2048) from a fast simulated engine (BENCH_STREAM_TOKENS_PER_SECOND per stream, 1000)
+#      (BENCH_STREAM_MAX_TOKENS, 2048) from a fast simulated engine (BENCH_STREAM_TOKENS_PER_SECOND per stream, 2000)
 #   9. idle: each process's CPU (% of one core) and resident memory over BENCH_IDLE_SECONDS (30) without requests,
 #      on a stack of its own (simulated engine) after a warm-up and BENCH_IDLE_SETTLE_SECONDS (60) of quiet
 #  10. streams: BENCH_STREAMS (10000) concurrent streams held open and idle (BENCH_STREAMS_SLOTS, 128, of them running:
@@ -93,11 +93,11 @@ echo "== simulated engine (0 ms TTFT, 2000 tok/s), 1 worker x $PSLOTS slots: pla
 start simulated "$PSLOTS" simulated SWITCHBOARD_WORKER_SIMULATED_TIME_TO_FIRST_TOKEN=0ms SWITCHBOARD_WORKER_SIMULATED_TOKENS_PER_SECOND=2000
 if part platform; then
 # the figures below are of a warm stack: on 2 cores the JIT compilers of five JVMs take a minute or more of load to
-# settle (a cold stack's first minute answers in tens of milliseconds); the warm-up is printed, not measured
-WARM_S=${BENCH_WARMUP_SECONDS:-60}
-echo "== warm-up: open loop 200/s for $WARM_S s (JIT), not a measurement"
-"$JAVA_HOME/bin/java" "$ROOT/deploy/bench/Bench.java" --url "http://127.0.0.1:$PORT" --model simulated --rate 200 \
-  --duration-s "$WARM_S" --connections 256 --max-tokens 8 --label "warm-up 200/s" | grep -v '^ ' || true
+# settle (a cold stack answers in tens of milliseconds for minutes); the warm-up is printed, not measured
+WARM_S=${BENCH_WARMUP_SECONDS:-120}
+echo "== warm-up: open loop 250/s for $WARM_S s (JIT), not a measurement"
+"$JAVA_HOME/bin/java" "$ROOT/deploy/bench/Bench.java" --url "http://127.0.0.1:$PORT" --model simulated --rate 250 \
+  --duration-s "$WARM_S" --connections 256 --max-tokens 8 --label "warm-up 250/s" | grep -v '^ ' || true
 sleep 5
 bench --model simulated --concurrency 1 --requests $((REQUESTS * 4)) --max-tokens 8 --warmup 20 --label "platform c=1"
 bench --model simulated --concurrency 8 --requests $((REQUESTS * 4)) --max-tokens 8 --warmup 20 --label "platform c=8"
@@ -226,11 +226,14 @@ stop
 fi
 
 if part tokens; then
-STPS=${BENCH_STREAM_TOKENS_PER_SECOND:-1000}
+STPS=${BENCH_STREAM_TOKENS_PER_SECOND:-2000}
 STOK=${BENCH_STREAM_MAX_TOKENS:-2048}
 echo "== streamed tokens/s: simulated engine at $STPS tok/s per stream, 0 ms to first token, answers of $STOK tokens,"
 echo "   1 worker x 128 slots; aggregate = completion tokens delivered to the clients / wall time"
 start simulated 128 simulated SWITCHBOARD_WORKER_SIMULATED_TIME_TO_FIRST_TOKEN=0ms SWITCHBOARD_WORKER_SIMULATED_TOKENS_PER_SECOND="$STPS"
+# a cold stack streams far slower than a warm one (JIT): one unmeasured round first
+"$JAVA_HOME/bin/java" "$ROOT/deploy/bench/Bench.java" --url "http://127.0.0.1:$PORT" --model simulated --concurrency 128 \
+  --requests 384 --max-tokens "$STOK" --warmup 2 --label "tokens warm-up c=128 (not measured)" | grep -v '^ ' || true
 for c in 64 128; do
   echo "   c=$c: the engine offers $((c * STPS)) tok/s"
   bench --model simulated --concurrency $c --requests $((c * 3)) --max-tokens "$STOK" --warmup 2 --label "streamed tokens c=$c" || true

@@ -32,6 +32,9 @@ public final class RedisKeys {
         return PREFIX + "worker:{" + workerId + "}:assignments";
     }
 
+    /** How long a worker's inbox outlives its last assignment (or its making, when none came). */
+    public static final java.time.Duration WORKER_INBOX_TTL = java.time.Duration.ofHours(1);
+
     /**
      * Who owns a job's outcome: {@code SET NX} by the first party to take it (see {@link JobOwners} for the values): the
      * worker that accepts it into a slot, the router that fails it before any worker did, or the gateway that gave up

@@ -34,11 +34,16 @@ public class UsageLedger {
     private static final Logger LOG = Logger.getLogger(UsageLedger.class);
     private static final Duration APPLIED_TTL = Duration.ofDays(8);
 
-    /** KEYS: applied marker, day hash. ARGV: marker ttl ms, day ttl ms, then field, increment pairs. 0 if already applied. */
+    /**
+     * KEYS: applied marker, day hash. ARGV: marker ttl ms, day ttl ms, then field, increment pairs. 0 if already
+     * applied; 2 if this record started the day's hash (the first of the day, or Redis lost it), else 1.
+     */
     private static final LuaScript VIEWS = new LuaScript("""
             if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return 0 end
+            local started = redis.call('EXISTS', KEYS[2]) == 0
             for i = 3, #ARGV, 2 do redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1]) end
             redis.call('PEXPIRE', KEYS[2], ARGV[2])
+            if started then return 2 end
             return 1
             """);
 
@@ -85,8 +90,9 @@ public class UsageLedger {
         args.add("1");
         Reservation reservation = new Reservation(r.jobId(), r.tenantId(), r.keyId(), r.keyId() != null, r.createdAtMs());
         return VIEWS.run(redis, List.of(RedisKeys.usageApplied(r.tenantId(), r.jobId()), RedisKeys.usageDay(r.tenantId(), day)), args)
-                .map(response -> response.toLong() == 1)
-                .call(() -> indexTenant(day, r.tenantId()))
+                .map(response -> response.toLong())
+                .call(applied -> indexTenant(day, r.tenantId(), applied == 2))
+                .map(applied -> applied > 0)
                 .call(() -> admission.settle(reservation, r.totalTokens()))
                 .invoke(first -> {
                     if (first) {
@@ -97,15 +103,16 @@ public class UsageLedger {
 
     /**
      * Lists the tenant among the day's tenants (the usage query's index): with its first record of the day seen here,
-     * then at most once a minute, not with every record; a failed attempt is tried again by the next record (and by
+     * then at most once a minute, not with every record, and whenever the record started the tenant's day hash (so an
+     * index Redis lost is written again with the data); a failed attempt is tried again by the next record (and by
      * this record's retry).
      */
-    private Uni<Void> indexTenant(String day, String tenantId) {
+    private Uni<Void> indexTenant(String day, String tenantId, boolean startedDay) {
         String key = RedisKeys.usageTenantsOfDay(day);
         long now = System.nanoTime();
         String member = day + "/" + tenantId;
         Long last = indexed.get(member);
-        if (last != null && now - last < INDEX_EVERY_NANOS) {
+        if (!startedDay && last != null && now - last < INDEX_EVERY_NANOS) {
             return Uni.createFrom().voidItem();
         }
         indexed.put(member, now);

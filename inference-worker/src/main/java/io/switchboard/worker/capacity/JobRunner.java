@@ -70,7 +70,8 @@ public class JobRunner {
                         shuttingDown())
                 : generate(job, writer, cancellation, draining, generated);
         try {
-            writer.end(ending.terminal()).get(10, TimeUnit.SECONDS);
+            // long enough for a failed end and the failure that replaces it (their retries: about 10 s)
+            writer.end(ending.terminal()).get(15, TimeUnit.SECONDS);
         } catch (Exception e) {
             LOG.warnf("job %s: could not finish its stream: %s", job.jobId(), e.toString());
         }

@@ -120,9 +120,11 @@ public class AssignmentInbox {
         }
     }
 
-    private static void ensureGroup(StreamCommands<String, String, String> streams, String inbox) {
+    private void ensureGroup(StreamCommands<String, String, String> streams, String inbox) {
         try {
             streams.xgroupCreate(inbox, RedisKeys.WORKER_INBOX_GROUP, "0", new XGroupCreateArgs().mkstream());
+            // an inbox made here (none yet, or Redis lost it) expires like one the router wrote to, if none comes
+            redis.execute("EXPIRE", inbox, Long.toString(RedisKeys.WORKER_INBOX_TTL.toSeconds()), "NX");
         } catch (RuntimeException e) {
             if (e.getMessage() == null || !e.getMessage().contains("BUSYGROUP")) {
                 throw e;

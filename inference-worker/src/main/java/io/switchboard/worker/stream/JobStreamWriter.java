@@ -30,8 +30,8 @@ import io.switchboard.schema.wire.RedisKeys;
  * <p>
  * A write that fails through its retries breaks the stream ({@link #broken()}): what was pending is dropped (the client
  * must not get an answer with a hole in it), the generation should stop, and the terminal event, whatever it was to
- * be, becomes a {@code inference_failed} failure, tried for longer ({@value #TERMINAL_RETRIES} times, backoff up to
- * a second): the client gets an error, not a stream that stays silent until its deadline.
+ * be, becomes a {@code inference_failed} failure, tried again for longer ({@value #TERMINAL_RETRIES} times, backoff up
+ * to a second): the client gets an error, not a stream that stays silent until its deadline.
  */
 public final class JobStreamWriter {
     private static final Logger LOG = Logger.getLogger(JobStreamWriter.class);
@@ -52,8 +52,11 @@ public final class JobStreamWriter {
     private volatile boolean broken;
     /** Set once the failure that ends a broken stream is on its way: if it fails too, nothing more can be done. */
     private boolean endingBroken;
-    /** How many times the terminal event of a broken stream is tried. */
+    /** How many times the failure that ends a broken stream is tried again (backoff up to a second: about 8.5 s). */
     static final int TERMINAL_RETRIES = 12;
+    /** What a broken stream ends with. */
+    private static final TokenEvent.Failure BROKEN_END = TokenEvent.Failure.of(FailureCode.INFERENCE_FAILED,
+            "The answer could not be delivered: writing its stream failed.");
 
     /** KEYS: owner, stream. ARGV: this worker, event field, event, ttl ms, maxlen. */
     static final String WRITE_IF_OWNER = """
@@ -96,7 +99,7 @@ public final class JobStreamWriter {
     }
 
     public synchronized void delta(TokenEvent.Delta delta) {
-        if (done.isDone() || delta.empty()) {
+        if (done.isDone() || broken || delta.empty()) {
             return;
         }
         pending.computeIfAbsent(delta.index(), PendingChoice::new).add(delta);
@@ -105,7 +108,7 @@ public final class JobStreamWriter {
 
     /** Choice {@code index} ended; written after its pending delta. */
     public synchronized void choiceEnd(int index, String finishReason) {
-        if (done.isDone()) {
+        if (done.isDone() || broken) {
             return;
         }
         pending.computeIfAbsent(index, PendingChoice::new).end = TokenEvent.ChoiceEnd.of(index, finishReason);
@@ -161,8 +164,7 @@ public final class JobStreamWriter {
     private void writeTerminalOfBroken() {
         terminal = null;
         endingBroken = true;
-        write(TokenEvent.Failure.of(FailureCode.INFERENCE_FAILED,
-                "The answer could not be delivered: writing its stream failed."), TERMINAL_RETRIES);
+        write(BROKEN_END, TERMINAL_RETRIES);
     }
 
     private void write(TokenEvent next, int retries) {
@@ -215,7 +217,7 @@ public final class JobStreamWriter {
         }
     }
 
-    /** A write failed a few times in a row (Redis unreachable): the client can no longer be reached; stop generating. */
+    /** A write failed through its retries: the rest of the answer is lost, so stop generating; the stream ends in a failure. */
     public boolean broken() {
         return broken;
     }
@@ -246,8 +248,8 @@ public final class JobStreamWriter {
                 broken = true;
                 pending.clear();
                 if (wasTerminal) {
-                    // the end itself failed: the failure takes its place (pump writes it)
-                    terminal = TokenEvent.Failure.of(FailureCode.INFERENCE_FAILED, "");
+                    // the end itself failed: the failure takes its place (pump writes it in place of this one)
+                    terminal = BROKEN_END;
                 }
             } else if (wasTerminal) {
                 done.complete(null);

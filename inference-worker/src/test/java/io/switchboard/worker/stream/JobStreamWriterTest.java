@@ -85,6 +85,26 @@ class JobStreamWriterTest {
         assertThat(events(key)).singleElement().isInstanceOf(TokenEvent.Failure.class);
     }
 
+    @Test
+    void aFirstDeltaThatCannotBeWrittenEndsTheStreamWithAFailureWrittenUnderTheOwnerCheck() throws Exception {
+        String jobId = "chatcmpl-writer-" + System.nanoTime();
+        String key = RedisKeys.jobStream(jobId);
+        redis.value(String.class).set(RedisKeys.jobOwner(jobId), "worker-w");
+        redis.value(String.class).set(key, "not a stream");
+        JobStreamWriter writer = new JobStreamWriter(reactive, jobId, "worker-w", "local", 1000, Duration.ofMinutes(1),
+                Duration.ofMinutes(1));
+        writer.delta("Once");
+        Wait.until(Duration.ofSeconds(10), "the first delta's retries are spent", writer::broken);
+        CompletableFuture<Void> done = writer.end(TokenEvent.Finish.of("stop", Usage.of(1, 1, 0)));
+        // the job went to someone else meanwhile: the failure, written under the owner check too, is not written
+        redis.value(String.class).set(RedisKeys.jobOwner(jobId), "worker-other");
+        redis.key().del(key);
+
+        done.get(15, TimeUnit.SECONDS);
+        assertThat(writer.fenced()).isTrue();
+        assertThat(events(key)).isEmpty();
+    }
+
     private List<TokenEvent> events(String key) {
         if (!"stream".equals(redis.key().type(key).toString().toLowerCase(java.util.Locale.ROOT))) {
             return List.of();

@@ -23,7 +23,7 @@ import io.switchboard.schema.wire.RedisKeys;
 @ApplicationScoped
 public class AssignmentPublisher {
     private static final XAddArgs BOUND = new XAddArgs().maxlen(1000L).nearlyExactTrimming();
-    static final Duration INBOX_TTL = Duration.ofHours(1);
+    static final Duration INBOX_TTL = RedisKeys.WORKER_INBOX_TTL;
     /** How often an inbox's expiry is pushed back (far less than its TTL, so it never lapses while in use). */
     static final long REFRESH_EVERY_MS = 60_000;
 
@@ -46,7 +46,10 @@ public class AssignmentPublisher {
                 .replaceWithVoid();
     }
 
-    /** Whether this assignment pushes its inbox's expiry back: the first one, then one a minute. */
+    /**
+     * Whether this assignment pushes its inbox's expiry back: the first one, then one a minute. Inboxes not assigned to
+     * for longer than their TTL (workers gone) are forgotten then.
+     */
     boolean refreshDue(String inbox, long nowNanos) {
         boolean[] due = { false };
         refreshed.compute(inbox, (k, last) -> {
@@ -56,6 +59,14 @@ public class AssignmentPublisher {
             }
             return last;
         });
+        if (due[0]) {
+            refreshed.values().removeIf(last -> nowNanos - last > INBOX_TTL.toNanos());
+        }
         return due[0];
+    }
+
+    /** How many inboxes this router remembers pushing back. */
+    int remembered() {
+        return refreshed.size();
     }
 }

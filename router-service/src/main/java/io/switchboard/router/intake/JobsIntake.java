@@ -211,7 +211,7 @@ public class JobsIntake {
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, EventDeserializers.Jobs.class.getName());
         // the broker answers a fetch as soon as a job arrives: the wait bounds only idle fetches (and idle CPU)
-        p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "5000");
+        p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "500");
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         return p;
     }

@@ -19,4 +19,16 @@ class AssignmentPublisherTest {
         // each inbox on its own clock
         assertThat(publisher.refreshDue("inbox-b", t0 + 1)).isTrue();
     }
+
+    @Test
+    void anInboxNotAssignedToForLongerThanItsTtlIsForgotten() {
+        AssignmentPublisher publisher = new AssignmentPublisher();
+        long t0 = 5_000_000_000L;
+        publisher.refreshDue("inbox-gone", t0);
+        publisher.refreshDue("inbox-busy", t0);
+        long later = t0 + AssignmentPublisher.INBOX_TTL.toNanos() + 1;
+        publisher.refreshDue("inbox-busy", later);
+        assertThat(publisher.remembered()).isEqualTo(1);
+        assertThat(publisher.refreshDue("inbox-gone", later + 1)).isTrue();
+    }
 }
