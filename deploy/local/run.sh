@@ -329,6 +329,8 @@ transaction.state.log.min.isr=1
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
+# the controller appends a no-op record to the metadata log when idle this long (default 0.5 s): less idle CPU
+metadata.max.idle.interval.ms=5000
 PROPS
 KAFKA_JVM=(-Xms256m -Xmx512m -XX:+UseSerialGC -cp "$KAFKA_CP")
 # formatted once: a restarted broker keeps its data, as one on a persistent volume would
