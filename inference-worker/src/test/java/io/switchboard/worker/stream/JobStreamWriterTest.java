@@ -41,14 +41,8 @@ class JobStreamWriterTest {
     void aDeltaThatCannotBeWrittenEndsTheStreamWithAFailureOnceRedisTakesWritesAgain() throws Exception {
         String jobId = "chatcmpl-writer-" + System.nanoTime();
         String key = RedisKeys.jobStream(jobId);
-        redis.value(String.class).set(RedisKeys.jobOwner(jobId), "worker-w");
-        JobStreamWriter writer = new JobStreamWriter(reactive, jobId, "worker-w", "local", 1000, Duration.ofMinutes(1),
-                Duration.ofMinutes(1));
-        writer.delta("Once");
-        Wait.until(Duration.ofSeconds(10), "the first delta is written", () -> events(key).size() == 1);
-
-        redis.key().del(key);
-        redis.value(String.class).set(key, "not a stream");
+        JobStreamWriter writer = ownedWriter(jobId);
+        firstDeltaThenRefused(writer, key);
         writer.delta(" upon");
         Wait.until(Duration.ofSeconds(10), "the stream breaks once the delta's retries are spent", writer::broken);
         writer.delta(" a time"); // after the break nothing but the failure is written: no answer with a hole in it
@@ -69,13 +63,8 @@ class JobStreamWriterTest {
     void aFinishThatCannotBeWrittenIsReplacedByAFailure() throws Exception {
         String jobId = "chatcmpl-writer-" + System.nanoTime();
         String key = RedisKeys.jobStream(jobId);
-        redis.value(String.class).set(RedisKeys.jobOwner(jobId), "worker-w");
-        JobStreamWriter writer = new JobStreamWriter(reactive, jobId, "worker-w", "local", 1000, Duration.ofMinutes(1),
-                Duration.ofMinutes(1));
-        writer.delta("Hello");
-        Wait.until(Duration.ofSeconds(10), "the first delta is written", () -> events(key).size() == 1);
-        redis.key().del(key);
-        redis.value(String.class).set(key, "not a stream");
+        JobStreamWriter writer = ownedWriter(jobId);
+        firstDeltaThenRefused(writer, key);
 
         CompletableFuture<Void> done = writer.end(TokenEvent.Finish.of("stop", Usage.of(1, 1, 0)));
         Wait.until(Duration.ofSeconds(10), "the finish's retries are spent", writer::broken);
@@ -89,10 +78,8 @@ class JobStreamWriterTest {
     void aFirstDeltaThatCannotBeWrittenEndsTheStreamWithAFailureWrittenUnderTheOwnerCheck() throws Exception {
         String jobId = "chatcmpl-writer-" + System.nanoTime();
         String key = RedisKeys.jobStream(jobId);
-        redis.value(String.class).set(RedisKeys.jobOwner(jobId), "worker-w");
         redis.value(String.class).set(key, "not a stream");
-        JobStreamWriter writer = new JobStreamWriter(reactive, jobId, "worker-w", "local", 1000, Duration.ofMinutes(1),
-                Duration.ofMinutes(1));
+        JobStreamWriter writer = ownedWriter(jobId);
         writer.delta("Once");
         Wait.until(Duration.ofSeconds(10), "the first delta's retries are spent", writer::broken);
         CompletableFuture<Void> done = writer.end(TokenEvent.Finish.of("stop", Usage.of(1, 1, 0)));
@@ -103,6 +90,20 @@ class JobStreamWriterTest {
         done.get(15, TimeUnit.SECONDS);
         assertThat(writer.fenced()).isTrue();
         assertThat(events(key)).isEmpty();
+    }
+
+    /** The writer's first delta is written; then Redis refuses writes to the stream (its key is made a string). */
+    private void firstDeltaThenRefused(JobStreamWriter writer, String key) {
+        writer.delta("Once");
+        Wait.until(Duration.ofSeconds(10), "the first delta is written", () -> events(key).size() == 1);
+        redis.key().del(key);
+        redis.value(String.class).set(key, "not a stream");
+    }
+
+    /** A writer of worker {@code worker-w}, which owns the job. */
+    private JobStreamWriter ownedWriter(String jobId) {
+        redis.value(String.class).set(RedisKeys.jobOwner(jobId), "worker-w");
+        return new JobStreamWriter(reactive, jobId, "worker-w", "local", 1000, Duration.ofMinutes(1), Duration.ofMinutes(1));
     }
 
     private List<TokenEvent> events(String key) {
