@@ -177,6 +177,33 @@ class WorkerServiceTest {
     }
 
     @Test
+    void aJobWhoseStreamRedisRefusesEndsWithAnErrorOnceRedisTakesItAgainAndIsCountedBroken() throws Exception {
+        InferenceJob job = Jobs.job("test-model", 8, 0.0, List.of(), true);
+        String key = RedisKeys.jobStream(job.jobId());
+        // Redis refuses every write to the job's stream (its key is a string): the first delta's tries (about 1.5 s)
+        // fail, the stream breaks; the failure that ends it is tried for about 8.5 s more, and lands once writes pass
+        redis.value(String.class).set(key, "not a stream");
+        double before = brokenEndedWithFailure();
+        assign(identity.id(), job);
+        assertThat(report(RouterInbox.REPLY, AssignmentReply.class, job.jobId(), Duration.ofSeconds(20)).verdict())
+                .isEqualTo(AssignmentReply.Verdict.ACCEPTED);
+        Thread.sleep(3000);
+        redis.key().del(key);
+
+        JobCompletion done = report(RouterInbox.COMPLETION, JobCompletion.class, job.jobId(), Duration.ofSeconds(30));
+        assertThat(done.outcome()).isEqualTo(JobCompletion.Outcome.FAILED);
+        assertThat(events(job.jobId())).singleElement().isInstanceOfSatisfying(TokenEvent.Failure.class,
+                f -> assertThat(f.code()).isEqualTo("inference_failed"));
+        assertThat(brokenEndedWithFailure()).isEqualTo(before + 1);
+    }
+
+    private static double brokenEndedWithFailure() {
+        String metrics = RestAssured.get("/q/metrics").asString();
+        return metrics.lines().filter(l -> l.startsWith("switchboard_worker_streams_broken_total{end=\"ended_with_failure\""))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    }
+
+    @Test
     void aJobSomeoneElseOwnsIsRefusedAsClaimedAndNeverRun() {
         InferenceJob job = Jobs.job("test-model", 8, 0.0, List.of(), true);
         redis.value(String.class).set(RedisKeys.jobOwner(job.jobId()), "~abandoned:publish_failed");

@@ -12,6 +12,8 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.UUID;
 
+import jakarta.inject.Inject;
+
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
@@ -26,6 +28,8 @@ import io.switchboard.testing.KafkaTestClient;
 @QuarkusTest
 @QuarkusTestResource(InfraTestResource.class)
 class UsageViewsTest {
+    @Inject
+    io.quarkus.redis.datasource.RedisDataSource redis;
 
     static UsageRecord record(String tenant, String key, String model, int prompt, int completion, long atMs) {
         return new UsageRecord(UsageRecord.VERSION, "chatcmpl-" + UUID.randomUUID(), "req", tenant, key, model, "simulated",
@@ -57,6 +61,27 @@ class UsageViewsTest {
         String today = LocalDate.now(ZoneOffset.UTC).toString();
         admin().queryParam("tenant", tenant).queryParam("group_by", "day").queryParam("from", today).get("/admin/v1/usage").then()
                 .body("data", hasSize(1)).body("data[0].day", equalTo(today)).body("data[0].requests", equalTo(2));
+    }
+
+    @Test
+    void aTenantWhoseUsageRedisLostIsListedAgainWithItsNextRecord() {
+        String tenant = "use-" + UUID.randomUUID().toString().substring(0, 8);
+        createTenant("{\"id\":\"" + tenant + "\"}").then().statusCode(201);
+        long now = System.currentTimeMillis();
+        String day = io.switchboard.gateway.limits.Reservation.day(now);
+        KafkaTestClient.send(Topics.USAGE, tenant, record(tenant, "key_1", "m1", 10, 5, now));
+        Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> listed(tenant));
+        // Redis loses the day's usage and index (a restart without persistence); the gateway indexed the tenant moments
+        // ago, but the next record starts the day's hash again, so it lists the tenant again at once
+        redis.key().del(io.switchboard.schema.wire.RedisKeys.usageDay(tenant, day),
+                io.switchboard.schema.wire.RedisKeys.usageTenantsOfDay(day));
+        KafkaTestClient.send(Topics.USAGE, tenant, record(tenant, "key_1", "m1", 1, 1, now));
+        Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> listed(tenant));
+    }
+
+    private static boolean listed(String tenant) {
+        java.util.List<String> tenants = admin().get("/admin/v1/usage").then().statusCode(200).extract().path("data.tenant");
+        return tenants.contains(tenant);
     }
 
     @Test

@@ -42,15 +42,19 @@ public class JobRunner {
     private final UsageReporter usage;
     private final WorkerIdentity identity;
 
+    private final io.micrometer.core.instrument.MeterRegistry meters;
+
     @Inject
     public JobRunner(WorkerConfig config, InferenceEngine engine, ReactiveRedisDataSource redis,
-            CompletionReporter completions, UsageReporter usage, WorkerIdentity identity) {
+            CompletionReporter completions, UsageReporter usage, WorkerIdentity identity,
+            io.micrometer.core.instrument.MeterRegistry meters) {
         this.config = config;
         this.engine = engine;
         this.redis = redis;
         this.completions = completions;
         this.usage = usage;
         this.identity = identity;
+        this.meters = meters;
     }
 
     /**
@@ -69,11 +73,18 @@ public class JobRunner {
                 ? new Ending(JobEnd.notRun(job, Outcome.CANCELLED, FailureCode.WORKER_SHUTTING_DOWN.wire(), now()),
                         shuttingDown())
                 : generate(job, writer, cancellation, draining, generated);
+        boolean ended = false;
         try {
             // long enough for a failed end and the failure that replaces it (their retries: about 10 s)
             writer.end(ending.terminal()).get(15, TimeUnit.SECONDS);
+            ended = true;
         } catch (Exception e) {
             LOG.warnf("job %s: could not finish its stream: %s", job.jobId(), e.toString());
+        }
+        if (writer.broken()) {
+            // ended_with_failure: the client got an inference_failed error; unended: not even that could be written
+            meters.counter("switchboard_worker_streams_broken_total", "end", ended ? "ended_with_failure" : "unended")
+                    .increment();
         }
         if (writer.fenced()) {
             return JobEnd.notRun(job, Outcome.CANCELLED, JobEnd.TAKEN_BACK, now());
