@@ -10,6 +10,7 @@ import static org.hamcrest.Matchers.hasSize;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
+import java.util.List;
 import java.util.UUID;
 
 import jakarta.inject.Inject;
@@ -17,9 +18,12 @@ import jakarta.inject.Inject;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
+import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.switchboard.gateway.limits.Reservation;
 import io.switchboard.schema.event.UsageRecord;
+import io.switchboard.schema.wire.RedisKeys;
 import io.switchboard.schema.wire.Topics;
 import io.switchboard.testing.InfraTestResource;
 import io.switchboard.testing.KafkaTestClient;
@@ -29,7 +33,7 @@ import io.switchboard.testing.KafkaTestClient;
 @QuarkusTestResource(InfraTestResource.class)
 class UsageViewsTest {
     @Inject
-    io.quarkus.redis.datasource.RedisDataSource redis;
+    RedisDataSource redis;
 
     static UsageRecord record(String tenant, String key, String model, int prompt, int completion, long atMs) {
         return new UsageRecord(UsageRecord.VERSION, "chatcmpl-" + UUID.randomUUID(), "req", tenant, key, model, "simulated",
@@ -68,19 +72,19 @@ class UsageViewsTest {
         String tenant = "use-" + UUID.randomUUID().toString().substring(0, 8);
         createTenant("{\"id\":\"" + tenant + "\"}").then().statusCode(201);
         long now = System.currentTimeMillis();
-        String day = io.switchboard.gateway.limits.Reservation.day(now);
+        String day = Reservation.day(now);
         KafkaTestClient.send(Topics.USAGE, tenant, record(tenant, "key_1", "m1", 10, 5, now));
         Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> listed(tenant));
         // Redis loses the day's usage and index (a restart without persistence); the gateway indexed the tenant moments
         // ago, but the next record starts the day's hash again, so it lists the tenant again at once
-        redis.key().del(io.switchboard.schema.wire.RedisKeys.usageDay(tenant, day),
-                io.switchboard.schema.wire.RedisKeys.usageTenantsOfDay(day));
+        redis.key().del(RedisKeys.usageDay(tenant, day),
+                RedisKeys.usageTenantsOfDay(day));
         KafkaTestClient.send(Topics.USAGE, tenant, record(tenant, "key_1", "m1", 1, 1, now));
         Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> listed(tenant));
     }
 
     private static boolean listed(String tenant) {
-        java.util.List<String> tenants = admin().get("/admin/v1/usage").then().statusCode(200).extract().path("data.tenant");
+        List<String> tenants = admin().get("/admin/v1/usage").then().statusCode(200).extract().path("data.tenant");
         return tenants.contains(tenant);
     }
 

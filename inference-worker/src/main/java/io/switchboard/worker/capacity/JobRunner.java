@@ -9,6 +9,7 @@ import jakarta.inject.Inject;
 
 import org.jboss.logging.Logger;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.switchboard.common.usage.UsageReporter;
 import io.switchboard.schema.event.FailureCode;
@@ -41,13 +42,12 @@ public class JobRunner {
     private final CompletionReporter completions;
     private final UsageReporter usage;
     private final WorkerIdentity identity;
-
-    private final io.micrometer.core.instrument.MeterRegistry meters;
+    private final MeterRegistry meters;
 
     @Inject
     public JobRunner(WorkerConfig config, InferenceEngine engine, ReactiveRedisDataSource redis,
             CompletionReporter completions, UsageReporter usage, WorkerIdentity identity,
-            io.micrometer.core.instrument.MeterRegistry meters) {
+            MeterRegistry meters) {
         this.config = config;
         this.engine = engine;
         this.redis = redis;

@@ -2,14 +2,11 @@ package io.switchboard.worker.stream;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 import org.jboss.logging.Logger;
 
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
-import io.quarkus.redis.datasource.stream.ReactiveStreamCommands;
-import io.quarkus.redis.datasource.stream.XAddArgs;
 import io.vertx.mutiny.redis.client.Command;
 import io.vertx.mutiny.redis.client.Request;
 import io.switchboard.schema.event.FailureCode;
@@ -37,10 +34,8 @@ public final class JobStreamWriter {
     private static final Logger LOG = Logger.getLogger(JobStreamWriter.class);
 
     private final ReactiveRedisDataSource redis;
-    private final ReactiveStreamCommands<String, String, String> streams;
     private final String jobId;
     private final String key;
-    private final XAddArgs bound;
     private final long maxLen;
     private final Duration ttlWhileRunning;
     private final Duration ttlAfterEnd;
@@ -86,10 +81,8 @@ public final class JobStreamWriter {
         this.owner = owner;
         this.ownerKey = RedisKeys.jobOwner(jobId);
         this.maxLen = maxLen;
-        this.streams = redis.stream(String.class, String.class, String.class);
         this.jobId = jobId;
         this.key = RedisKeys.jobStream(jobId);
-        this.bound = new XAddArgs().maxlen(maxLen).nearlyExactTrimming();
         this.ttlWhileRunning = ttlWhileRunning;
         this.ttlAfterEnd = ttlAfterEnd;
     }
@@ -170,15 +163,13 @@ public final class JobStreamWriter {
     private void write(TokenEvent next, int retries) {
         inFlight = true;
         boolean isTerminal = next.terminal();
-        boolean setTtl = first || isTerminal;
-        Duration ttl = isTerminal ? ttlAfterEnd : ttlWhileRunning;
         if (first) {
             next = switch (next) {
                 case TokenEvent.Delta d -> d.servedBy(provider);
                 case TokenEvent.Finish f -> f.servedBy(provider);
-                case TokenEvent.Failure f -> f;
                 default -> next;
             };
+            Duration ttl = isTerminal ? ttlAfterEnd : ttlWhileRunning;
             retried(redis.execute("EVAL", WRITE_IF_OWNER, "2", ownerKey, key, owner, RedisKeys.EVENT_FIELD,
                     Json.write(next), String.valueOf(ttl.toMillis()), String.valueOf(maxLen)), retries)
                     .subscribe().with(r -> {
@@ -193,17 +184,13 @@ public final class JobStreamWriter {
                     }, t -> written(isTerminal, t));
             return;
         }
-        if (!setTtl) {
-            retried(streams.xadd(key, bound, Map.of(RedisKeys.EVENT_FIELD, Json.write(next))), retries)
-                    .subscribe().with(id -> written(isTerminal, null), t -> written(isTerminal, t));
-            return;
-        }
-        // the end and the stream's after-end expiry: one round trip
         Request add = Request.cmd(Command.XADD).arg(key).arg("MAXLEN").arg("~").arg(maxLen).arg("*")
                 .arg(RedisKeys.EVENT_FIELD).arg(Json.write(next));
-        Request expire = Request.cmd(Command.PEXPIRE).arg(key).arg(ttl.toMillis());
-        retried(redis.getRedis().batch(List.of(add, expire)), retries)
-                .subscribe().with(r -> written(isTerminal, null), t -> written(isTerminal, t));
+        // the end goes with the stream's after-end expiry: one round trip
+        io.smallrye.mutiny.Uni<?> send = isTerminal
+                ? redis.getRedis().batch(List.of(add, Request.cmd(Command.PEXPIRE).arg(key).arg(ttlAfterEnd.toMillis())))
+                : redis.getRedis().send(add);
+        retried(send, retries).subscribe().with(r -> written(isTerminal, null), t -> written(isTerminal, t));
     }
 
     /** This worker no longer owns the job: nothing more is written, and the generation should stop. */

@@ -39,9 +39,9 @@ class JobStreamWriterTest {
 
     @Test
     void aDeltaThatCannotBeWrittenEndsTheStreamWithAFailureOnceRedisTakesWritesAgain() throws Exception {
-        String jobId = "chatcmpl-writer-" + System.nanoTime();
-        String key = RedisKeys.jobStream(jobId);
-        JobStreamWriter writer = ownedWriter(jobId);
+        Job job = ownedJob();
+        JobStreamWriter writer = job.writer();
+        String key = job.key();
         firstDeltaThenRefused(writer, key);
         writer.delta(" upon");
         Wait.until(Duration.ofSeconds(10), "the stream breaks once the delta's retries are spent", writer::broken);
@@ -61,9 +61,9 @@ class JobStreamWriterTest {
 
     @Test
     void aFinishThatCannotBeWrittenIsReplacedByAFailure() throws Exception {
-        String jobId = "chatcmpl-writer-" + System.nanoTime();
-        String key = RedisKeys.jobStream(jobId);
-        JobStreamWriter writer = ownedWriter(jobId);
+        Job job = ownedJob();
+        JobStreamWriter writer = job.writer();
+        String key = job.key();
         firstDeltaThenRefused(writer, key);
 
         CompletableFuture<Void> done = writer.end(TokenEvent.Finish.of("stop", Usage.of(1, 1, 0)));
@@ -76,15 +76,15 @@ class JobStreamWriterTest {
 
     @Test
     void aFirstDeltaThatCannotBeWrittenEndsTheStreamWithAFailureWrittenUnderTheOwnerCheck() throws Exception {
-        String jobId = "chatcmpl-writer-" + System.nanoTime();
-        String key = RedisKeys.jobStream(jobId);
+        Job job = ownedJob();
+        JobStreamWriter writer = job.writer();
+        String key = job.key();
         redis.value(String.class).set(key, "not a stream");
-        JobStreamWriter writer = ownedWriter(jobId);
         writer.delta("Once");
         Wait.until(Duration.ofSeconds(10), "the first delta's retries are spent", writer::broken);
         CompletableFuture<Void> done = writer.end(TokenEvent.Finish.of("stop", Usage.of(1, 1, 0)));
         // the job went to someone else meanwhile: the failure, written under the owner check too, is not written
-        redis.value(String.class).set(RedisKeys.jobOwner(jobId), "worker-other");
+        redis.value(String.class).set(RedisKeys.jobOwner(job.id()), "worker-other");
         redis.key().del(key);
 
         done.get(15, TimeUnit.SECONDS);
@@ -100,10 +100,15 @@ class JobStreamWriterTest {
         redis.value(String.class).set(key, "not a stream");
     }
 
-    /** A writer of worker {@code worker-w}, which owns the job. */
-    private JobStreamWriter ownedWriter(String jobId) {
+    /** A job, its stream's key, and the writer of worker {@code worker-w}, which owns the job. */
+    private record Job(String id, String key, JobStreamWriter writer) {
+    }
+
+    private Job ownedJob() {
+        String jobId = "chatcmpl-writer-" + System.nanoTime();
         redis.value(String.class).set(RedisKeys.jobOwner(jobId), "worker-w");
-        return new JobStreamWriter(reactive, jobId, "worker-w", "local", 1000, Duration.ofMinutes(1), Duration.ofMinutes(1));
+        return new Job(jobId, RedisKeys.jobStream(jobId), new JobStreamWriter(reactive, jobId, "worker-w", "local", 1000,
+                Duration.ofMinutes(1), Duration.ofMinutes(1)));
     }
 
     private List<TokenEvent> events(String key) {
