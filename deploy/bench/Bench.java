@@ -534,6 +534,16 @@ public class Bench {
                     label, rate, durationS, connections, samples.size(), ok.size(), ok.size() / spanS, ms(ttft, 50), ms(ttft, 90),
                     ms(ttft, 99), max(ttft), ms(total, 50), ms(total, 99), ms(wait, 99), max(wait), ms(sentTtft, 50),
                     ms(sentTtft, 99), tokens / spanS, errors(errors));
+            // refusals (429 and 503: the platform said no): how long the answer took, from its send and from when it was due
+            List<Sample> refused = samples.stream().filter(s -> "429".equals(s.error()) || "503".equals(s.error())).toList();
+            if (!refused.isEmpty()) {
+                List<Double> fromSend = refused.stream().map(s -> (s.end() - s.sent()) / 1e6).sorted().toList();
+                List<Double> fromDue = refused.stream().map(s -> (s.end() - s.due()) / 1e6).sorted().toList();
+                System.out.printf(java.util.Locale.ROOT,
+                        "%-28s refused=%d (429/503) | refusal_ms from send p50=%s p99=%s max=%s | from due p50=%s p99=%s max=%s%n",
+                        label, refused.size(), ms(fromSend, 50), ms(fromSend, 99), max(fromSend), ms(fromDue, 50),
+                        ms(fromDue, 99), max(fromDue));
+            }
             details.stream().limit(3).forEach(d -> System.out.println("  error " + d));
             System.exit(0);
         }
@@ -545,7 +555,7 @@ public class Bench {
                 if (details.size() < 3) {
                     details.add(r.status + ": " + body);
                 }
-                return new Sample(due, sent, 0, 0, 0, String.valueOf(r.status));
+                return new Sample(due, sent, 0, System.nanoTime(), 0, String.valueOf(r.status));
             }
             long first = 0;
             long end = 0;

@@ -7,7 +7,8 @@
 #      gateway + Kafka + router + worker + Redis, and (Hops.java) how it splits between the hops
 #   4. what authentication plus tenant limits add to a request: a tenant without limits and one with every
 #      counted limit set (high enough never to refuse), alternated, both as time to first token at the client
-#      and as the gateway's own admission timer (switchboard_gateway_admission_seconds, limits=off|on)
+#      and as the gateway's own admission timer (switchboard_gateway_admission_seconds, limits=off|on); then both at
+#      once under steady open-loop load (BENCH_ADMISSION_RATE, 100/s each), after a minute of both
 # Usage: deploy/bench/run.sh [path/to/model.gguf]   (default: ../shared/models/stories260K.gguf)
 #   5. fair share: tenants of weights 1 and 2 (standard), a batch flood and a critical tenant on one simulated worker
 #      of 2 slots, all at once for 15 s: the token shares and the critical tenant's time to first token
@@ -25,8 +26,11 @@
 #  10. streams: BENCH_STREAMS (10000) concurrent streams held open and idle (BENCH_STREAMS_SLOTS, 128, of them running:
 #      first token at once, the next one 1000 s later; the others queued in the router): the gateway's heap per open
 #      stream (after a forced GC, before and while they are open), its resident memory and its Redis connections
+#  11. overload: open loop at 5x the rate one simulated worker serves (BENCH_OVERLOAD_FACTOR; BENCH_OVERLOAD_SLOTS 8
+#      slots, jobs of about 1 s) with a 5 s request deadline (BENCH_OVERLOAD_TIMEOUT_S): served, refused and how fast
+#      each refusal came (from its send), errors by status (no 504: nothing may end by its deadline)
 #  A summary at the end repeats every figure, one per line.
-#   BENCH_PARTS=llama,platform,admission,fairness,engines,tokens,idle,streams (default: all) runs only those parts;
+#   BENCH_PARTS=llama,platform,admission,overload,fairness,engines,tokens,idle,streams (default: all) runs only those parts;
 #   BENCH_REQUESTS scales the closed-loop ones.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -74,7 +78,7 @@ trap stop EXIT
 # every Bench result line also goes to the summary (its error details and progress lines, indented, are left out there)
 bench() { "$JAVA_HOME/bin/java" "$ROOT/deploy/bench/Bench.java" --url "http://127.0.0.1:$PORT" "$@" | tee -a "$SUMMARY"; }
 
-PARTS=,${BENCH_PARTS:-llama,platform,admission,fairness,engines,tokens,idle,streams},
+PARTS=,${BENCH_PARTS:-llama,platform,admission,overload,fairness,engines,tokens,idle,streams},
 part() { [[ $PARTS == *",$1,"* ]]; }
 
 MODEL_ID=$(basename "$MODEL" .gguf)
@@ -154,7 +158,54 @@ echo "of which the limit script's round trip to Redis (limits on):"
 awk -v NAME=switchboard_gateway_limits_check_seconds -f "$ROOT/deploy/bench/quantiles.awk" "$OUT/metrics-before.txt" "$OUT/metrics-after.txt" \
   | tee "$OUT/limits-check.txt"
 sed 's/^/gateway limit script round trip (limits on) /' "$OUT/limits-check.txt" >>"$SUMMARY"
+# the same under steady load: both tenants at once (open loop, BENCH_ADMISSION_RATE each), after a warm-up of both, so
+# both paths run warm and in the same conditions (c=1 with pauses measures an idle machine: every process asleep)
+AR=${BENCH_ADMISSION_RATE:-100}
+echo "== the same under steady load: limits off and on at once, $AR requests/s each (open loop), after 60 s of both"
+unmeasured() { "$JAVA_HOME/bin/java" "$ROOT/deploy/bench/Bench.java" --url "$GW" "$@" >/dev/null; }
+unmeasured --model simulated --rate "$AR" --duration-s 60 --connections 64 --max-tokens 8 &
+BOTH=$!
+unmeasured --model simulated --rate "$AR" --duration-s 60 --connections 64 --max-tokens 8 --key "$LIMITED_KEY" \
+  || { kill "$BOTH" 2>/dev/null; exit 1; }
+wait $BOTH
+curl -fsS "$GW/q/metrics" >"$OUT/metrics-before.txt"
+bench --model simulated --rate "$AR" --duration-s 30 --connections 64 --max-tokens 8 --label "open-loop limits off" &
+BOTH=$!
+bench --model simulated --rate "$AR" --duration-s 30 --connections 64 --max-tokens 8 --key "$LIMITED_KEY" \
+  --label "open-loop limits on" || { kill "$BOTH" 2>/dev/null; exit 1; }
+wait $BOTH
+curl -fsS "$GW/q/metrics" >"$OUT/metrics-after.txt"
+echo "gateway admission timer, both at $AR/s:"
+awk -v NAME=switchboard_gateway_admission_seconds -f "$ROOT/deploy/bench/quantiles.awk" "$OUT/metrics-before.txt" "$OUT/metrics-after.txt" \
+  | tee "$OUT/admission-load.txt"
+sed "s/^/gateway admission timer at $AR\/s each /" "$OUT/admission-load.txt" >>"$SUMMARY"
+echo "of which the limit script's round trip to Redis (limits on):"
+awk -v NAME=switchboard_gateway_limits_check_seconds -f "$ROOT/deploy/bench/quantiles.awk" "$OUT/metrics-before.txt" "$OUT/metrics-after.txt" \
+  | tee "$OUT/limits-check-load.txt"
+sed "s/^/gateway limit script round trip at $AR\/s each /" "$OUT/limits-check-load.txt" >>"$SUMMARY"
 fi
+stop
+fi
+
+if part overload; then
+# issue 9: past capacity the platform refuses at once (503 or 429 with Retry-After) instead of answering late
+OSLOTS=${BENCH_OVERLOAD_SLOTS:-8}
+OTOKENS=${BENCH_OVERLOAD_MAX_TOKENS:-20}
+OTPS=${BENCH_OVERLOAD_TOKENS_PER_SECOND:-20}
+OTIMEOUT=${BENCH_OVERLOAD_TIMEOUT_S:-5}
+# one job takes about OTOKENS/OTPS s: the worker serves OSLOTS*OTPS/OTOKENS jobs a second (at least 1 here)
+CAPACITY=$((OSLOTS * OTPS / OTOKENS)); [ "$CAPACITY" -ge 1 ] || CAPACITY=1
+ORATE=$((CAPACITY * ${BENCH_OVERLOAD_FACTOR:-5}))
+echo "== overload: 1 simulated worker x $OSLOTS slots, jobs of about $((OTOKENS * 1000 / OTPS)) ms ($CAPACITY/s), request timeout" \
+  "${OTIMEOUT} s; open loop at $ORATE/s (${BENCH_OVERLOAD_FACTOR:-5}x the rate it serves): served within the deadline or refused at once"
+FIRST_MAX_TOKENS=$OTOKENS start simulated "$OSLOTS" simulated SWITCHBOARD_WORKER_SIMULATED_TIME_TO_FIRST_TOKEN=5ms \
+  SWITCHBOARD_WORKER_SIMULATED_TOKENS_PER_SECOND="$OTPS" SWITCHBOARD_GATEWAY_REQUEST_TIMEOUT="${OTIMEOUT}s"
+# the first overload warms the refusal path up (and lets the router learn the jobs' length); the second is measured
+"$JAVA_HOME/bin/java" "$ROOT/deploy/bench/Bench.java" --url "http://127.0.0.1:$PORT" --model simulated --rate "$ORATE" \
+  --duration-s 10 --connections 256 --max-tokens "$OTOKENS" --timeout-s 30 >/dev/null
+sleep $((OTIMEOUT + 1))
+bench --model simulated --rate "$ORATE" --duration-s 30 --connections 256 --max-tokens "$OTOKENS" --timeout-s 30 \
+  --label "overload ${BENCH_OVERLOAD_FACTOR:-5}x"
 stop
 fi
 

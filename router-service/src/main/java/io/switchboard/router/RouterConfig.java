@@ -121,4 +121,12 @@ public interface RouterConfig {
     /** How long after the last critical job of a model its slots stay reserved. */
     @WithDefault("60s")
     Duration criticalReserveWindow();
+
+    /**
+     * An arriving job is taken only if, after the longest it may wait, its own run (the model's mean service time)
+     * and this share of a run more still fit before its deadline; otherwise it is refused at once. The margin is room
+     * for runs a little longer than the mean, so that a job once taken is rarely refused later, near its deadline.
+     */
+    @WithDefault("0.2")
+    double deadlineMargin();
 }

@@ -34,7 +34,8 @@ public final class Admission {
     /**
      * Predicted queue wait of a job with {@code jobsAhead} jobs dispatched before it, in a pool of {@code slots}
      * slots whose jobs take {@code meanServiceMs} on average: one mean service time per full round of the slots
-     * ahead of it. With fewer jobs ahead than slots it is 0 (a slot may free at any moment). Empty when it cannot be
+     * ahead of it. With fewer jobs ahead than slots it is 0 (a slot may free at any moment). What cloud overflow
+     * weighs; taking a job on for its deadline uses {@link #longestWaitMs}. Empty when it cannot be
      * told: no live slot for the model, or no finished job measured yet.
      */
     public static OptionalLong predictedWaitMs(int jobsAhead, int slots, OptionalDouble meanServiceMs) {
@@ -45,13 +46,35 @@ public final class Admission {
     }
 
     /**
-     * Whether a job predicted to wait {@code predictedWaitMs}, then to run for the model's mean service time, would
-     * reach its deadline first ({@code remainingMs} left): better refused now, with a time to retry, than answered
-     * with a timeout at its deadline.
+     * The longest a job with {@code jobsAhead} jobs dispatched before it may wait, in a pool of {@code slots} slots of
+     * which {@code freeSlots} are free now, whose jobs take {@code meanServiceMs}: 0 while a free slot is left for it;
+     * otherwise every busy slot may have just started its job, so it waits one full service time for the first round
+     * and one more per full round of the slots ahead of it. While jobs take their mean time and no job that arrives
+     * later goes before it (a higher band, another tenant's turn in fair share), a job admitted on this bound is not
+     * refused later for its deadline; the expected wait ({@link #predictedWaitMs}) admits jobs that then miss by up to
+     * one service time and are refused seconds after they came. Empty when it cannot be told: no live slot for the
+     * model, or no finished job measured yet.
      */
-    public static boolean deadlineUnreachable(OptionalLong predictedWaitMs, OptionalDouble meanServiceMs, long remainingMs) {
+    public static OptionalLong longestWaitMs(int jobsAhead, int slots, int freeSlots, OptionalDouble meanServiceMs) {
+        if (slots <= 0 || meanServiceMs.isEmpty()) {
+            return OptionalLong.empty();
+        }
+        if (jobsAhead < freeSlots) {
+            return OptionalLong.of(0);
+        }
+        int rounds = (jobsAhead - Math.max(0, freeSlots)) / slots + 1;
+        return OptionalLong.of((long) (rounds * meanServiceMs.getAsDouble()));
+    }
+
+    /**
+     * Whether a job predicted to wait {@code predictedWaitMs}, then to run for the model's mean service time plus
+     * {@code margin} of it, would reach its deadline first ({@code remainingMs} left): better refused now, with a time
+     * to retry, than answered with a timeout at its deadline, or refused later when its run cannot start in time.
+     */
+    public static boolean deadlineUnreachable(OptionalLong predictedWaitMs, OptionalDouble meanServiceMs, long remainingMs,
+            double margin) {
         return predictedWaitMs.isPresent() && meanServiceMs.isPresent()
-                && predictedWaitMs.getAsLong() + meanServiceMs.getAsDouble() > remainingMs;
+                && predictedWaitMs.getAsLong() + meanServiceMs.getAsDouble() * (1 + margin) > remainingMs;
     }
 
     /**

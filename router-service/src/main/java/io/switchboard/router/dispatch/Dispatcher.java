@@ -39,8 +39,8 @@ import io.switchboard.schema.wire.JobOwners;
  * goes in, the actions to carry out come out. No I/O and no clock of its own, so every decision is
  * checked in plain tests. Not thread-safe: {@link RouterLoop} calls it from one thread.
  * <p>
- * A job that arrives is first admitted ({@link Admission}: its tenant's queue cap, its predicted wait against its
- * deadline, the model's queue bound, which sheds the newest job of the lowest band), then waits in the
+ * A job that arrives is first admitted ({@link Admission}: its tenant's queue cap, the longest it may wait and its
+ * run against its deadline, the model's queue bound, which sheds the newest job of the lowest band), then waits in the
  * {@link JobQueue} (when it may run) until {@link Placement} (where) finds it a slot. Dispatch takes the next job of
  * each model's pool in turn, so one model's backlog never holds up another's, at O(log n) per decision.
  */
@@ -189,13 +189,16 @@ public final class Dispatcher {
             return List.of(refuse(job, FailureCode.NO_WORKER_AVAILABLE, "No " + job.provider() + " worker serves model '"
                     + job.model() + "'; send the request without 'provider' to let Switchboard choose."));
         }
-        OptionalLong predicted = Admission.predictedWaitMs(queue.aheadOf(job), registry.slotsServing(job.model()),
+        int slots = registry.slotsServing(job.model());
+        OptionalLong longest = Admission.longestWaitMs(queue.aheadOf(job), slots, freeSlotsFor(job, slots, nowMs),
                 serviceTimes.meanMs(job.model()));
-        if (Admission.deadlineUnreachable(predicted, serviceTimes.meanMs(job.model()), job.deadlineAtMs() - nowMs)) {
-            return List.of(refuse(job, FailureCode.DEADLINE_UNREACHABLE, "The request would wait about "
-                    + predicted.getAsLong() + " ms for a worker and could not finish before its deadline; retry later "
-                    + "or with a longer timeout.",
-                    Math.max(MIN_RETRY_AFTER_MS, predicted.getAsLong())));
+        if (Admission.deadlineUnreachable(longest, serviceTimes.meanMs(job.model()), job.deadlineAtMs() - nowMs,
+                policy.deadlineMargin())) {
+            return List.of(refuse(job, FailureCode.DEADLINE_UNREACHABLE, "The request could wait up to "
+                    + longest.getAsLong() + " ms for a worker, then run for about "
+                    + Math.round(serviceTimes.meanMs(job.model()).getAsDouble()) + " ms: it could not finish before its "
+                    + "deadline; retry later or with a longer timeout.",
+                    Math.max(MIN_RETRY_AFTER_MS, longest.getAsLong())));
         }
         queue.add(job, nowMs);
         if (job.serviceClass() == ServiceClass.CRITICAL) {
@@ -546,6 +549,15 @@ public final class Dispatcher {
             workers = registry.snapshots();
         }
         return actions;
+    }
+
+    /** The model's free slots this job may take now: not those held back for critical jobs when it is below critical. */
+    private int freeSlotsFor(InferenceJob job, int slots, long nowMs) {
+        int free = registry.freeSlotsServing(job.model());
+        if (job.serviceClass() != ServiceClass.CRITICAL && criticalRecently(job.model(), nowMs)) {
+            free -= CriticalReserve.slots(slots, policy.criticalReserve());
+        }
+        return Math.max(0, free);
     }
 
     private boolean criticalRecently(String model, long nowMs) {

@@ -111,7 +111,7 @@ public class RouterLoop {
     private Dispatcher newDispatcher() {
         FlowPolicy policy = new FlowPolicy(config.batchMaxWait().toMillis(), config.promptWeight(), config.completionWeight(),
                 config.maxQueuedPerTenant(), config.maxQueuedPerModel(), config.cloudOverflowWait().toMillis(),
-                config.criticalReserve(), config.criticalReserveWindow().toMillis());
+                config.criticalReserve(), config.criticalReserveWindow().toMillis(), config.deadlineMargin());
         return new Dispatcher(placement, config.workerTimeout().toMillis(), config.noWorkerWait().toMillis(), policy,
                 metrics, config.prefixIndexBlocks(), config.replyTimeout().toMillis());
     }

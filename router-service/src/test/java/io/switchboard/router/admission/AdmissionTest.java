@@ -46,25 +46,47 @@ class AdmissionTest {
     static Stream<Arguments> waits() {
         OptionalDouble second = OptionalDouble.of(1000);
         return Stream.of(
-                Arguments.of("fewer jobs ahead than slots: no wait, but its own run must fit", 3, 4, second, 1000L,
-                        OptionalLong.of(0), false),
-                Arguments.of("no wait, yet too short to run", 3, 4, second, 999L, OptionalLong.of(0), true),
-                Arguments.of("one full round of slots ahead: one service time, then its own", 4, 4, second, 1999L,
-                        OptionalLong.of(1000), true),
-                Arguments.of("a deadline just long enough is kept", 4, 4, second, 2000L, OptionalLong.of(1000), false),
-                Arguments.of("three rounds ahead", 13, 4, second, 3500L, OptionalLong.of(3000), true),
-                Arguments.of("no measured service time: never refused", 1000, 1, OptionalDouble.empty(), 1L, OptionalLong.empty(),
-                        false),
-                Arguments.of("no live slot: never refused here (no-worker-wait decides)", 1000, 0, second, 1L,
-                        OptionalLong.empty(), false));
+                Arguments.of("fewer jobs ahead than slots: none (a slot may free at any moment)", 3, 4, second, OptionalLong.of(0)),
+                Arguments.of("one full round of slots ahead: one service time", 4, 4, second, OptionalLong.of(1000)),
+                Arguments.of("three rounds ahead", 13, 4, second, OptionalLong.of(3000)),
+                Arguments.of("no measured service time: unknown", 1000, 1, OptionalDouble.empty(), OptionalLong.empty()),
+                Arguments.of("no live slot: unknown", 1000, 0, second, OptionalLong.empty()));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("waits")
-    void aJobThatCouldNotFinishBeforeItsDeadlineAfterItsPredictedWaitIsRefused(String name, int ahead, int slots, OptionalDouble meanMs,
-            long remainingMs, OptionalLong predicted, boolean refused) {
-        assertThat(Admission.predictedWaitMs(ahead, slots, meanMs)).isEqualTo(predicted);
-        assertThat(Admission.deadlineUnreachable(predicted, meanMs, remainingMs)).isEqualTo(refused);
+    void theExpectedWaitWhatCloudOverflowWeighsCountsFullRoundsOfTheSlotsAhead(String name, int ahead, int slots,
+            OptionalDouble meanMs, OptionalLong expected) {
+        assertThat(Admission.predictedWaitMs(ahead, slots, meanMs)).isEqualTo(expected);
+    }
+
+    static Stream<Arguments> longestWaits() {
+        OptionalDouble second = OptionalDouble.of(1000);
+        return Stream.of(
+                Arguments.of("a free slot left for it: no wait, but its run and the margin must fit", 2, 4, 3, second, 1200L,
+                        OptionalLong.of(0), false),
+                Arguments.of("every slot busy: a whole service time (each may have just started), then its own run", 0, 4, 0,
+                        second, 1999L, OptionalLong.of(1000), true),
+                Arguments.of("time for the wait and the run, not for the margin (a fifth of a run): refused", 0, 4, 0,
+                        second, 2100L, OptionalLong.of(1000), true),
+                Arguments.of("time for the wait, the run and the margin: kept", 0, 4, 0, second, 2200L, OptionalLong.of(1000),
+                        false),
+                Arguments.of("a full round of the slots ahead of it as well", 4, 4, 0, second, 3200L, OptionalLong.of(2000), false),
+                Arguments.of("the free slots go to the jobs ahead first", 5, 4, 2, second, 1000L, OptionalLong.of(1000), true),
+                Arguments.of("as many jobs ahead as free slots: they take them all", 2, 4, 2, second, 2200L, OptionalLong.of(1000),
+                        false),
+                Arguments.of("no measured service time: never refused", 1000, 1, 0, OptionalDouble.empty(), 1L,
+                        OptionalLong.empty(), false),
+                Arguments.of("no live slot: never refused here (no-worker-wait decides)", 1000, 0, 0, second, 1L,
+                        OptionalLong.empty(), false));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("longestWaits")
+    void aJobIsAdmittedOnlyIfItFinishesBeforeItsDeadlineAfterTheLongestItMayWait(String name, int ahead, int slots,
+            int free, OptionalDouble meanMs, long remainingMs, OptionalLong longest, boolean refused) {
+        assertThat(Admission.longestWaitMs(ahead, slots, free, meanMs)).isEqualTo(longest);
+        assertThat(Admission.deadlineUnreachable(longest, meanMs, remainingMs, 0.2)).isEqualTo(refused);
     }
 
     static Stream<Arguments> starts() {

@@ -12,6 +12,7 @@ import io.switchboard.router.admission.FlowMetrics;
 import io.switchboard.router.admission.FlowPolicy;
 import io.switchboard.router.scheduling.LeastLoadedScorer;
 import io.switchboard.router.scheduling.Placement;
+import io.switchboard.schema.event.FailureCode;
 import io.switchboard.schema.event.ServiceClass;
 
 /** The slots held back for critical jobs, through the dispatcher: batch waits, a critical job finds a slot at once. */
@@ -45,6 +46,22 @@ class DispatcherCriticalReserveTest {
         }
         assertThat(batch).as("one of four slots (25%) kept").isEqualTo(3);
         assertThat(assigned(d.onJob(Fixtures.job("c1", "m", ServiceClass.CRITICAL, "crit"), 300))).isOne();
+    }
+
+    @Test
+    void aSlotHeldBackForCriticalJobsDoesNotCountAsFreeForALowerBandsDeadline() {
+        d.onHeartbeat(Fixtures.heartbeat("w", 4, "m"), 0);
+        d.onJob(Fixtures.job("c0", "m", ServiceClass.CRITICAL, "crit"), 0);
+        d.onCompletion("c0", 100); // the model's jobs take 100 ms
+        for (int i = 0; i < 3; i++) {
+            d.onJob(Fixtures.job("b" + i, "m", ServiceClass.BATCH, "batch"), 200);
+        }
+        // one slot is free, but held back: a batch job waits for a busy one (up to 100 ms), then runs 100 ms (+20%)
+        List<Action> batch = d.onJob(Fixtures.job("b3", "m", ServiceClass.BATCH, "batch", 1.0, 0, 200 + 150, 40), 200);
+        List<Action> critical = d.onJob(Fixtures.job("c1", "m", ServiceClass.CRITICAL, "crit", 1.0, 0, 200 + 150, 40), 200);
+
+        assertThat(DispatcherFlowControlTest.failure(batch)).isEqualTo(FailureCode.DEADLINE_UNREACHABLE);
+        assertThat(assigned(critical)).as("the critical job takes the held-back slot at once").isOne();
     }
 
     @Test

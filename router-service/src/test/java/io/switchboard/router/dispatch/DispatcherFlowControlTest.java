@@ -130,14 +130,15 @@ class DispatcherFlowControlTest {
         d.onJob(Fixtures.job("first", "m", ServiceClass.STANDARD, "t"), 0);
         d.onCompletion(JobCompletion.of("first", "w1", JobCompletion.Outcome.FINISHED, 1_000, 10, 16), 1_000);
         d.onHeartbeat(Fixtures.heartbeat("w1", 1, "m"), 1_000);
-        // the slot is busy and two of t's jobs wait: a third of t's would start after about 2 s and end 1 s later
+        // the slot is busy (its job may have just started: up to 1 s) and two of t's jobs wait: a third of t's may
+        // start only after 3 s, and end 1 s later (with the default margin, a fifth of a run to spare)
         d.onJob(Fixtures.job("running", "m", ServiceClass.STANDARD, "t"), 1_000);
-        d.onJob(Fixtures.job("t-1", "m", ServiceClass.STANDARD, "t", 1, 0, 1_000 + 2_100, 40), 1_000);
-        d.onJob(Fixtures.job("t-2", "m", ServiceClass.STANDARD, "t", 1, 0, 1_000 + 2_100, 40), 1_000);
+        d.onJob(Fixtures.job("t-1", "m", ServiceClass.STANDARD, "t", 1, 0, 1_000 + 2_200, 40), 1_000);
+        d.onJob(Fixtures.job("t-2", "m", ServiceClass.STANDARD, "t", 1, 0, 1_000 + 3_200, 40), 1_000);
 
-        List<Action> tooShort = d.onJob(Fixtures.job("t-3", "m", ServiceClass.STANDARD, "t", 1, 0, 1_000 + 2_200, 40), 1_000);
-        // 2 s of waiting, then 1 s of its own run
-        List<Action> longEnough = d.onJob(Fixtures.job("t-4", "m", ServiceClass.STANDARD, "t", 1, 0, 1_000 + 3_000, 40), 1_000);
+        List<Action> tooShort = d.onJob(Fixtures.job("t-3", "m", ServiceClass.STANDARD, "t", 1, 0, 1_000 + 4_100, 40), 1_000);
+        // 3 s of waiting at most, then 1.2 s of its own run and the margin
+        List<Action> longEnough = d.onJob(Fixtures.job("t-4", "m", ServiceClass.STANDARD, "t", 1, 0, 1_000 + 4_200, 40), 1_000);
         // another tenant's job may go before t's backlog (fair share): not refused on t's account
         List<Action> otherTenant = d.onJob(Fixtures.job("u-1", "m", ServiceClass.STANDARD, "u", 1, 0, 1_000 + 2_500, 40), 1_000);
 
@@ -153,13 +154,14 @@ class DispatcherFlowControlTest {
         d.onHeartbeat(Fixtures.heartbeat("w1", 1, "m"), 0);
         d.onJob(Fixtures.job("first", "m", ServiceClass.STANDARD, "t"), 0);
         d.onCompletion(JobCompletion.of("first", "w1", JobCompletion.Outcome.FINISHED, 1_000, 10, 16), 1_000);
-        // the model's jobs take 1 s; the slot is held, and w waits with 1.9 s to its deadline
+        // the model's jobs take 1 s; the slot is held, and w waits with 2.2 s to its deadline (just time enough)
         d.onJob(Fixtures.job("running", "m", ServiceClass.STANDARD, "t"), 1_000);
-        assertThat(d.onJob(Fixtures.job("w", "m", ServiceClass.STANDARD, "u", 1, 0, 1_000 + 1_900, 40), 1_000)).isEmpty();
+        assertThat(d.onJob(Fixtures.job("w", "m", ServiceClass.STANDARD, "u", 1, 0, 1_000 + 2_200, 40), 1_000)).isEmpty();
         d.onHeartbeat(Fixtures.heartbeat("w1", 1, "m"), 1_500);
 
-        assertThat(d.tick(1_800)).isEmpty();
-        List<Action> late = d.tick(1_950);
+        // the running job takes much longer than its model's mean: w could no longer finish in time
+        assertThat(d.tick(2_000)).isEmpty();
+        List<Action> late = d.tick(2_250);
 
         assertThat(failure(late)).isEqualTo(FailureCode.DEADLINE_UNREACHABLE);
         assertThat(((Action.Fail) late.get(0)).retryAfterMs()).isNotNull();
