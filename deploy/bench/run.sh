@@ -11,7 +11,8 @@
 #      once under steady open-loop load (BENCH_ADMISSION_RATE, 100/s each), after a minute of both
 # Usage: deploy/bench/run.sh [path/to/model.gguf]   (default: ../shared/models/stories260K.gguf)
 #   5. fair share: tenants of weights 1 and 2 (standard), a batch flood and a critical tenant on one simulated worker
-#      of 2 slots, all at once for 15 s: the token shares and the critical tenant's time to first token
+#      of 2 slots, all at once for 15 s: the token shares and the critical tenant's time to first token; then the
+#      critical tenant alone and beside a batch flood alone (time to first token p50/p99 of each)
 #   6. engines: llama.cpp's own llama-server alone, then Switchboard in front of the same llama-server build and model
 #      (the managed llama-server engine), then Switchboard on the in-process binding, at 1, 4 and 8 concurrent
 #      streams; prints Switchboard's tokens/s as a share of the engine's own and the added time to first token.
@@ -273,6 +274,17 @@ awk '/^tenant/ { n = $0; sub(/.*\(/, "", n); sub(/ tokens.*/, "", n); tokens[$2]
   END { printf "token shares: weight 1 %d, weight 2 %d (ratio %.2f), batch %d (batch runs only while no standard request waits)\n", tokens["w1"], tokens["w2"],
         tokens["w2"] / (tokens["w1"] > 0 ? tokens["w1"] : 1), tokens["batch"] }' "$OUT"/fair-w1.txt "$OUT"/fair-w2.txt "$OUT"/fair-batch.txt \
   | tee -a "$SUMMARY"
+# goal 1 on the real stack: the critical tenant alone, then beside a batch flood that would hold both slots all along
+# (6 clients of 100-token answers, ~330 ms each): a slot held back for critical jobs keeps its time to first token
+echo "== critical alone, then beside a batch flood (6 clients, 100-token answers) on the same worker"
+bench --model simulated --concurrency 1 --requests 300 --max-tokens 3 --warmup 20 --key "$CRIT" --label "critical, alone"
+"$JAVA_HOME/bin/java" "$ROOT/deploy/bench/Bench.java" --url "$GW" --model simulated --concurrency 6 --duration-s 20 \
+  --max-tokens 100 --warmup 0 --key "$BATCH" >/dev/null &
+FLOOD=$!
+sleep 2
+bench --model simulated --concurrency 1 --requests 300 --max-tokens 3 --warmup 0 --key "$CRIT" \
+  --label "critical, beside batch flood" || { kill "$FLOOD" 2>/dev/null; exit 1; }
+wait $FLOOD
 stop
 fi
 
