@@ -151,14 +151,15 @@ for round in 1 2; do
     --label "limits on,  round $round"
 done
 curl -fsS "$GW/q/metrics" >"$OUT/metrics-after.txt"
+# a gateway timer's quantiles over the measured part (metrics-before.txt to metrics-after.txt), into the summary too
+quantiles() { # metric, file under $OUT, the summary's prefix
+  awk -v NAME="$1" -f "$ROOT/deploy/bench/quantiles.awk" "$OUT/metrics-before.txt" "$OUT/metrics-after.txt" | tee "$OUT/$2"
+  sed "s|^|$3 |" "$OUT/$2" >>"$SUMMARY"
+}
 echo "gateway admission timer (arrival to admission decision: auth, parse, validation, limits), measured rounds:"
-awk -v NAME=switchboard_gateway_admission_seconds -f "$ROOT/deploy/bench/quantiles.awk" "$OUT/metrics-before.txt" "$OUT/metrics-after.txt" \
-  | tee "$OUT/admission.txt"
-sed 's/^/gateway admission timer /' "$OUT/admission.txt" >>"$SUMMARY"
+quantiles switchboard_gateway_admission_seconds admission.txt "gateway admission timer"
 echo "of which the limit script's round trip to Redis (limits on):"
-awk -v NAME=switchboard_gateway_limits_check_seconds -f "$ROOT/deploy/bench/quantiles.awk" "$OUT/metrics-before.txt" "$OUT/metrics-after.txt" \
-  | tee "$OUT/limits-check.txt"
-sed 's/^/gateway limit script round trip (limits on) /' "$OUT/limits-check.txt" >>"$SUMMARY"
+quantiles switchboard_gateway_limits_check_seconds limits-check.txt "gateway limit script round trip (limits on)"
 # the same under steady load: both tenants at once (open loop, BENCH_ADMISSION_RATE each), after a warm-up of both, so
 # both paths run warm and in the same conditions (c=1 with pauses measures an idle machine: every process asleep)
 AR=${BENCH_ADMISSION_RATE:-100}
@@ -177,13 +178,9 @@ bench --model simulated --rate "$AR" --duration-s 30 --connections 64 --max-toke
 wait $BOTH
 curl -fsS "$GW/q/metrics" >"$OUT/metrics-after.txt"
 echo "gateway admission timer, both at $AR/s:"
-awk -v NAME=switchboard_gateway_admission_seconds -f "$ROOT/deploy/bench/quantiles.awk" "$OUT/metrics-before.txt" "$OUT/metrics-after.txt" \
-  | tee "$OUT/admission-load.txt"
-sed "s/^/gateway admission timer at $AR\/s each /" "$OUT/admission-load.txt" >>"$SUMMARY"
+quantiles switchboard_gateway_admission_seconds admission-load.txt "gateway admission timer at $AR/s each"
 echo "of which the limit script's round trip to Redis (limits on):"
-awk -v NAME=switchboard_gateway_limits_check_seconds -f "$ROOT/deploy/bench/quantiles.awk" "$OUT/metrics-before.txt" "$OUT/metrics-after.txt" \
-  | tee "$OUT/limits-check-load.txt"
-sed "s/^/gateway limit script round trip at $AR\/s each /" "$OUT/limits-check-load.txt" >>"$SUMMARY"
+quantiles switchboard_gateway_limits_check_seconds limits-check-load.txt "gateway limit script round trip at $AR/s each"
 fi
 stop
 fi
