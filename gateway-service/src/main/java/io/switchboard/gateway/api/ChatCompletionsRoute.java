@@ -88,7 +88,7 @@ public class ChatCompletionsRoute {
         HttpServerResponse response = ctx.response();
         running.rateLimits().writeTo(response::putHeader);
         ResponseWriter writer = new ResponseWriter(response, running.header(service.systemFingerprint()),
-                running.includeUsage(), false);
+                running.includeUsage());
         InferenceJob job = running.job();
         relays.start(response, writer, job.jobId(), TokenStreamReader.START, job.deadlineAtMs(), request.streaming(),
                 leases.hold(job.jobId()), new StreamRelay.Listener() {

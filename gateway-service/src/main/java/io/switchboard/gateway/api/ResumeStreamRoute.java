@@ -57,8 +57,9 @@ public class ResumeStreamRoute {
 
     private void answer(RoutingContext ctx, Resumption r) {
         HttpServerResponse response = ctx.response();
-        ResponseWriter writer = new ResponseWriter(response, r.header(), r.includeUsage(), !r.fromStart());
-        if (r.doneAt().isPresent()) {
+        ResponseWriter writer = r.fromStart() ? new ResponseWriter(response, r.header(), r.includeUsage())
+                : ResponseWriter.resumed(response, r.header(), r.includeUsage(), r.soFar().provider(), r.soFar().endedChoices());
+        if (r.soFar().done()) {
             writer.alreadyDone();
             return;
         }

@@ -1,6 +1,8 @@
 package io.switchboard.gateway.job;
 
-import java.util.Optional;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.regex.Pattern;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -16,6 +18,7 @@ import io.switchboard.gateway.stream.ReaderLeases;
 import io.switchboard.gateway.stream.StreamedEvent;
 import io.switchboard.gateway.stream.StreamMultiplexer;
 import io.switchboard.gateway.stream.TokenStreamReader;
+import io.switchboard.schema.event.TokenEvent;
 
 /**
  * {@code GET /v1/chat/completions/{id}/stream}: finds what a resumed stream needs, on any gateway replica, from the
@@ -46,11 +49,39 @@ public class ResumeService {
 
     /**
      * A stream to resume: its chunks' header, where to go on from ({@code after}; {@code fromStart} when the client
-     * sent no Last-Event-ID), how long to wait, and {@code doneAt}, the terminal entry's id when the client already has
-     * everything but {@code [DONE]}. {@code lease} holds the job's reader key (null when done).
+     * sent no Last-Event-ID), how long to wait, and what the client already has ({@code soFar}). {@code lease} holds
+     * the job's reader key (null when the client has everything but {@code [DONE]}).
      */
     public record Resumption(String jobId, String tenantId, CompletionHeader header, boolean includeUsage, String after,
-            boolean fromStart, long deadlineMs, Optional<String> doneAt, ReaderLeases.Lease lease) {
+            boolean fromStart, long deadlineMs, SoFar soFar, ReaderLeases.Lease lease) {
+    }
+
+    /**
+     * What a client that resumes after an entry already has: the provider the stream named (null: none yet), the
+     * choices that ended with their finish reasons (their finish chunks were sent), and whether that entry was the
+     * terminal one (it has everything but {@code [DONE]}).
+     */
+    public record SoFar(String provider, Map<Integer, String> endedChoices, boolean done) {
+        static final SoFar NOTHING = new SoFar(null, Map.of(), false);
+
+        static SoFar of(List<StreamedEvent> events, String after) {
+            String provider = null;
+            Map<Integer, String> ended = new HashMap<>();
+            for (StreamedEvent e : events) {
+                String by = switch (e.event()) {
+                    case TokenEvent.Delta d -> d.provider();
+                    case TokenEvent.Finish f -> f.provider();
+                    default -> null;
+                };
+                provider = provider != null ? provider : by;
+                if (e.event() instanceof TokenEvent.ChoiceEnd end) {
+                    ended.putIfAbsent(end.index(), end.finishReason());
+                }
+            }
+            StreamedEvent last = events.isEmpty() ? null : events.get(events.size() - 1);
+            boolean done = last != null && last.id().equals(after) && last.event().terminal();
+            return new SoFar(provider, Map.copyOf(ended), done);
+        }
     }
 
     public Uni<Resumption> resume(Caller caller, String completionId, String lastEventId) {
@@ -69,29 +100,28 @@ public class ResumeService {
             }
             CompletionHeader header = new CompletionHeader(completionId, m.createdSec(), m.model(), fingerprint, m.n(),
                     m.logprobs());
-            return terminalAt(completionId, after).chain(doneAt -> {
-                if (doneAt.isPresent()) {
+            return soFar(completionId, after).chain(soFar -> {
+                if (soFar.done()) {
                     metrics.resume("done");
                     return Uni.createFrom().item(new Resumption(completionId, m.tenant(), header, m.includeUsage(), after,
-                            lastEventId == null, m.deadlineMs(), doneAt, null));
+                            lastEventId == null, m.deadlineMs(), soFar, null));
                 }
                 return expired(completionId, m.deadlineMs()).chain(gone -> gone
                         ? Uni.createFrom().failure(notFound(completionId))
                         : leases.touchAndHold(completionId).invoke(() -> metrics.resume("resumed"))
                                 .map(lease -> new Resumption(completionId, m.tenant(), header, m.includeUsage(), after,
-                                        lastEventId == null, m.deadlineMs(), Optional.empty(), lease)));
+                                        lastEventId == null, m.deadlineMs(), soFar, lease)));
             });
         });
     }
 
-    /** The id itself when the client's last event was the terminal one (it has everything but {@code [DONE]}). */
-    private Uni<Optional<String>> terminalAt(String jobId, String after) {
+    /** What the client has when it resumes after {@code after}: the stream's entries up to it. */
+    private Uni<SoFar> soFar(String jobId, String after) {
         if (after.equals(TokenStreamReader.START)) {
-            return Uni.createFrom().item(Optional.empty());
+            return Uni.createFrom().item(SoFar.NOTHING);
         }
-        return reader.entry(jobId, after)
-                .map(entry -> entry.map(StreamedEvent::event).filter(e -> e.terminal()).map(e -> after))
-                .onFailure().recoverWithItem(Optional.empty()); // a bad entry there: the relay reports it
+        return reader.upTo(jobId, after).map(events -> SoFar.of(events, after))
+                .onFailure().recoverWithItem(SoFar.NOTHING); // unreadable now: the relay's own reads report it
     }
 
     /** Past its deadline with its stream gone, nothing is left to resume. */

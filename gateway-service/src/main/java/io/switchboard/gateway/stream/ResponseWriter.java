@@ -32,8 +32,8 @@ import io.vertx.core.http.HttpServerResponse;
  * id before all entries. The id line follows the data line ({@code data: {...}\nid: 1712345678901-0\n\n}: any order
  * is valid SSE, and clients that read {@code data:} lines alone still find each event's first line). An in-band error
  * and {@code [DONE]} carry no id: a client that resumes after the last id it has gets them again, nothing else.</li>
- * <li>A stream resumed after an id starts with the next entry: no role chunk, and a failure goes in-band (the
- * client already has a 200).</li>
+ * <li>A stream resumed after an id starts with the next entry: no role chunk, no second finish chunk for a choice
+ * that ended before it, the provider named as before, and a failure goes in-band (the client already has a 200).</li>
  * <li>Non-streaming: one {@code chat.completion} body with every choice (its text, or {@code null} when it only
  * calls tools; its tool calls assembled from their pieces; its reasoning and logprobs), or the error envelope.</li>
  * <li>The provider that served the job ({@code local} or {@code cloud}), which the worker's first event names, is the
@@ -54,8 +54,8 @@ public final class ResponseWriter {
     private String provider;
     private boolean started;
 
-    /** {@code resumed}: the client already has the stream up to some id (it sent Last-Event-ID). */
-    public ResponseWriter(HttpServerResponse response, CompletionHeader header, boolean includeUsage, boolean resumed) {
+    /** An answer from its start. */
+    public ResponseWriter(HttpServerResponse response, CompletionHeader header, boolean includeUsage) {
         this.response = response;
         this.header = header;
         this.includeUsage = includeUsage;
@@ -63,9 +63,24 @@ public final class ResponseWriter {
         for (int i = 0; i < choices.length; i++) {
             choices[i] = new Choice();
         }
-        if (resumed) {
-            begin();
-        }
+    }
+
+    /**
+     * A stream resumed after an id (the client sent Last-Event-ID): the client has the stream up to it, in which
+     * {@code provider} (null: not yet) was named and the choices of {@code ended} got their finish chunks, so those
+     * are not sent again; the chunks go on naming the provider, and the response header names it.
+     */
+    public static ResponseWriter resumed(HttpServerResponse response, CompletionHeader header, boolean includeUsage,
+            String provider, Map<Integer, String> ended) {
+        ResponseWriter writer = new ResponseWriter(response, header, includeUsage);
+        writer.provider = provider;
+        ended.forEach((index, reason) -> {
+            if (index >= 0 && index < writer.choices.length) {
+                writer.choices[index].finishReason = reason;
+            }
+        });
+        writer.begin();
+        return writer;
     }
 
     /** What one choice produced so far (non-streaming), and whether it ended. */

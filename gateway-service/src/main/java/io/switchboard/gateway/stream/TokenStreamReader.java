@@ -3,7 +3,6 @@ package io.switchboard.gateway.stream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.TimeoutException;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -72,11 +71,22 @@ public class TokenStreamReader {
         return events;
     }
 
-    /** The entry with exactly this id, if the stream still has it. */
-    public Uni<Optional<StreamedEvent>> entry(String jobId, String id) {
-        return retried(streams.xrange(RedisKeys.jobStream(jobId), StreamRange.of(id, id)))
-                .map(messages -> messages.isEmpty() ? Optional.<StreamedEvent>empty()
-                        : Optional.of(decode(jobId, id, messages.get(0).payload().get(RedisKeys.EVENT_FIELD))));
+    /**
+     * The entries from the stream's start up to and including {@code id}, what a client that resumes after {@code id}
+     * already has; an entry that cannot be decoded is left out (the client got an error for it then).
+     */
+    public Uni<List<StreamedEvent>> upTo(String jobId, String id) {
+        return retried(streams.xrange(RedisKeys.jobStream(jobId), StreamRange.of("-", id))).map(messages -> {
+            List<StreamedEvent> events = new ArrayList<>(messages.size());
+            for (var m : messages) {
+                try {
+                    events.add(decode(jobId, m.id(), m.payload().get(RedisKeys.EVENT_FIELD)));
+                } catch (BadEventException e) {
+                    // skipped: it is behind the resume point
+                }
+            }
+            return events;
+        });
     }
 
     /** Whether the job's stream exists (it is made by the job's first event and expires a while after its last). */

@@ -21,6 +21,7 @@ import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.switchboard.schema.event.FailureCode;
 import io.switchboard.schema.event.InferenceJob;
+import io.switchboard.schema.event.Providers;
 import io.switchboard.schema.event.TokenEvent;
 import io.switchboard.schema.openai.Usage;
 import io.switchboard.schema.wire.Json;
@@ -85,6 +86,26 @@ class ResumableStreamTest {
         // everything after the "Once" chunk (event 1), byte for byte: same id, created, model, fingerprint
         assertThat(resumed.body()).isEqualTo(Sse.join(all.subList(2, all.size())));
         assertThat(Sse.text(Sse.join(all.subList(0, 2))) + Sse.text(resumed.body())).isEqualTo("Once upon a time");
+    }
+
+    @Test
+    void aResumedStreamOfTwoChoicesNamesItsProviderAndSendsNoSecondFinishForAChoiceThatEndedBefore() throws Exception {
+        var pending = harness.send("\"stream\":true,\"n\":2,\"stream_options\":{\"include_usage\":true}");
+        InferenceJob job = harness.publishedJob(pending.marker());
+        List<String> ids = harness.write(job.jobId(), TokenEvent.Delta.of(0, "Once").servedBy(Providers.CLOUD),
+                TokenEvent.Delta.of(1, "Twice"), TokenEvent.ChoiceEnd.of(1, "stop"), TokenEvent.Delta.of(0, " upon"),
+                TokenEvent.Finish.of("length", Usage.of(5, 3)));
+        HttpResponse<String> original = pending.response().get(10, TimeUnit.SECONDS);
+        List<Sse.Event> all = Sse.events(original.body());
+        // two role chunks, then one chunk per entry up to choice 1's end
+        int afterChoiceEnd = 2 + 3;
+
+        HttpResponse<String> resumed = harness.resume(job.jobId(), "sk-test", ids.get(2)).get(10, TimeUnit.SECONDS);
+
+        assertThat(resumed.headers().firstValue("x-switchboard-provider")).contains("cloud");
+        // byte for byte what the original sent after that entry: choice 0's piece and finish, usage, [DONE]
+        assertThat(resumed.body()).isEqualTo(Sse.join(all.subList(afterChoiceEnd, all.size())));
+        assertThat(resumed.body()).contains("\"provider\":\"cloud\"").doesNotContain("\"index\":1");
     }
 
     @Test
