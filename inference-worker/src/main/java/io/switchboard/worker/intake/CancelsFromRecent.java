@@ -1,0 +1,25 @@
+package io.switchboard.worker.intake;
+
+import java.util.Collection;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.common.TopicPartition;
+
+import io.smallrye.common.annotation.Identifier;
+import io.smallrye.reactive.messaging.kafka.KafkaConsumerRebalanceListener;
+import io.switchboard.schema.wire.RecentRecords;
+
+/**
+ * The worker's cancels consumer (a group of its own, from the topic's end) reads the last seconds of cancels when its
+ * partitions are assigned: a job it takes right after start-up may have been cancelled while it was joining.
+ */
+@ApplicationScoped
+@Identifier("worker-cancels-from-recent")
+public class CancelsFromRecent implements KafkaConsumerRebalanceListener {
+    @Override
+    public void onPartitionsAssigned(Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
+        RecentRecords.seekBack(consumer, partitions, RecentRecords.CANCELS_LOOKBACK, System.currentTimeMillis());
+    }
+}
