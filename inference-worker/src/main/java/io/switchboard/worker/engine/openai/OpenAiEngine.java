@@ -105,8 +105,19 @@ public final class OpenAiEngine implements InferenceEngine {
         ChunkTranslator chunks = new ChunkTranslator(n, n > 1, sink, toolCallIds);
         long start = System.nanoTime();
         Duration firstWait = stream ? settings.firstTokenTimeout() : settings.answerTimeout();
-        try (UpstreamExchange exchange = UpstreamExchange.send(client, request(job, stream))) {
-            Item first = exchange.next(firstWait, cancelled);
+        HttpRequest request = request(job, stream);
+        UpstreamExchange opened = UpstreamExchange.send(client, request);
+        Item answer = opened.next(firstWait, cancelled);
+        if (answer instanceof Failed failed && UpstreamExchange.closedUnanswered(failed.cause())) {
+            // a kept-alive connection the upstream had closed (llama-server closes idle ones): it never read the
+            // request, so it is sent once more on a new connection
+            opened.close();
+            metrics.retriedConnection();
+            opened = UpstreamExchange.send(client, request);
+            answer = opened.next(Duration.ofNanos(Math.max(1, start + firstWait.toNanos() - System.nanoTime())), cancelled);
+        }
+        Item first = answer;
+        try (UpstreamExchange exchange = opened) {
             if (!(first instanceof Status status)) {
                 return ended(first, chunks);
             }

@@ -69,6 +69,15 @@ final class UpstreamExchange implements AutoCloseable {
         return exchange;
     }
 
+    /**
+     * Whether a failure means the upstream closed the connection before answering a single byte: what a client sees
+     * when it sends on a kept-alive connection the server had just closed (the request was never read).
+     */
+    static boolean closedUnanswered(Throwable t) {
+        return t instanceof java.io.IOException && t.getMessage() != null
+                && t.getMessage().contains("header parser received no bytes");
+    }
+
     /** The next item, waiting at most {@code wait}; {@link TimedOut} or {@link Cancelled} abort the exchange. */
     Item next(Duration wait, BooleanSupplier cancelled) {
         long deadline = System.nanoTime() + wait.toNanos();

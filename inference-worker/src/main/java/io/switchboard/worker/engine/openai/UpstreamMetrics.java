@@ -18,6 +18,7 @@ public final class UpstreamMetrics {
     private final MeterRegistry registry;
     private final Tags tags;
     private final Map<String, Counter> requests = new ConcurrentHashMap<>();
+    private final Counter retriedConnections;
     private volatile double running = Double.NaN;
     private volatile double waiting = Double.NaN;
     private volatile double kvCacheUsage = Double.NaN;
@@ -31,6 +32,9 @@ public final class UpstreamMetrics {
                 .description("Requests queued in the upstream").strongReference(true).register(registry);
         Gauge.builder("switchboard.engine.upstream.kv_cache_usage", this, m -> m.kvCacheUsage).tags(tags)
                 .description("Share of the upstream's KV cache in use (0-1)").strongReference(true).register(registry);
+        this.retriedConnections = Counter.builder("switchboard.engine.upstream.retried_connections").tags(tags)
+                .description("Requests sent again because the upstream closed their kept-alive connection unanswered")
+                .register(registry);
     }
 
     /** Reports {@code available} as 1 or 0. */
@@ -44,6 +48,10 @@ public final class UpstreamMetrics {
         requests.computeIfAbsent(outcome, o -> Counter.builder("switchboard.engine.upstream.requests").tags(tags)
                 .tag("outcome", o).description("Requests sent upstream, by how they ended").register(registry))
                 .increment();
+    }
+
+    void retriedConnection() {
+        retriedConnections.increment();
     }
 
     void load(Double running, Double waiting, Double kvCacheUsage) {

@@ -70,6 +70,42 @@ class UpstreamFaultsTest {
     }
 
     @Test
+    void aRequestWhoseConnectionTheUpstreamClosedUnansweredIsSentOnceMoreOnANewOne() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger requests = new java.util.concurrent.atomic.AtomicInteger();
+        FakeUpstream.Reply answer = FakeUpstream.sse(FakeUpstream.chunk(0, "{\"content\":\"Once\"}", "stop"),
+                FakeUpstream.usage(3, 1), "[DONE]");
+        upstream.chat = ex -> {
+            if (requests.getAndIncrement() == 0) {
+                ex.close(); // no status line: what a client sees on a kept-alive connection the server had closed
+                return;
+            }
+            answer.answer(ex);
+        };
+        RecordingSink sink = new RecordingSink();
+
+        var generation = engine.generate(job(), sink, () -> false);
+
+        assertThat(sink.text(0)).isEqualTo("Once");
+        assertThat(generation.completionTokens()).isEqualTo(1);
+        assertThat(requests.get()).isEqualTo(2);
+        assertThat(meters.get("switchboard.engine.upstream.retried_connections").counter().count()).isEqualTo(1.0);
+    }
+
+    @Test
+    void anUpstreamThatClosesEveryConnectionUnansweredFailsAfterOneRetry() {
+        java.util.concurrent.atomic.AtomicInteger requests = new java.util.concurrent.atomic.AtomicInteger();
+        upstream.chat = ex -> {
+            requests.incrementAndGet();
+            ex.close();
+        };
+
+        EngineException e = failure(new RecordingSink());
+
+        assertThat(e.code()).isEqualTo(FailureCode.ENGINE_UNAVAILABLE);
+        assertThat(requests.get()).isEqualTo(2);
+    }
+
+    @Test
     void anUpstream429FailsAsEngineOverloaded() {
         upstream.chat = ex -> FakeUpstream.status(ex, 429, "{\"error\":{\"message\":\"slow down\"}}");
         assertThat(failure(new RecordingSink()).code()).isEqualTo(FailureCode.ENGINE_OVERLOADED);
