@@ -8,6 +8,7 @@ import java.util.Map;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.common.TopicPartition;
+import org.jboss.logging.Logger;
 
 /**
  * For a consumer of its own group that starts at a topic's end ({@code auto.offset.reset=latest}): moves it back to the
@@ -18,15 +19,28 @@ import org.apache.kafka.common.TopicPartition;
 public final class RecentRecords {
     /** How far back a cancels consumer reads when its partitions are assigned: a slow start-up, with room. */
     public static final Duration CANCELS_LOOKBACK = Duration.ofSeconds(30);
+    private static final Logger LOG = Logger.getLogger(RecentRecords.class);
 
     private RecentRecords() {
     }
 
-    /** Seeks each partition to its first record at or after {@code nowMs - lookback}, where that is behind its position. */
+    /**
+     * Seeks each partition to its first record at or after {@code nowMs - lookback}, where that is behind its position.
+     * If the broker cannot say in time, the consumer stays where it is (logged): a rebalance listener must not throw.
+     */
     public static void seekBack(Consumer<?, ?> consumer, Collection<TopicPartition> partitions, Duration lookback, long nowMs) {
         if (partitions.isEmpty()) {
             return;
         }
+        try {
+            seek(consumer, partitions, lookback, nowMs);
+        } catch (RuntimeException e) {
+            LOG.warnf("could not read back the last %d s of %s (it starts at its end): %s", lookback.toSeconds(), partitions,
+                    e.toString());
+        }
+    }
+
+    private static void seek(Consumer<?, ?> consumer, Collection<TopicPartition> partitions, Duration lookback, long nowMs) {
         Map<TopicPartition, Long> since = new HashMap<>();
         for (TopicPartition tp : partitions) {
             since.put(tp, Math.max(0, nowMs - lookback.toMillis()));

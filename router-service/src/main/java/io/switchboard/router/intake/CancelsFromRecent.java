@@ -13,7 +13,8 @@ import io.switchboard.schema.wire.RecentRecords;
 
 /**
  * A router's cancels consumer (a group of its own, from the topic's end) reads the last seconds of cancels when its
- * partitions are assigned, so a job cancelled while the router was starting is not queued and run after all.
+ * partitions are assigned, so a job it already queued while it was starting is dropped when its cancel comes (a cancel
+ * for a job the router has not read yet is ignored here; the worker's own cancels ledger still stops that job).
  */
 @ApplicationScoped
 @Identifier("router-cancels-from-recent")

@@ -37,6 +37,9 @@ public final class OpenAiEngine implements InferenceEngine {
     private final OpenAiSettings settings;
     private final UpstreamMetrics metrics;
     private final Supplier<String> toolCallIds;
+    /** How soon after sending a connection closed unanswered counts as stale (see {@code exchange}). */
+    static final long STALE_CONNECTION_NANOS = Duration.ofMillis(100).toNanos();
+
     private final HttpClient client;
     private final UpstreamHealth health;
     private final EngineCapabilities capabilities;
@@ -108,9 +111,11 @@ public final class OpenAiEngine implements InferenceEngine {
         HttpRequest request = request(job, stream);
         UpstreamExchange opened = UpstreamExchange.send(client, request);
         Item answer = opened.next(firstWait, cancelled);
-        if (answer instanceof Failed failed && UpstreamExchange.closedUnanswered(failed.cause())) {
-            // a kept-alive connection the upstream had closed (llama-server closes idle ones): it never read the
-            // request, so it is sent once more on a new connection
+        if (answer instanceof Failed failed && UpstreamExchange.closedUnanswered(failed.cause())
+                && System.nanoTime() - start < STALE_CONNECTION_NANOS && !cancelled.getAsBoolean()) {
+            // closed at once without a byte of answer: a kept-alive connection the upstream had closed (llama-server
+            // closes one after a few requests), which never read the request, so it is sent once more. Later, the
+            // upstream may have read and run it (a crash, a proxy's timeout): a POST is not sent twice then
             opened.close();
             metrics.retriedConnection();
             opened = UpstreamExchange.send(client, request);

@@ -92,6 +92,21 @@ class UpstreamFaultsTest {
     }
 
     @Test
+    void aConnectionClosedUnansweredAfterTheUpstreamWorkedOnItIsNotSentAgain() {
+        java.util.concurrent.atomic.AtomicInteger requests = new java.util.concurrent.atomic.AtomicInteger();
+        upstream.chat = ex -> {
+            requests.incrementAndGet();
+            Thread.sleep(300); // it read the request and worked on it, then went away (a crash, a proxy's timeout)
+            ex.close();
+        };
+
+        EngineException e = failure(new RecordingSink());
+
+        assertThat(e.code()).isEqualTo(FailureCode.ENGINE_UNAVAILABLE);
+        assertThat(requests.get()).as("a POST that may have run is not sent twice").isEqualTo(1);
+    }
+
+    @Test
     void anUpstreamThatClosesEveryConnectionUnansweredFailsAfterOneRetry() {
         java.util.concurrent.atomic.AtomicInteger requests = new java.util.concurrent.atomic.AtomicInteger();
         upstream.chat = ex -> {
