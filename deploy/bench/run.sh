@@ -78,6 +78,8 @@ stop() { [ -n "$RUN_PID" ] || return 0; kill -TERM "$RUN_PID" 2>/dev/null || tru
 trap stop EXIT
 # every Bench result line also goes to the summary (its error details and progress lines, indented, are left out there)
 bench() { "$JAVA_HOME/bin/java" "$ROOT/deploy/bench/Bench.java" --url "http://127.0.0.1:$PORT" "$@" | tee -a "$SUMMARY"; }
+# a load that is not a measurement (a warm-up, a flood beside one): nothing printed
+unmeasured() { "$JAVA_HOME/bin/java" "$ROOT/deploy/bench/Bench.java" --url "http://127.0.0.1:$PORT" "$@" >/dev/null; }
 
 PARTS=,${BENCH_PARTS:-llama,platform,admission,overload,fairness,engines,tokens,idle,streams},
 part() { [[ $PARTS == *",$1,"* ]]; }
@@ -164,7 +166,6 @@ quantiles switchboard_gateway_limits_check_seconds limits-check.txt "gateway lim
 # both paths run warm and in the same conditions (c=1 with pauses measures an idle machine: every process asleep)
 AR=${BENCH_ADMISSION_RATE:-100}
 echo "== the same under steady load: limits off and on at once, $AR requests/s each (open loop), after 60 s of both"
-unmeasured() { "$JAVA_HOME/bin/java" "$ROOT/deploy/bench/Bench.java" --url "$GW" "$@" >/dev/null; }
 unmeasured --model simulated --rate "$AR" --duration-s 60 --connections 64 --max-tokens 8 &
 BOTH=$!
 unmeasured --model simulated --rate "$AR" --duration-s 60 --connections 64 --max-tokens 8 --key "$LIMITED_KEY" \
@@ -199,8 +200,7 @@ echo "== overload: 1 simulated worker x $OSLOTS slots, jobs of about $((OTOKENS 
 FIRST_MAX_TOKENS=$OTOKENS start simulated "$OSLOTS" simulated SWITCHBOARD_WORKER_SIMULATED_TIME_TO_FIRST_TOKEN=5ms \
   SWITCHBOARD_WORKER_SIMULATED_TOKENS_PER_SECOND="$OTPS" SWITCHBOARD_GATEWAY_REQUEST_TIMEOUT="${OTIMEOUT}s"
 # the first overload warms the refusal path up (and lets the router learn the jobs' length); the second is measured
-"$JAVA_HOME/bin/java" "$ROOT/deploy/bench/Bench.java" --url "http://127.0.0.1:$PORT" --model simulated --rate "$ORATE" \
-  --duration-s 10 --connections 256 --max-tokens "$OTOKENS" --timeout-s 30 >/dev/null
+unmeasured --model simulated --rate "$ORATE" --duration-s 10 --connections 256 --max-tokens "$OTOKENS" --timeout-s 30
 sleep $((OTIMEOUT + 1))
 bench --model simulated --rate "$ORATE" --duration-s 30 --connections 256 --max-tokens "$OTOKENS" --timeout-s 30 \
   --label "overload ${BENCH_OVERLOAD_FACTOR:-5}x"
@@ -275,8 +275,7 @@ awk '/^tenant/ { n = $0; sub(/.*\(/, "", n); sub(/ tokens.*/, "", n); tokens[$2]
 # (6 clients of 100-token answers, ~330 ms each): a slot held back for critical jobs keeps its time to first token
 echo "== critical alone, then beside a batch flood (6 clients, 100-token answers) on the same worker"
 bench --model simulated --concurrency 1 --requests 300 --max-tokens 3 --warmup 20 --key "$CRIT" --label "critical, alone"
-"$JAVA_HOME/bin/java" "$ROOT/deploy/bench/Bench.java" --url "$GW" --model simulated --concurrency 6 --duration-s 20 \
-  --max-tokens 100 --warmup 0 --key "$BATCH" >/dev/null &
+unmeasured --model simulated --concurrency 6 --duration-s 20 --max-tokens 100 --warmup 0 --key "$BATCH" &
 FLOOD=$!
 sleep 2
 bench --model simulated --concurrency 1 --requests 300 --max-tokens 3 --warmup 0 --key "$CRIT" \

@@ -33,6 +33,11 @@ public sealed interface TokenEvent {
         return true;
     }
 
+    /** The provider that served the job, where this event names it (a stream's first delta or finish); else null. */
+    default String provider() {
+        return null;
+    }
+
     /**
      * What choice {@code index} generated next, in order: text (one or more tokens; empty when the piece is only a tool
      * call), the logprobs of those tokens when asked for, tool-call pieces, and reasoning text (a model's thinking,

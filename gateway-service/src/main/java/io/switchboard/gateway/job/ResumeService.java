@@ -68,12 +68,7 @@ public class ResumeService {
             String provider = null;
             Map<Integer, String> ended = new HashMap<>();
             for (StreamedEvent e : events) {
-                String by = switch (e.event()) {
-                    case TokenEvent.Delta d -> d.provider();
-                    case TokenEvent.Finish f -> f.provider();
-                    default -> null;
-                };
-                provider = provider != null ? provider : by;
+                provider = provider != null ? provider : e.event().provider();
                 if (e.event() instanceof TokenEvent.ChoiceEnd end) {
                     ended.putIfAbsent(end.index(), end.finishReason());
                 }

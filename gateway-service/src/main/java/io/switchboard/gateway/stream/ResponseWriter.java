@@ -131,13 +131,8 @@ public final class ResponseWriter {
     }
 
     private void notice(TokenEvent event) {
-        String by = switch (event) {
-            case TokenEvent.Delta d -> d.provider();
-            case TokenEvent.Finish f -> f.provider();
-            default -> null;
-        };
-        if (provider == null && by != null) {
-            provider = by;
+        if (provider == null) {
+            provider = event.provider();
         }
     }
 

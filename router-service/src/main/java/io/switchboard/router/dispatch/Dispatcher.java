@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.OptionalLong;
 import java.util.Set;
 
@@ -190,13 +191,12 @@ public final class Dispatcher {
                     + job.model() + "'; send the request without 'provider' to let Switchboard choose."));
         }
         int slots = registry.slotsServing(job.model());
-        OptionalLong longest = Admission.longestWaitMs(queue.aheadOf(job), slots, freeSlotsFor(job, slots, nowMs),
-                serviceTimes.meanMs(job.model()));
-        if (Admission.deadlineUnreachable(longest, serviceTimes.meanMs(job.model()), job.deadlineAtMs() - nowMs,
-                policy.deadlineMargin())) {
+        OptionalDouble mean = serviceTimes.meanMs(job.model());
+        OptionalLong longest = Admission.longestWaitMs(queue.aheadOf(job), slots, freeSlotsFor(job, slots, nowMs), mean);
+        if (Admission.deadlineUnreachable(longest, mean, job.deadlineAtMs() - nowMs, policy.deadlineMargin())) {
             return List.of(refuse(job, FailureCode.DEADLINE_UNREACHABLE, "The request could wait up to "
                     + longest.getAsLong() + " ms for a worker, then run for about "
-                    + Math.round(serviceTimes.meanMs(job.model()).getAsDouble()) + " ms: it could not finish before its "
+                    + Math.round(mean.getAsDouble()) + " ms: it could not finish before its "
                     + "deadline; retry later or with a longer timeout.",
                     Math.max(MIN_RETRY_AFTER_MS, longest.getAsLong())));
         }

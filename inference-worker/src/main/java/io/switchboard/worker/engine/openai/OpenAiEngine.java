@@ -37,9 +37,6 @@ public final class OpenAiEngine implements InferenceEngine {
     private final OpenAiSettings settings;
     private final UpstreamMetrics metrics;
     private final Supplier<String> toolCallIds;
-    /** How soon after sending a connection closed unanswered counts as stale (see {@code exchange}). */
-    static final long STALE_CONNECTION_NANOS = Duration.ofMillis(100).toNanos();
-
     private final HttpClient client;
     private final UpstreamHealth health;
     private final EngineCapabilities capabilities;
@@ -109,20 +106,15 @@ public final class OpenAiEngine implements InferenceEngine {
         long start = System.nanoTime();
         Duration firstWait = stream ? settings.firstTokenTimeout() : settings.answerTimeout();
         HttpRequest request = request(job, stream);
-        UpstreamExchange opened = UpstreamExchange.send(client, request);
-        Item answer = opened.next(firstWait, cancelled);
-        if (answer instanceof Failed failed && UpstreamExchange.closedUnanswered(failed.cause())
-                && System.nanoTime() - start < STALE_CONNECTION_NANOS && !cancelled.getAsBoolean()) {
-            // closed at once without a byte of answer: a kept-alive connection the upstream had closed (llama-server
-            // closes one after a few requests), which never read the request, so it is sent once more. Later, the
-            // upstream may have read and run it (a crash, a proxy's timeout): a POST is not sent twice then
-            opened.close();
+        UpstreamExchange sent = UpstreamExchange.send(client, request);
+        Item first = sent.next(firstWait, cancelled);
+        if (UpstreamExchange.staleConnection(first, start) && !cancelled.getAsBoolean()) {
+            sent.close(); // the request was never read: once more, on a new connection
             metrics.retriedConnection();
-            opened = UpstreamExchange.send(client, request);
-            answer = opened.next(Duration.ofNanos(Math.max(1, start + firstWait.toNanos() - System.nanoTime())), cancelled);
+            sent = UpstreamExchange.send(client, request);
+            first = sent.next(Duration.ofNanos(Math.max(1, start + firstWait.toNanos() - System.nanoTime())), cancelled);
         }
-        Item first = answer;
-        try (UpstreamExchange exchange = opened) {
+        try (UpstreamExchange exchange = sent) {
             if (!(first instanceof Status status)) {
                 return ended(first, chunks);
             }

@@ -69,13 +69,19 @@ final class UpstreamExchange implements AutoCloseable {
         return exchange;
     }
 
+    /** How soon after its send a connection closed unanswered counts as stale (see {@link #staleConnection}). */
+    static final Duration STALE_WITHIN = Duration.ofMillis(100);
+
     /**
-     * Whether a failure means the upstream closed the connection before answering a single byte: what a client sees
-     * when it sends on a kept-alive connection the server had just closed (the request was never read).
+     * Whether the exchange sent at {@code sentNanos} went out on a kept-alive connection the upstream had closed
+     * (llama-server closes one after a few requests): it was closed without a byte of answer, at once, so the request
+     * was never read and may be sent again. A close that comes later may follow the upstream reading and running it (a
+     * crash, a proxy's timeout): a POST is not sent twice then.
      */
-    static boolean closedUnanswered(Throwable t) {
-        return t instanceof java.io.IOException && t.getMessage() != null
-                && t.getMessage().contains("header parser received no bytes");
+    static boolean staleConnection(Item first, long sentNanos) {
+        return first instanceof Failed failed && failed.cause() instanceof java.io.IOException io
+                && io.getMessage() != null && io.getMessage().contains("header parser received no bytes")
+                && System.nanoTime() - sentNanos < STALE_WITHIN.toNanos();
     }
 
     /** The next item, waiting at most {@code wait}; {@link TimedOut} or {@link Cancelled} abort the exchange. */
