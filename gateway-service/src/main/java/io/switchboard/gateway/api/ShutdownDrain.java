@@ -1,6 +1,9 @@
 package io.switchboard.gateway.api;
 
 import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -52,11 +55,18 @@ public class ShutdownDrain {
         LOG.infof("draining: %d answers running, up to %s", relays.active(), grace);
         long deadline = System.nanoTime() + grace.toNanos();
         waitForRelays(deadline);
-        int left = relays.drainAll();
-        if (left > 0) {
-            metrics.drainEnded(left);
-            LOG.infof("drain grace over: %d streams ended with shutting_down (resumable elsewhere)", left);
-            waitForRelays(System.nanoTime() + Duration.ofSeconds(2).toNanos());
+        StreamRelays.Drained left = relays.drainAll();
+        if (left.count() > 0) {
+            metrics.drainEnded(left.count());
+            LOG.infof("drain grace over: %d streams ended with shutting_down (resumable elsewhere)", left.count());
+            try {
+                // their ends written before the HTTP server stops and closes the connections
+                left.written().get(2, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException | TimeoutException e) {
+                LOG.warnf("drain: not every stream's end was written in 2 s: %s", e.toString());
+            }
         }
     }
 

@@ -209,15 +209,19 @@ public final class StreamRelay {
         }
     }
 
-    /** Shutdown: ends what is left of the answer with an in-band error; the job goes on, resumable on another replica. */
-    void drain() {
+    /**
+     * Shutdown: ends what is left of the answer with an in-band error; the job goes on, resumable on another replica.
+     * Completes once that end is written (or could not be).
+     */
+    Future<Void> drain() {
         if (over) {
-            return;
+            return Future.succeededFuture();
         }
         end();
-        writer.fail(ApiException.unavailable("shutting_down",
+        Future<Void> written = writer.fail(ApiException.unavailable("shutting_down",
                 "This gateway is shutting down; resume the stream with Last-Event-ID on another replica.")
                 .withRetryAfter(1000));
+        return written == null ? Future.succeededFuture() : written.otherwiseEmpty();
     }
 
     private void watch(Future<Void> write) {

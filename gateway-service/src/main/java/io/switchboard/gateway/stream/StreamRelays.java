@@ -1,7 +1,9 @@
 package io.switchboard.gateway.stream;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -48,13 +50,23 @@ public class StreamRelays {
         return active.size();
     }
 
-    /** Ends every running relay with the shutdown error (on its own context); returns how many there were. */
-    public int drainAll() {
+    /**
+     * Ends every running relay with the shutdown error (each on its own context): how many there were, and when their
+     * ends are written (the HTTP server must not close their connections before).
+     */
+    public Drained drainAll() {
         List<StreamRelay> left = List.copyOf(active);
+        List<CompletableFuture<Void>> written = new ArrayList<>(left.size());
         for (StreamRelay relay : left) {
-            relay.context().runOnContext(v -> relay.drain());
+            CompletableFuture<Void> end = new CompletableFuture<>();
+            written.add(end);
+            relay.context().runOnContext(v -> relay.drain().onComplete(ar -> end.complete(null)));
         }
-        return left.size();
+        return new Drained(left.size(), CompletableFuture.allOf(written.toArray(CompletableFuture[]::new)));
+    }
+
+    /** What {@link #drainAll} ended: how many answers, and when all their ends are written. */
+    public record Drained(int count, CompletableFuture<Void> written) {
     }
 
     void ended(StreamRelay relay) {
