@@ -4,6 +4,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 
+import io.smallrye.mutiny.Uni;
 import io.switchboard.gateway.GatewayConfig;
 import io.switchboard.gateway.auth.ApiKeyAuthenticator;
 import io.switchboard.gateway.auth.Caller;
@@ -93,8 +94,8 @@ public class ChatCompletionsRoute {
         relays.start(response, writer, job.jobId(), TokenStreamReader.START, job.deadlineAtMs(), request.streaming(),
                 leases.hold(job.jobId()), new StreamRelay.Listener() {
                     @Override
-                    public void finished() {
-                        service.ended(running);
+                    public Uni<Void> finishing() {
+                        return service.ending(running);
                     }
 
                     @Override

@@ -4,6 +4,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 
+import io.smallrye.mutiny.Uni;
 import io.switchboard.gateway.auth.ApiKeyAuthenticator;
 import io.switchboard.gateway.auth.Caller;
 import io.switchboard.gateway.error.Errors;
@@ -65,7 +66,8 @@ public class ResumeStreamRoute {
         }
         relays.start(response, writer, r.jobId(), r.after(), r.deadlineMs(), true, r.lease(), new StreamRelay.Listener() {
             @Override
-            public void finished() {
+            public Uni<Void> finishing() {
+                return Uni.createFrom().voidItem();
             }
 
             @Override

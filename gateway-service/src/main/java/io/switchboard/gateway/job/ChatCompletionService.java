@@ -155,9 +155,9 @@ public class ChatCompletionService {
                 });
     }
 
-    /** The answer ended (sent, failed, or the client left): the job no longer counts as a concurrent request. */
-    public void ended(RunningJob running) {
-        admission.release(running.admission().reservation());
+    /** The job ended: it stops counting as a concurrent request before the client sees the end (never fails). */
+    public Uni<Void> ending(RunningJob running) {
+        return admission.release(running.admission());
     }
 
     public void cancel(InferenceJob job, String reason) {

@@ -67,7 +67,7 @@ public class Admission {
         long sent = System.nanoTime();
         return LimitScripts.ADMIT.run(redis, keys, args)
                 .invoke(() -> roundTrip.record(System.nanoTime() - sent, TimeUnit.NANOSECONDS))
-                .map(r -> decision(r, reservation));
+                .map(r -> decision(r, reservation, concurrencyLimited(tenant) || keyScope && concurrencyLimited(key)));
     }
 
     /** Replaces the job's reservation by what it really used (from its usage record); idempotent. */
@@ -81,19 +81,24 @@ public class Admission {
     }
 
     /**
-     * Frees the job's concurrency slot as soon as its answer has ended with the job (its usage record frees it again,
-     * harmlessly). Not called when the client leaves early: the job still runs until its cancel lands, and its usage
-     * record frees the slot then.
+     * Frees the job's concurrency slot when its answer ends with the job, before the client sees that end (its usage
+     * record frees it again, harmlessly); nothing to do for a job that holds none. Not called when the client leaves
+     * early: the job still runs until its cancel lands, and its usage record frees the slot then. Never fails.
      */
-    public void release(Reservation reservation) {
-        if (reservation == null) {
-            return;
+    public Uni<Void> release(AdmissionDecision decision) {
+        if (!decision.holdsConcurrency()) {
+            return Uni.createFrom().voidItem();
         }
+        Reservation reservation = decision.reservation();
         List<String> keys = reservation.scopeKeys();
+        List<Uni<Integer>> removals = new ArrayList<>(2);
         for (int i = 3; i < keys.size(); i += LimitScripts.KEYS_PER_SCOPE) {
-            redis.sortedSet(String.class).zrem(keys.get(i), reservation.jobId()).subscribe().with(n -> {
-            }, t -> LOG.debugf("concurrency of job %s not released early: %s", reservation.jobId(), t.getMessage()));
+            removals.add(redis.sortedSet(String.class).zrem(keys.get(i), reservation.jobId()));
         }
+        return Uni.join().all(removals).andFailFast().replaceWithVoid().onFailure().recoverWithUni(t -> {
+            LOG.debugf("concurrency of job %s not released early: %s", reservation.jobId(), t.getMessage());
+            return Uni.createFrom().voidItem();
+        });
     }
 
     private Uni<Boolean> run(Reservation reservation, String actual) {
@@ -115,7 +120,11 @@ public class Admission {
         return limit == null ? "-1" : limit.toString();
     }
 
-    private static AdmissionDecision decision(Response r, Reservation reservation) {
+    private static boolean concurrencyLimited(Limits limits) {
+        return limits.maxConcurrentRequests() != null;
+    }
+
+    private static AdmissionDecision decision(Response r, Reservation reservation, boolean concurrencyLimited) {
         boolean admitted = r.get(0).toLong() == 1;
         String refusedBy = admitted ? null : r.get(1).toString();
         long retry = Math.max(0, r.get(2).toLong());
@@ -125,7 +134,8 @@ public class Admission {
             pickTighter(best, 3, r.get(i + 3).toLong(), r.get(i + 4).toLong(), r.get(i + 5).toLong());
         }
         RateLimitStatus status = new RateLimitStatus(best[0], best[1], best[2], best[3], best[4], best[5]);
-        return new AdmissionDecision(admitted, refusedBy, retry, status, admitted ? reservation : null);
+        return new AdmissionDecision(admitted, refusedBy, retry, status, admitted ? reservation : null,
+                admitted && concurrencyLimited);
     }
 
     /** Keeps the limit with the least remaining (a limit of -1 is none). */

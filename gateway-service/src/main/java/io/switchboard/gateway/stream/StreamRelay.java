@@ -2,17 +2,20 @@ package io.switchboard.gateway.stream;
 
 import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeoutException;
 
 import org.jboss.logging.Logger;
 
+import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.Cancellable;
 import io.switchboard.gateway.error.ApiException;
 import io.switchboard.gateway.error.Errors;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpServerResponse;
@@ -25,7 +28,8 @@ import io.vertx.core.http.HttpServerResponse;
  *
  * <p>How the answer can end, and what happens to the job:
  * <ul>
- * <li>the terminal event is relayed: {@link Listener#finished()};</li>
+ * <li>the terminal event came: once {@link Listener#finishing()} is done (or after {@link #FINISHING_WAIT_MS}), the
+ * end is written;</li>
  * <li>a bad event, the deadline, or Redis failing after the retries: an error to the client and
  * {@link Listener#failed(String)} (the job is cancelled);</li>
  * <li>the client closes the connection: {@link Listener#clientClosed(boolean)} (cancelled at once);</li>
@@ -49,11 +53,17 @@ import io.vertx.core.http.HttpServerResponse;
  */
 public final class StreamRelay {
     private static final Logger LOG = Logger.getLogger(StreamRelay.class);
+    /** The longest the end of an answer waits for {@link Listener#finishing()}. */
+    static final long FINISHING_WAIT_MS = 500;
 
     /** What the relay tells the owner of the request about the job. */
     public interface Listener {
-        /** The terminal event was relayed: the job ended and the client has its answer. */
-        void finished();
+        /**
+         * The terminal event came: what must happen before the client sees the end (the job stops counting as a
+         * concurrent request, so the client's next request, sent on reading the end, finds the slot free). The end is
+         * written once it completes or fails, or after {@link #FINISHING_WAIT_MS} at the latest.
+         */
+        Uni<Void> finishing();
 
         /** The gateway gave up on the job ({@code bad_event}, {@code timeout}, {@code stream_error}): cancel it. */
         void failed(String reason);
@@ -78,6 +88,8 @@ public final class StreamRelay {
     private long slowTimer = -1;
     /** The read waiting for the stream's next entries, cancelled if the answer ends first (it stops the wait). */
     private Cancellable pending;
+    /** Set when the terminal event came: completes once the end is written. */
+    private Future<Void> ending;
 
     StreamRelay(StreamRelays relays, Context context, HttpServerResponse response, ResponseWriter writer, String jobId,
             String after, long deadlineMs, boolean streaming, ReaderLeases.Lease lease, Listener listener) {
@@ -126,15 +138,14 @@ public final class StreamRelay {
             }
             cursor = e.id();
             produced = true;
+            if (e.event().terminal()) {
+                finish(e);
+                return;
+            }
             if (streaming) {
                 watch(writer.stream(e));
             } else {
                 writer.collect(e);
-            }
-            if (e.event().terminal()) {
-                end();
-                listener.finished();
-                return;
             }
         }
         if (streaming && response.writeQueueFull()) {
@@ -142,6 +153,37 @@ public final class StreamRelay {
         } else {
             read();
         }
+    }
+
+    /**
+     * The job ended: no more reads, and a client leaving now cancels nothing; the end is written (and the relay ends)
+     * once the listener is done with it. A drain meanwhile waits for that end instead of writing its own.
+     */
+    private void finish(StreamedEvent last) {
+        over = true;
+        cancelSlowTimer();
+        Promise<Void> written = Promise.promise();
+        ending = written.future();
+        listener.finishing()
+                .ifNoItem().after(Duration.ofMillis(FINISHING_WAIT_MS)).recoverWithItem((Void) null)
+                .onFailure().recoverWithNull()
+                .subscribe().with(v -> {
+                    if (Vertx.currentContext() == context) { // nothing to wait for: at once
+                        writeEnd(last, written);
+                    } else {
+                        context.runOnContext(x -> writeEnd(last, written));
+                    }
+                });
+    }
+
+    private void writeEnd(StreamedEvent last, Promise<Void> written) {
+        if (streaming) {
+            watch(writer.stream(last));
+        } else {
+            writer.collect(last);
+        }
+        end();
+        written.complete();
     }
 
     /** The client's write queue is full: read no more until it drains, and not longer than the slow-client timeout. */
@@ -214,6 +256,9 @@ public final class StreamRelay {
      * Completes once that end is written (or could not be).
      */
     Future<Void> drain() {
+        if (ending != null) {
+            return ending;
+        }
         if (over) {
             return Future.succeededFuture();
         }

@@ -8,17 +8,23 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.redis.datasource.stream.XAddArgs;
+import io.switchboard.schema.event.EngineCapabilities;
+import io.switchboard.schema.event.Feature;
 import io.switchboard.schema.event.InferenceJob;
+import io.switchboard.schema.event.Providers;
 import io.switchboard.schema.event.TokenEvent;
+import io.switchboard.schema.event.WorkerHeartbeat;
 import io.switchboard.schema.wire.Json;
 import io.switchboard.schema.wire.RedisKeys;
 import io.switchboard.schema.wire.Topics;
 import io.switchboard.testing.KafkaTestClient;
+import io.switchboard.testing.Wait;
 
 /** Plays the rest of the system for gateway tests: finds the published job on Kafka and writes its token events to Redis. */
 final class GatewayHarness {
@@ -42,6 +48,21 @@ final class GatewayHarness {
                 .header("Authorization", "Bearer sk-test").header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build();
         return new Pending(marker, HttpClient.newHttpClient().sendAsync(request, HttpResponse.BodyHandlers.ofString()));
+    }
+
+    /**
+     * Plays a worker of test-model (also served as {@code alias}) whose heartbeat announces {@code features}; returns
+     * once the gateway lists the alias, so requests that need those features are published from then on.
+     */
+    void announceWorker(String workerId, String alias, Set<Feature> features) {
+        KafkaTestClient.send(Topics.HEARTBEATS, workerId, new WorkerHeartbeat(WorkerHeartbeat.VERSION, workerId,
+                List.of("test-model"), "openai", 4, 4, 0, List.of(), System.currentTimeMillis(), 1000,
+                new EngineCapabilities(List.of(alias), 4096, 4, features, true), Providers.LOCAL));
+        URI models = endpoint.resolve("/v1/models");
+        Wait.until(Duration.ofSeconds(20), "the gateway lists the alias", () -> HttpClient.newHttpClient()
+                .send(HttpRequest.newBuilder(models).header("Authorization", "Bearer sk-test").build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body().contains(alias));
     }
 
     InferenceJob publishedJob(String marker) {

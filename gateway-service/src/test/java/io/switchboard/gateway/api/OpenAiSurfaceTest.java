@@ -25,21 +25,16 @@ import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.switchboard.schema.event.EngineCapabilities;
 import io.switchboard.schema.event.Feature;
 import io.switchboard.schema.event.InferenceJob;
 import io.switchboard.schema.event.Providers;
 import io.switchboard.schema.event.TokenEvent;
-import io.switchboard.schema.event.WorkerHeartbeat;
 import io.switchboard.schema.openai.TokenLogprob;
 import io.switchboard.schema.openai.ToolCall;
 import io.switchboard.schema.openai.Usage;
 import io.switchboard.schema.wire.Json;
-import io.switchboard.schema.wire.Topics;
 import io.switchboard.testing.InfraTestResource;
-import io.switchboard.testing.KafkaTestClient;
 import io.switchboard.testing.OpenAiSchemas;
-import io.switchboard.testing.Wait;
 
 /**
  * The OpenAI surface beyond plain text through the gateway: several choices, logprobs, tool calls and the provider in
@@ -63,16 +58,8 @@ class OpenAiSurfaceTest {
     @BeforeEach
     void announceAWorkerWithEveryFeatureButLogitBias() {
         harness = new GatewayHarness(endpoint, redis);
-        KafkaTestClient.send(Topics.HEARTBEATS, "surface-worker", new WorkerHeartbeat(WorkerHeartbeat.VERSION,
-                "surface-worker", List.of("test-model"), "openai", 4, 4, 0, List.of(), System.currentTimeMillis(), 1000,
-                new EngineCapabilities(List.of(ALIAS), 4096, 4, Set.of(Feature.N, Feature.LOGPROBS, Feature.JSON_OBJECT,
-                        Feature.JSON_SCHEMA, Feature.TOOLS), true), Providers.LOCAL));
-        Wait.until(Duration.ofSeconds(20), "the gateway lists the alias", () -> get(models).contains(ALIAS));
-    }
-
-    String get(URI uri) throws Exception {
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(uri).header("Authorization", "Bearer sk-test").build(),
-                HttpResponse.BodyHandlers.ofString()).body();
+        harness.announceWorker("surface-worker", ALIAS, Set.of(Feature.N, Feature.LOGPROBS, Feature.JSON_OBJECT,
+                Feature.JSON_SCHEMA, Feature.TOOLS));
     }
 
     static List<JsonNode> chunks(String sse) throws Exception {

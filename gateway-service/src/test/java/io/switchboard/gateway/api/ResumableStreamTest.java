@@ -7,6 +7,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
@@ -20,6 +21,7 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.switchboard.schema.event.FailureCode;
+import io.switchboard.schema.event.Feature;
 import io.switchboard.schema.event.InferenceJob;
 import io.switchboard.schema.event.Providers;
 import io.switchboard.schema.event.TokenEvent;
@@ -90,6 +92,7 @@ class ResumableStreamTest {
 
     @Test
     void aResumedStreamOfTwoChoicesNamesItsProviderAndSendsNoSecondFinishForAChoiceThatEndedBefore() throws Exception {
+        harness.announceWorker("resume-worker", "test-model-n", Set.of(Feature.N));
         var pending = harness.send("\"stream\":true,\"n\":2,\"stream_options\":{\"include_usage\":true}");
         InferenceJob job = harness.publishedJob(pending.marker());
         List<String> ids = harness.write(job.jobId(), TokenEvent.Delta.of(0, "Once").servedBy(Providers.CLOUD),

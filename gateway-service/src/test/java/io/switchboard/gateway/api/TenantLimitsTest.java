@@ -12,8 +12,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -208,6 +210,26 @@ class TenantLimitsTest {
         CompletableFuture<HttpResponse<String>> third = send(key, chat(""));
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> PublishedJobs.of(tenant, Duration.ofMillis(300)).size() == 2);
         third.cancel(true);
+    }
+
+    @Test
+    void aClientThatSendsItsNextRequestOnReadingTheEndIsNeverRefusedForConcurrency() throws Exception {
+        String tenant = newId();
+        String key = tenantWithLimits(tenant, "{\"max_concurrent_requests\":1}");
+        Set<String> ended = new HashSet<>();
+        for (int round = 0; round < 6; round++) {
+            boolean streaming = round % 2 == 1;
+            CompletableFuture<HttpResponse<String>> answer = send(key, chat(streaming ? ",\"stream\":true" : ""));
+            InferenceJob job = KafkaTestClient.await(Topics.JOBS, InferenceJob.class,
+                    j -> tenant.equals(j.tenantId()) && !ended.contains(j.jobId()) || answer.isDone(), Duration.ofSeconds(10));
+            assertThat(answer.isDone()).as("round %d refused: %s", round, answer.isDone() ? answer.join().body() : "")
+                    .isFalse();
+            redis.stream(String.class).xadd(RedisKeys.jobStream(job.jobId()), new XAddArgs(),
+                    Map.of(RedisKeys.EVENT_FIELD, Json.write(TokenEvent.Finish.of("stop", Usage.of(8, 0)))));
+            ended.add(job.jobId());
+            // the next request goes out the moment this answer is read, as a sequential client's would
+            assertThat(answer.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+        }
     }
 
     @Test
