@@ -63,6 +63,36 @@ class WorkerServiceTest {
         assertThat(hb.models()).containsExactly("test-model");
         assertThat(hb.engine()).isEqualTo("llama");
         assertThat(hb.totalSlots()).isEqualTo(2);
+        // each choice takes a slot: the engine's 8 choices are offered as 2
+        assertThat(hb.capabilities().maxN()).isEqualTo(2);
+    }
+
+    @Test
+    void aJobTakesOneSlotPerChoiceAndOneWhoseChoicesDoNotFitIsRefused() {
+        InferenceJob running = Jobs.job("test-model", 1900, 0.8, List.of(), true);
+        assign(identity.id(), running);
+        Wait.until(Duration.ofSeconds(20), "first tokens", () -> redis.key().exists(RedisKeys.jobStream(running.jobId())));
+
+        InferenceJob two = withChoices(Jobs.job("test-model", 4, 0.8, List.of(), true), 2);
+        assign(identity.id(), two);
+        assertThat(report(RouterInbox.REPLY, AssignmentReply.class, two.jobId(), Duration.ofSeconds(20)).verdict())
+                .isEqualTo(AssignmentReply.Verdict.FULL);
+
+        KafkaTestClient.send(Topics.CANCELS, running.jobId(), CancelJob.of(running.jobId(), "client_disconnected",
+                System.currentTimeMillis()));
+        report(RouterInbox.COMPLETION, JobCompletion.class, running.jobId(), Duration.ofSeconds(20));
+        Wait.until(Duration.ofSeconds(5), "slots free", () -> RestAssured.get("/worker/status").jsonPath().getInt("slots.active") == 0);
+        InferenceJob again = withChoices(Jobs.job("test-model", 4, 0.8, List.of(), true), 2);
+        assign(identity.id(), again);
+        assertThat(report(RouterInbox.REPLY, AssignmentReply.class, again.jobId(), Duration.ofSeconds(20)).verdict())
+                .isEqualTo(AssignmentReply.Verdict.ACCEPTED);
+        report(RouterInbox.COMPLETION, JobCompletion.class, again.jobId(), Duration.ofSeconds(30));
+        assertThat(RestAssured.get("/worker/status").jsonPath().getInt("slots.peakActive")).isLessThanOrEqualTo(2);
+    }
+
+    static InferenceJob withChoices(InferenceJob plain, int n) {
+        return plain.withOptions(new io.switchboard.schema.event.GenerationOptions(n, false, null, null, null, null, null,
+                null));
     }
 
     @Test
@@ -271,11 +301,7 @@ class WorkerServiceTest {
     /** The first report of {@code kind} about {@code jobId} in the routers' inbox, waiting up to {@code timeout}. */
     @Test
     void twoChoicesStreamUnderTheirIndexesEachEndsThenOneFinishSumsTheirUsage() {
-        InferenceJob plain = Jobs.job("test-model", 6, 0.8, List.of(), true);
-        InferenceJob job = new InferenceJob(plain.v(), plain.jobId(), plain.requestId(), plain.tenantId(), plain.model(),
-                plain.priority(), plain.messages(), plain.sampling(), plain.createdAtMs(), plain.deadlineAtMs(),
-                plain.keyId(), plain.serviceClass(), plain.weight(),
-                new io.switchboard.schema.event.GenerationOptions(2, false, null, null, null, null, null, null));
+        InferenceJob job = withChoices(Jobs.job("test-model", 6, 0.8, List.of(), true), 2);
         assign(identity.id(), job);
         report(RouterInbox.COMPLETION, JobCompletion.class, job.jobId(), Duration.ofSeconds(30));
 

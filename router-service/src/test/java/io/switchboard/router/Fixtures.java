@@ -1,8 +1,13 @@
 package io.switchboard.router;
 
 import java.util.List;
+import java.util.Set;
 
+import io.switchboard.schema.event.EngineCapabilities;
+import io.switchboard.schema.event.Feature;
+import io.switchboard.schema.event.GenerationOptions;
 import io.switchboard.schema.event.InferenceJob;
+import io.switchboard.schema.event.Providers;
 import io.switchboard.schema.event.PromptMessage;
 import io.switchboard.schema.event.SamplingParams;
 import io.switchboard.schema.event.ServiceClass;
@@ -43,6 +48,17 @@ public final class Fixtures {
     /** A job of {@code tenant} in {@code band}, weight 1, priority 0, a 40-character (10-token) prompt. */
     public static InferenceJob job(String id, String model, ServiceClass band, String tenant) {
         return job(id, model, band, tenant, 1.0, 0, 60_000, 40);
+    }
+
+    /** The job asking for {@code n} choices. */
+    public static InferenceJob choices(InferenceJob job, int n) {
+        return job.withOptions(new GenerationOptions(n, false, null, null, null, null, null, null));
+    }
+
+    /** A worker whose engine runs up to 8 choices per request. */
+    public static WorkerHeartbeat choicesHeartbeat(String workerId, int slots, String... models) {
+        return new WorkerHeartbeat(WorkerHeartbeat.VERSION, workerId, List.of(models), "llama", slots, slots, 0, List.of(), 0,
+                1000, new EngineCapabilities(List.of(), 0, 8, Set.of(Feature.N), true), Providers.LOCAL);
     }
 
     public static WorkerHeartbeat heartbeat(String workerId, int slots, String... models) {

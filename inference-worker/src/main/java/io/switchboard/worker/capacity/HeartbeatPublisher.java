@@ -64,7 +64,7 @@ public class HeartbeatPublisher {
 
     private void beat() {
         SlotPool.Status s = slots.status();
-        var capabilities = withConfiguredAliases(engine.capabilities());
+        var capabilities = announced(engine.capabilities());
         // an engine that cannot serve (a managed engine restarting) offers no room
         int free = capabilities.available() ? Math.max(0, s.slots() - s.active() - s.queued()) : 0;
         WorkerHeartbeat hb = new WorkerHeartbeat(WorkerHeartbeat.VERSION, identity.id(), List.of(engine.modelId()),
@@ -77,15 +77,19 @@ public class HeartbeatPublisher {
                 }, t -> LOG.warnf("heartbeat not sent: %s", t.getMessage()));
     }
 
-    /** The engine's aliases plus the configured ones ({@code switchboard.worker.aliases}). */
-    private io.switchboard.schema.event.EngineCapabilities withConfiguredAliases(io.switchboard.schema.event.EngineCapabilities c) {
+    /**
+     * What the engine can do as this worker offers it: its aliases plus the configured ones
+     * ({@code switchboard.worker.aliases}), and no more choices per request than it has slots (each choice takes one).
+     */
+    private io.switchboard.schema.event.EngineCapabilities announced(io.switchboard.schema.event.EngineCapabilities c) {
         List<String> configured = config.aliases().orElse(List.of());
-        if (configured.isEmpty()) {
+        int maxN = Math.min(c.maxN(), config.slots());
+        if (configured.isEmpty() && maxN == c.maxN()) {
             return c;
         }
         java.util.LinkedHashSet<String> all = new java.util.LinkedHashSet<>(c.aliases());
         all.addAll(configured);
-        return new io.switchboard.schema.event.EngineCapabilities(List.copyOf(all), c.contextLength(), c.maxN(), c.features(),
+        return new io.switchboard.schema.event.EngineCapabilities(List.copyOf(all), c.contextLength(), maxN, c.features(),
                 c.available());
     }
 

@@ -28,10 +28,11 @@ import io.switchboard.schema.event.UsageRecord.Outcome;
 import io.switchboard.worker.WorkerConfig;
 
 /**
- * The worker's slots: one thread per slot runs one job at a time (the run itself is {@link JobRunner}'s). Tracks
- * what runs (for heartbeats and cancellation) and the peak number of sequences run at once (which must never exceed
- * the slots). An assignment that finds every slot busy is refused ({@link #offer}): jobs wait in the router's queue,
- * never here.
+ * The worker's slots: one per sequence the engine runs at once. A job takes one slot per choice ({@code n}: each
+ * choice is a sequence of its own), and one thread runs it (the run itself is {@link JobRunner}'s). Tracks what runs
+ * (for heartbeats and cancellation) and the peak number of sequences run at once (which must never exceed the slots).
+ * An assignment that does not find a slot for each of its choices is refused ({@link #offer}): jobs wait in the
+ * router's queue, never here.
  */
 @ApplicationScoped
 public class SlotPool {
@@ -45,7 +46,7 @@ public class SlotPool {
     /** Per running job, the tokens it generated so far (heartbeats report them; the router charges fair share by them). */
     private final Map<String, AtomicInteger> generated = new ConcurrentHashMap<>();
     private final CancelLedger cancels = new CancelLedger();
-    /** Slots taken by accepted jobs, from acceptance until their completion is reported. */
+    /** Slots taken by accepted jobs (one per choice), from acceptance until their completion is reported. */
     private final AtomicInteger taken = new AtomicInteger();
     private final AtomicInteger active = new AtomicInteger();
     private final AtomicInteger peak = new AtomicInteger();
@@ -68,7 +69,7 @@ public class SlotPool {
     }
 
     /**
-     * @param finished  sequences that left a slot, however they ended
+     * @param finished  jobs that left their slots, however they ended
      * @param cancelled of those, the ones stopped by a cancel (client gone, deadline) or the drain
      */
     public record Status(int slots, int active, int peakActive, int queued, long finished, long cancelled,
@@ -114,7 +115,7 @@ public class SlotPool {
                 } catch (RuntimeException e) {
                     offers[i] = Offer.FULL;
                 }
-            } else if (draining || !runner.engineAvailable() || job.expiredAt(now) || !takeSlot()) {
+            } else if (draining || !runner.engineAvailable() || job.expiredAt(now) || !takeSlots(slotsOf(job))) {
                 offers[i] = Offer.FULL;
             } else {
                 toClaim.add(i);
@@ -140,13 +141,13 @@ public class SlotPool {
                     owner = claims.claim(assignment.job(), now);
                 } catch (RuntimeException e) {
                     LOG.warnf("job %s: its claim could not be taken, refused: %s", assignment.jobId(), e.getMessage());
-                    taken.decrementAndGet();
+                    taken.addAndGet(-slotsOf(assignment.job()));
                     offers[i] = Offer.FULL;
                     continue;
                 }
             }
             if (owner != null) {
-                taken.decrementAndGet();
+                taken.addAndGet(-slotsOf(assignment.job()));
                 offers[i] = new Offer(AssignmentReply.Verdict.CLAIMED, owner);
                 continue;
             }
@@ -163,14 +164,19 @@ public class SlotPool {
         return verdicts;
     }
 
-    /** Takes one of the free slots, if any, atomically. */
-    private boolean takeSlot() {
+    /** The slots a job takes: one per choice. */
+    static int slotsOf(InferenceJob job) {
+        return Math.max(1, job.options().n());
+    }
+
+    /** Takes {@code n} of the free slots, if there are that many, atomically. */
+    private boolean takeSlots(int n) {
         while (true) {
             int t = taken.get();
-            if (t >= config.slots()) {
+            if (t + n > config.slots()) {
                 return false;
             }
-            if (taken.compareAndSet(t, t + 1)) {
+            if (taken.compareAndSet(t, t + n)) {
                 return true;
             }
         }
@@ -207,13 +213,14 @@ public class SlotPool {
     private void run(JobAssignment assignment) {
         InferenceJob job = assignment.job();
         Cancellation cancellation = running.get(job.jobId());
-        int now = active.incrementAndGet();
+        int sequences = slotsOf(job);
+        int now = active.addAndGet(sequences);
         peak.accumulateAndGet(now, Math::max);
         JobEnd end = null;
         try {
             end = runner.run(job, cancellation, () -> draining, generated.get(job.jobId()));
         } finally {
-            active.decrementAndGet();
+            active.addAndGet(-sequences);
             running.remove(job.jobId());
             generated.remove(job.jobId());
             finished.incrementAndGet();
@@ -224,7 +231,7 @@ public class SlotPool {
                 cancelledCount.incrementAndGet();
             }
             runner.report(end);
-            taken.decrementAndGet();
+            taken.addAndGet(-sequences);
         }
     }
 

@@ -227,7 +227,7 @@ public final class Dispatcher {
         WorkerState worker = registry.heartbeat(hb, nowMs);
         Set<String> listed = new HashSet<>(hb.runningJobs());
         List<Action> actions = new ArrayList<>();
-        for (String jobId : List.copyOf(worker.assigned())) {
+        for (String jobId : List.copyOf(worker.assignedJobs())) {
             Running r = running.get(jobId);
             if (r == null || !r.accepted) {
                 continue;
@@ -247,7 +247,8 @@ public final class Dispatcher {
                 // a job still waiting here already runs there (an earlier router's assignment): it is not run twice
                 waiting.ifPresent(j -> adopted.job = j);
                 running.put(jobId, adopted);
-                worker.assigned().add(jobId);
+                // a job this router never saw counts one slot until it ends (the worker refuses what does not fit)
+                worker.assign(jobId, waiting.map(WorkerSnapshot::slotsOf).orElse(1));
                 if (waiting.isPresent()) {
                     actions.add(new Action.Settle(jobId));
                 }
@@ -311,7 +312,7 @@ public final class Dispatcher {
         running.put(jobId, there);
         Optional<WorkerState> worker = registry.get(owner);
         if (worker.isPresent()) {
-            worker.get().assigned().add(jobId);
+            worker.get().assign(jobId, WorkerSnapshot.slotsOf(r.job));
             return List.of();
         }
         return List.of(orphan(jobId));
@@ -320,7 +321,7 @@ public final class Dispatcher {
     /** Takes an assigned job out of its slot without it having run: its tenant's charge is given back. */
     private void unassign(String jobId, Running r) {
         running.remove(jobId);
-        registry.get(r.workerId).ifPresent(w -> w.assigned().remove(jobId));
+        registry.get(r.workerId).ifPresent(w -> w.unassign(jobId));
         if (r.job != null && r.band != null) {
             queue.refund(r.job.model(), r.band, r.job.tenantId(), r.job.weight(), r.estimatedPrompt);
         }
@@ -399,7 +400,7 @@ public final class Dispatcher {
         Running r = running.remove(jobId);
         recentlyCompleted.put(jobId, Boolean.TRUE);
         if (r != null) {
-            registry.get(r.workerId).ifPresent(w -> w.assigned().remove(jobId));
+            registry.get(r.workerId).ifPresent(w -> w.unassign(jobId));
         }
         return r;
     }
@@ -448,7 +449,7 @@ public final class Dispatcher {
     public List<Action> tick(long nowMs) {
         List<Action> actions = new ArrayList<>();
         for (WorkerState gone : registry.expire(nowMs, workerTimeoutMs)) {
-            for (String jobId : List.copyOf(gone.assigned())) {
+            for (String jobId : List.copyOf(gone.assignedJobs())) {
                 if (running.containsKey(jobId)) {
                     actions.add(orphan(jobId));
                 }
@@ -480,6 +481,8 @@ public final class Dispatcher {
                     actions.add(refuse(job, FailureCode.NO_WORKER_AVAILABLE,
                             "No worker serving model '" + job.model() + "' is available."));
                 }
+            } else {
+                actions.addAll(refuseUnrunnableHeads(model, nowMs));
             }
         }
         queue.age(nowMs);
@@ -551,6 +554,24 @@ public final class Dispatcher {
         return actions;
     }
 
+    /**
+     * The job first in line waits for a worker with room for it, and the model's other jobs wait behind it; one that
+     * no live worker could ever run (more choices than any has slots, a feature their engines no longer announce)
+     * would hold the line until its deadline. After the same wait as for a model nobody serves, it is refused.
+     */
+    private List<Action> refuseUnrunnableHeads(String model, long nowMs) {
+        List<Action> actions = new ArrayList<>();
+        Optional<Queued> head = queue.peek(model, nowMs);
+        while (head.isPresent() && head.get().enqueuedAtMs() <= nowMs - noWorkerWaitMs && !registry.anyCanRun(head.get().job())) {
+            InferenceJob job = head.get().job();
+            queue.remove(job.jobId());
+            actions.add(refuse(job, FailureCode.NO_WORKER_AVAILABLE, "No worker serving model '" + model
+                    + "' can run this request (" + WorkerSnapshot.slotsOf(job) + " choice(s) and the features it asks for)."));
+            head = queue.peek(model, nowMs);
+        }
+        return actions;
+    }
+
     /** The model's free slots this job may take now: not those held back for critical jobs when it is below critical. */
     private int freeSlotsFor(InferenceJob job, int slots, long nowMs) {
         int free = registry.freeSlotsServing(job.model());
@@ -579,7 +600,7 @@ public final class Dispatcher {
     private Action assign(Queued q, PlacementRequest request, WorkerState worker, long nowMs) {
         InferenceJob job = q.job();
         queue.take(q);
-        worker.assigned().add(job.jobId());
+        worker.assign(job.jobId(), WorkerSnapshot.slotsOf(job));
         worker.assignedAt(nowMs);
         if (prefixBlocksPerWorker > 0) {
             long[] blocks = request.promptBlocks();

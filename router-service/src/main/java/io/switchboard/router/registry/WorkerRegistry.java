@@ -90,6 +90,11 @@ public final class WorkerRegistry {
     }
 
     /** Whether a live worker of {@code provider} serves {@code model}. */
+    /** Whether any live worker, of either provider, could run the job (it may be busy or restarting now). */
+    public boolean anyCanRun(io.switchboard.schema.event.InferenceJob job) {
+        return workers.values().stream().anyMatch(w -> w.snapshot().canRun(job));
+    }
+
     public boolean anyServes(String model, String provider) {
         return workers.values().stream().anyMatch(w -> w.serves(model) && w.provider().equals(provider));
     }

@@ -40,9 +40,23 @@ public record WorkerSnapshot(String workerId, List<String> models, String engine
         return models.contains(model);
     }
 
-    /** It serves the job's model and its engine has every feature the job needs, for as many choices as it asks. */
+    /** The slots a job takes on its worker: one per choice (each choice is a sequence of its own on the engine). */
+    public static int slotsOf(InferenceJob job) {
+        return Math.max(1, job.options().n());
+    }
+
+    /** Whether the job's choices fit in the slots free now. */
+    public boolean hasRoomFor(InferenceJob job) {
+        return freeSlots >= slotsOf(job);
+    }
+
+    /**
+     * It serves the job's model and its engine has every feature the job needs, for as many choices as it asks, and it
+     * has as many slots as the job has choices.
+     */
     public boolean canRun(InferenceJob job) {
-        if (!serves(job.model()) || job.options().n() > capabilities.maxN() && job.options().n() > 1) {
+        int n = job.options().n();
+        if (!serves(job.model()) || n > capabilities.maxN() && n > 1 || slotsOf(job) > totalSlots) {
             return false;
         }
         for (Feature f : job.options().needs()) {

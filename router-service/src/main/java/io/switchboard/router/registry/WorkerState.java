@@ -1,16 +1,18 @@
 package io.switchboard.router.registry;
 
-import java.util.LinkedHashSet;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import io.switchboard.schema.event.EngineCapabilities;
 import io.switchboard.schema.event.WorkerHeartbeat;
 
 /**
- * What the router knows of one live worker. The slots in use are the jobs the router assigned there (updated the
- * moment it assigns) and the jobs it adopted from the worker's heartbeats (after a failover), so a worker is not
- * given more than its slots; the worker has the last word (it refuses an assignment it has no slot for, and then
+ * What the router knows of one live worker. The slots in use are the sequences of the jobs the router assigned there
+ * (a job of {@code n} choices takes {@code n}; updated the moment it assigns) and of the jobs it adopted from the
+ * worker's heartbeats (after a failover), so a worker is not given more than its slots; the worker has the last word (it refuses an assignment it has no slot for, and then
  * gets nothing more until its next heartbeat, {@link #markFull}).
  */
 public final class WorkerState {
@@ -22,7 +24,9 @@ public final class WorkerState {
     private String provider = io.switchboard.schema.event.Providers.LOCAL;
     private long lastSeenMs;
     private long lastAssignedMs = -1;
-    private final Set<String> assigned = new LinkedHashSet<>();
+    /** Per assigned job, the slots it takes (its choices). */
+    private final Map<String, Integer> assigned = new LinkedHashMap<>();
+    private int assignedSlots;
     private boolean full;
     private final ServedPrefixes prefixes;
 
@@ -77,8 +81,23 @@ public final class WorkerState {
         return lastSeenMs;
     }
 
-    public Set<String> assigned() {
-        return assigned;
+    /** The jobs that run here (or were assigned here and not yet answered). */
+    public Set<String> assignedJobs() {
+        return Collections.unmodifiableSet(assigned.keySet());
+    }
+
+    /** The job runs here from now on, in {@code slots} of its slots (one per choice). */
+    public void assign(String jobId, int slots) {
+        Integer before = assigned.put(jobId, slots);
+        assignedSlots += slots - (before == null ? 0 : before);
+    }
+
+    /** The job no longer runs here: its slots are free. */
+    public void unassign(String jobId) {
+        Integer before = assigned.remove(jobId);
+        if (before != null) {
+            assignedSlots -= before;
+        }
     }
 
     /** The prompt prefixes the router recently sent here (see {@link ServedPrefixes}). */
@@ -88,7 +107,7 @@ public final class WorkerState {
 
     /** None while the worker refused for want of a slot, or while its engine says it cannot serve (restarting). */
     public int freeSlots() {
-        return full || !capabilities.available() ? 0 : Math.max(0, totalSlots - assigned.size());
+        return full || !capabilities.available() ? 0 : Math.max(0, totalSlots - assignedSlots);
     }
 
     public EngineCapabilities capabilities() {
@@ -105,7 +124,7 @@ public final class WorkerState {
     }
 
     public WorkerSnapshot snapshot() {
-        return new WorkerSnapshot(workerId, models, engine, totalSlots, freeSlots(), assigned.size(), lastSeenMs, prefixes,
+        return new WorkerSnapshot(workerId, models, engine, totalSlots, freeSlots(), assignedSlots, lastSeenMs, prefixes,
                 capabilities, provider, lastAssignedMs);
     }
 }

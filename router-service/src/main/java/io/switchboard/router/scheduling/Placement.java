@@ -12,7 +12,7 @@ import io.switchboard.schema.event.InferenceJob;
 
 /**
  * Where a job runs: a pure function of the job and a snapshot of the workers (their slots, and the prompt prefixes
- * the router recently sent each). Filters keep the workers that have a free slot and serve the model with every feature
+ * the router recently sent each). Filters keep the workers that have a free slot for each of the job's choices and serve the model with every feature
  * the job needs (choices, logprobs, JSON schema, tools: {@link WorkerSnapshot#canRun}), of a provider flow control
  * allows ({@link ProviderRouting}: local workers first, cloud ones only when no local one can take it); weighted scorers
  * ({@link Scorer}, each in [0, 1]) rank them by the sum of weight × score; the picker takes the best, breaking ties
@@ -48,7 +48,7 @@ public final class Placement {
         List<WorkerSnapshot> best = new ArrayList<>();
         double bestScore = Double.NEGATIVE_INFINITY;
         for (WorkerSnapshot w : workers) {
-            if (w.freeSlots() <= 0 || !w.provider().equals(provider) || !w.canRun(job)) {
+            if (!w.hasRoomFor(job) || !w.provider().equals(provider) || !w.canRun(job)) {
                 continue;
             }
             double score = 0;

@@ -35,7 +35,7 @@ final class AcceptingWorkers {
     List<Action> onHeartbeat(WorkerHeartbeat hb, long now) {
         List<String> running = List.copyOf(runningOn.getOrDefault(hb.workerId(), Set.of()));
         WorkerHeartbeat listed = new WorkerHeartbeat(hb.v(), hb.workerId(), hb.models(), hb.engine(), hb.totalSlots(),
-                hb.freeSlots(), hb.queued(), running, hb.sentAtMs(), hb.intervalMs());
+                hb.freeSlots(), hb.queued(), running, hb.sentAtMs(), hb.intervalMs(), hb.capabilities(), hb.provider());
         return answer(d.onHeartbeat(listed, now), now);
     }
 

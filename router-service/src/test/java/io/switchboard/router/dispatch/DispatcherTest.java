@@ -45,6 +45,53 @@ class DispatcherTest {
     }
 
     @Test
+    void aJobTakesOneSlotPerChoiceAndGivesThemAllBackWhenItEnds() {
+        d.onHeartbeat(Fixtures.choicesHeartbeat("w1", 4, "m"), 0);
+        assertThat(d.onJob(Fixtures.choices(Fixtures.job("three", "m", 0), 3), 1)).hasSize(1);
+        assertThat(d.onJob(Fixtures.job("a", "m", 0), 2)).hasSize(1);
+        assertThat(d.onJob(Fixtures.job("b", "m", 0), 3)).isEmpty();
+        assertThat(d.workers()).singleElement().satisfies(w -> assertThat(w.freeSlots()).isZero());
+
+        List<Action> next = d.onCompletion("three", 4);
+
+        assertThat(next).containsExactly(new Action.Assign(Fixtures.job("b", "m", 0), "w1"));
+        assertThat(d.workers()).singleElement().satisfies(w -> assertThat(w.freeSlots()).isEqualTo(2));
+    }
+
+    @Test
+    void aJobOfSeveralChoicesWaitsFirstInLineForRoomAndIsNotPassedBySmallerOnes() {
+        d.onHeartbeat(Fixtures.choicesHeartbeat("w1", 4, "m"), 0);
+        d.onJob(Fixtures.job("a", "m", 0), 1);
+        d.onJob(Fixtures.job("b", "m", 0), 2);
+        assertThat(d.onJob(Fixtures.choices(Fixtures.job("four", "m", 0), 4), 3)).isEmpty();
+        // two slots are free, but the job first in line needs four: the one behind it waits too rather than starve it
+        assertThat(d.onJob(Fixtures.job("c", "m", 0), 4)).isEmpty();
+        assertThat(d.onCompletion("a", 5)).isEmpty();
+
+        assertThat(d.onCompletion("b", 6)).containsExactly(
+                new Action.Assign(Fixtures.choices(Fixtures.job("four", "m", 0), 4), "w1"));
+        assertThat(d.onCompletion("four", 7)).containsExactly(new Action.Assign(Fixtures.job("c", "m", 0), "w1"));
+    }
+
+    @Test
+    void aJobWithMoreChoicesThanAnyWorkerHasSlotsFailsAfterTheWaitAndNoLongerHoldsTheLine() {
+        d.onHeartbeat(Fixtures.choicesHeartbeat("w1", 2, "m"), 0);
+        assertThat(d.onJob(Fixtures.choices(Fixtures.job("three", "m", 0), 3), 0)).isEmpty();
+        assertThat(d.onJob(Fixtures.job("behind", "m", 0), 1)).isEmpty();
+        d.onHeartbeat(Fixtures.choicesHeartbeat("w1", 2, "m"), NO_WORKER_WAIT - 1);
+        assertThat(d.tick(NO_WORKER_WAIT - 1)).isEmpty();
+
+        List<Action> actions = d.tick(NO_WORKER_WAIT);
+
+        assertThat(actions).hasSize(2);
+        assertThat(actions.get(0)).isInstanceOfSatisfying(Action.Fail.class, f -> {
+            assertThat(f.job().jobId()).isEqualTo("three");
+            assertThat(f.code()).isEqualTo(FailureCode.NO_WORKER_AVAILABLE);
+        });
+        assertThat(actions.get(1)).isEqualTo(new Action.Assign(Fixtures.job("behind", "m", 0), "w1"));
+    }
+
+    @Test
     void completionFreesTheSlotForTheNextJobInPriorityOrder() {
         d.onHeartbeat(Fixtures.heartbeat("w1", 1, "m"), 0);
         d.onJob(Fixtures.job("running", "m", 0), 1);
