@@ -21,13 +21,16 @@ public final class CriticalReserve {
     }
 
     /**
-     * Whether a job of {@code band} must be held back now.
+     * Whether a job of {@code band} that takes {@code jobSlots} (one per choice) must be held back now: it would leave
+     * fewer than the reserved slots free.
      *
      * @param freeSlots      free slots of the model's workers
      * @param totalSlots     all slots of the model's workers
      * @param criticalRecent whether a critical job of the model arrived within the reserve's window
      */
-    public static boolean holdsBack(ServiceClass band, int freeSlots, int totalSlots, double share, boolean criticalRecent) {
-        return share > 0 && band != ServiceClass.CRITICAL && criticalRecent && freeSlots <= slots(totalSlots, share);
+    public static boolean holdsBack(ServiceClass band, int jobSlots, int freeSlots, int totalSlots, double share,
+            boolean criticalRecent) {
+        return share > 0 && band != ServiceClass.CRITICAL && criticalRecent
+                && freeSlots - jobSlots < slots(totalSlots, share);
     }
 }

@@ -530,8 +530,8 @@ public final class Dispatcher {
                 models.add(model);
                 continue;
             }
-            if (CriticalReserve.holdsBack(next.band(), registry.freeSlotsServing(model), registry.slotsServing(model),
-                    policy.criticalReserve(), criticalRecently(model, nowMs))) {
+            if (CriticalReserve.holdsBack(next.band(), WorkerSnapshot.slotsOf(next.job()), registry.freeSlotsServing(model),
+                    registry.slotsServing(model), policy.criticalReserve(), criticalRecently(model, nowMs))) {
                 // the model's last free slots are kept for critical jobs; lower bands wait for more room
                 continue;
             }

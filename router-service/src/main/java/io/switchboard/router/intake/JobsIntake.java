@@ -41,6 +41,8 @@ public class JobsIntake {
     private static final Logger LOG = Logger.getLogger(JobsIntake.class);
     /** The consumer group whose committed offsets the active router keeps (no member joins it). */
     static final String GROUP = "switchboard-router";
+    /** The poll's timeout while nothing is left to settle or commit. */
+    static final Duration IDLE_POLL = Duration.ofSeconds(1);
 
     /** Where one job record came from, to settle it. */
     public record Delivery(int partition, long offset) {
@@ -151,8 +153,10 @@ public class JobsIntake {
                         }
                         paused = full;
                     }
-                    // a job wakes the poll at once; the timeout only paces the commits of what was settled meanwhile
-                    for (ConsumerRecord<String, InferenceJob> r : c.poll(config.commitInterval())) {
+                    // a job wakes the poll at once; the timeout only paces the commits of what was settled meanwhile,
+                    // so with nothing to settle or commit it is long: an idle router wakes once a second here, not 5
+                    Duration wait = pending.idle() && run.settled.isEmpty() ? IDLE_POLL : config.commitInterval();
+                    for (ConsumerRecord<String, InferenceJob> r : c.poll(wait)) {
                         pending.delivered(r.partition(), r.offset());
                         Delivery delivery = new Delivery(r.partition(), r.offset());
                         if (r.value() == null) {
@@ -211,7 +215,7 @@ public class JobsIntake {
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, EventDeserializers.Jobs.class.getName());
         // the broker answers a fetch as soon as a job arrives: the wait bounds only idle fetches (and idle CPU)
-        p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "500");
+        p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "5000");
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         return p;
     }

@@ -48,14 +48,35 @@ public final class PendingOffsets {
     public Map<Integer, Long> toCommit() {
         Map<Integer, Long> out = new HashMap<>();
         for (Map.Entry<Integer, Long> e : next.entrySet()) {
-            TreeSet<Long> open = unsettled.get(e.getKey());
-            long offset = open == null || open.isEmpty() ? e.getValue() : open.first();
-            Long last = committed.get(e.getKey());
-            if (last == null || offset > last) {
+            long offset = commitOffset(e.getKey(), e.getValue());
+            if (moved(e.getKey(), offset)) {
                 out.put(e.getKey(), offset);
                 committed.put(e.getKey(), offset);
             }
         }
         return out;
+    }
+
+    /** Whether nothing is left to do: no record unsettled, and every partition committed where it stands. */
+    public boolean idle() {
+        if (count > 0) {
+            return false;
+        }
+        for (Map.Entry<Integer, Long> e : next.entrySet()) {
+            if (moved(e.getKey(), commitOffset(e.getKey(), e.getValue()))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private long commitOffset(int partition, long nextOffset) {
+        TreeSet<Long> open = unsettled.get(partition);
+        return open == null || open.isEmpty() ? nextOffset : open.first();
+    }
+
+    private boolean moved(int partition, long offset) {
+        Long last = committed.get(partition);
+        return last == null || offset > last;
     }
 }

@@ -36,6 +36,21 @@ class PendingOffsetsTest {
     }
 
     @Test
+    void itIsIdleOnlyWithNothingOpenAndEverythingCommitted() {
+        assertThat(pending.idle()).isTrue();
+        pending.delivered(0, 10);
+        assertThat(pending.idle()).isFalse();
+        pending.settled(0, 10);
+        assertThat(pending.idle()).as("settled, not yet committed").isFalse();
+
+        pending.toCommit();
+
+        assertThat(pending.idle()).isTrue();
+        pending.uncommitted();
+        assertThat(pending.idle()).as("a commit failed: it is sent again").isFalse();
+    }
+
+    @Test
     void anOffsetIsCommittedOnceAndNeverMovesBack() {
         pending.delivered(0, 5);
         pending.settled(0, 5);
