@@ -2,10 +2,10 @@ package io.switchboard.schema.event;
 
 /**
  * A worker's answer to an assignment, sent to the routers' inbox ({@link io.switchboard.schema.wire.RedisKeys#ROUTER_INBOX}).
- * Capacity is decided where it is used: a worker takes a job only into a free slot and only if it wins the job's owner
- * claim ({@link io.switchboard.schema.wire.RedisKeys#jobOwner}).
+ * Capacity is decided where it is used: a worker takes a job only into free slots (one per choice) and only if it wins
+ * the job's owner claim ({@link io.switchboard.schema.wire.RedisKeys#jobOwner}).
  *
- * @param verdict {@link Verdict#ACCEPTED}: it runs here; {@link Verdict#FULL}: no free slot (or draining), the router
+ * @param verdict {@link Verdict#ACCEPTED}: it runs here; {@link Verdict#FULL}: too few free slots (or draining), the router
  *                puts it back in line; {@link Verdict#CLAIMED}: someone else owns it (it runs elsewhere, or it was ended
  *                or given up), the router lets it go
  * @param owner   for {@code CLAIMED}, who holds the claim (null otherwise)

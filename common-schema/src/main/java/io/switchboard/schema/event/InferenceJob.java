@@ -80,6 +80,11 @@ public record InferenceJob(
     }
 
     /** The same job with other generation options (one choice of a fan-out, say). */
+    /** The sequences the job runs on an engine, one per choice: the slots it takes on a worker. */
+    public int sequences() {
+        return Math.max(1, options().n());
+    }
+
     public InferenceJob withOptions(GenerationOptions other) {
         return new InferenceJob(v, jobId, requestId, tenantId, model, priority, messages, sampling, createdAtMs, deadlineAtMs,
                 keyId, serviceClass, weight, other, provider);

@@ -67,7 +67,7 @@ public class ResumeStreamRoute {
         relays.start(response, writer, r.jobId(), r.after(), r.deadlineMs(), true, r.lease(), new StreamRelay.Listener() {
             @Override
             public Uni<Void> finishing() {
-                return Uni.createFrom().voidItem();
+                return NOTHING;
             }
 
             @Override

@@ -16,6 +16,7 @@ import io.switchboard.gateway.limits.LastRateLimits;
 import io.switchboard.gateway.limits.RateLimitStatus;
 import io.switchboard.gateway.limits.TokenEstimator;
 import io.switchboard.gateway.stream.CompletionHeader;
+import io.switchboard.gateway.stream.StreamRelay;
 import io.switchboard.gateway.usage.TenantMetrics;
 import io.switchboard.gateway.validation.RequestValidator;
 import io.switchboard.gateway.validation.TenantRules;
@@ -155,9 +156,13 @@ public class ChatCompletionService {
                 });
     }
 
-    /** The job ended: it stops counting as a concurrent request before the client sees the end (never fails). */
+    /**
+     * The job ended: it stops counting as a concurrent request before the client sees the end (never fails);
+     * {@link StreamRelay.Listener#NOTHING} for a job that held no concurrency slot.
+     */
     public Uni<Void> ending(RunningJob running) {
-        return admission.release(running.admission());
+        AdmissionDecision decision = running.admission();
+        return decision.holdsConcurrency() ? admission.release(decision) : StreamRelay.Listener.NOTHING;
     }
 
     public void cancel(InferenceJob job, String reason) {

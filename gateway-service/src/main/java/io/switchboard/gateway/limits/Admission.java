@@ -81,14 +81,12 @@ public class Admission {
     }
 
     /**
-     * Frees the job's concurrency slot when its answer ends with the job, before the client sees that end (its usage
-     * record frees it again, harmlessly); nothing to do for a job that holds none. Not called when the client leaves
-     * early: the job still runs until its cancel lands, and its usage record frees the slot then. Never fails.
+     * Frees the concurrency slot of a job that {@link AdmissionDecision#holdsConcurrency() holds one} when its answer
+     * ends with the job, before the client sees that end (its usage record frees it again, harmlessly). Not called when
+     * the client leaves early: the job still runs until its cancel lands, and its usage record frees the slot then.
+     * Never fails.
      */
     public Uni<Void> release(AdmissionDecision decision) {
-        if (!decision.holdsConcurrency()) {
-            return Uni.createFrom().voidItem();
-        }
         Reservation reservation = decision.reservation();
         List<String> keys = reservation.scopeKeys();
         List<Uni<Integer>> removals = new ArrayList<>(2);

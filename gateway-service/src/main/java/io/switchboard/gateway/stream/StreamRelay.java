@@ -58,10 +58,14 @@ public final class StreamRelay {
 
     /** What the relay tells the owner of the request about the job. */
     public interface Listener {
+        /** What {@link #finishing()} answers when nothing must happen first: the end is written at once. */
+        Uni<Void> NOTHING = Uni.createFrom().voidItem();
+
         /**
          * The terminal event came: what must happen before the client sees the end (the job stops counting as a
          * concurrent request, so the client's next request, sent on reading the end, finds the slot free). The end is
-         * written once it completes or fails, or after {@link #FINISHING_WAIT_MS} at the latest.
+         * written once it completes or fails, or after {@link #FINISHING_WAIT_MS} at the latest; {@link #NOTHING}
+         * when there is nothing to wait for.
          */
         Uni<Void> finishing();
 
@@ -142,11 +146,7 @@ public final class StreamRelay {
                 finish(e);
                 return;
             }
-            if (streaming) {
-                watch(writer.stream(e));
-            } else {
-                writer.collect(e);
-            }
+            write(e);
         }
         if (streaming && response.writeQueueFull()) {
             pause();
@@ -162,28 +162,40 @@ public final class StreamRelay {
     private void finish(StreamedEvent last) {
         over = true;
         cancelSlowTimer();
+        Uni<Void> before;
+        try {
+            before = listener.finishing();
+        } catch (RuntimeException e) {
+            LOG.warnf("job %s: finishing its answer failed (%s); ending it all the same", jobId, e.toString());
+            before = Listener.NOTHING;
+        }
+        if (before == Listener.NOTHING) {
+            ending = writeEnd(last);
+            return;
+        }
         Promise<Void> written = Promise.promise();
         ending = written.future();
-        listener.finishing()
-                .ifNoItem().after(Duration.ofMillis(FINISHING_WAIT_MS)).recoverWithItem((Void) null)
+        before.ifNoItem().after(Duration.ofMillis(FINISHING_WAIT_MS)).recoverWithItem((Void) null)
                 .onFailure().recoverWithNull()
-                .subscribe().with(v -> {
-                    if (Vertx.currentContext() == context) { // nothing to wait for: at once
-                        writeEnd(last, written);
-                    } else {
-                        context.runOnContext(x -> writeEnd(last, written));
-                    }
-                });
+                .subscribe().with(v -> context.runOnContext(x -> writeEnd(last).onComplete(written)));
     }
 
-    private void writeEnd(StreamedEvent last, Promise<Void> written) {
-        if (streaming) {
-            watch(writer.stream(last));
-        } else {
-            writer.collect(last);
-        }
+    /** Writes the end and ends the relay; completes once the end is written (or could not be). */
+    private Future<Void> writeEnd(StreamedEvent last) {
+        Future<Void> write = write(last);
         end();
-        written.complete();
+        return write == null ? Future.succeededFuture() : write.otherwiseEmpty();
+    }
+
+    /** Writes a streamed event, or adds it to the answer written at the end; the write, when one was made. */
+    private Future<Void> write(StreamedEvent e) {
+        if (!streaming) {
+            writer.collect(e);
+            return null;
+        }
+        Future<Void> write = writer.stream(e);
+        watch(write);
+        return write;
     }
 
     /** The client's write queue is full: read no more until it drains, and not longer than the slow-client timeout. */

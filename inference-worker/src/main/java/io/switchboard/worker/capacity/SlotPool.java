@@ -83,8 +83,9 @@ public class SlotPool {
     }
 
     /**
-     * Takes an assignment only into a free slot, and only if this worker wins the job's owner claim: otherwise it is
-     * refused ({@code FULL}: the router puts it back in line; {@code CLAIMED}: it belongs to someone else). A job that
+     * Takes an assignment only into free slots (one for each of its choices), and only if this worker wins the job's
+     * owner claim: otherwise it is refused ({@code FULL}: the router puts it back in line; {@code CLAIMED}: it belongs
+     * to someone else). A job that
      * already runs here (the assignment delivered again) is accepted again without a second run. A job past its
      * deadline is refused as {@code FULL}, so the router's queue ends it.
      */
@@ -115,7 +116,7 @@ public class SlotPool {
                 } catch (RuntimeException e) {
                     offers[i] = Offer.FULL;
                 }
-            } else if (draining || !runner.engineAvailable() || job.expiredAt(now) || !takeSlots(slotsOf(job))) {
+            } else if (draining || !runner.engineAvailable() || job.expiredAt(now) || !takeSlots(job.sequences())) {
                 offers[i] = Offer.FULL;
             } else {
                 toClaim.add(i);
@@ -141,13 +142,13 @@ public class SlotPool {
                     owner = claims.claim(assignment.job(), now);
                 } catch (RuntimeException e) {
                     LOG.warnf("job %s: its claim could not be taken, refused: %s", assignment.jobId(), e.getMessage());
-                    taken.addAndGet(-slotsOf(assignment.job()));
+                    taken.addAndGet(-assignment.job().sequences());
                     offers[i] = Offer.FULL;
                     continue;
                 }
             }
             if (owner != null) {
-                taken.addAndGet(-slotsOf(assignment.job()));
+                taken.addAndGet(-assignment.job().sequences());
                 offers[i] = new Offer(AssignmentReply.Verdict.CLAIMED, owner);
                 continue;
             }
@@ -162,11 +163,6 @@ public class SlotPool {
             verdicts.add(offers[i] != null ? offers[i] : offers[first.get(assignments.get(i).job().jobId())]);
         }
         return verdicts;
-    }
-
-    /** The slots a job takes: one per choice. */
-    static int slotsOf(InferenceJob job) {
-        return Math.max(1, job.options().n());
     }
 
     /** Takes {@code n} of the free slots, if there are that many, atomically. */
@@ -213,7 +209,7 @@ public class SlotPool {
     private void run(JobAssignment assignment) {
         InferenceJob job = assignment.job();
         Cancellation cancellation = running.get(job.jobId());
-        int sequences = slotsOf(job);
+        int sequences = job.sequences();
         int now = active.addAndGet(sequences);
         peak.accumulateAndGet(now, Math::max);
         JobEnd end = null;

@@ -172,7 +172,9 @@ public final class Dispatcher {
         Running known = running.get(job.jobId());
         if (known != null) {
             if (known.job == null) {
+                // adopted from a heartbeat at one slot: now its choices are known, it counts them all
                 known.job = job;
+                registry.get(known.workerId).ifPresent(w -> w.assign(job.jobId(), job.sequences()));
             }
             return known.accepted ? List.of(new Action.Settle(job.jobId())) : List.of();
         }
@@ -248,7 +250,7 @@ public final class Dispatcher {
                 waiting.ifPresent(j -> adopted.job = j);
                 running.put(jobId, adopted);
                 // a job this router never saw counts one slot until it ends (the worker refuses what does not fit)
-                worker.assign(jobId, waiting.map(WorkerSnapshot::slotsOf).orElse(1));
+                worker.assign(jobId, waiting.map(InferenceJob::sequences).orElse(1));
                 if (waiting.isPresent()) {
                     actions.add(new Action.Settle(jobId));
                 }
@@ -312,7 +314,7 @@ public final class Dispatcher {
         running.put(jobId, there);
         Optional<WorkerState> worker = registry.get(owner);
         if (worker.isPresent()) {
-            worker.get().assign(jobId, WorkerSnapshot.slotsOf(r.job));
+            worker.get().assign(jobId, r.job.sequences());
             return List.of();
         }
         return List.of(orphan(jobId));
@@ -530,7 +532,7 @@ public final class Dispatcher {
                 models.add(model);
                 continue;
             }
-            if (CriticalReserve.holdsBack(next.band(), WorkerSnapshot.slotsOf(next.job()), registry.freeSlotsServing(model),
+            if (CriticalReserve.holdsBack(next.band(), next.job().sequences(), registry.freeSlotsServing(model),
                     registry.slotsServing(model), policy.criticalReserve(), criticalRecently(model, nowMs))) {
                 // the model's last free slots are kept for critical jobs; lower bands wait for more room
                 continue;
@@ -566,7 +568,7 @@ public final class Dispatcher {
             InferenceJob job = head.get().job();
             queue.remove(job.jobId());
             actions.add(refuse(job, FailureCode.NO_WORKER_AVAILABLE, "No worker serving model '" + model
-                    + "' can run this request (" + WorkerSnapshot.slotsOf(job) + " choice(s) and the features it asks for)."));
+                    + "' can run this request (" + job.sequences() + " choice(s) and the features it asks for)."));
             head = queue.peek(model, nowMs);
         }
         return actions;
@@ -600,7 +602,7 @@ public final class Dispatcher {
     private Action assign(Queued q, PlacementRequest request, WorkerState worker, long nowMs) {
         InferenceJob job = q.job();
         queue.take(q);
-        worker.assign(job.jobId(), WorkerSnapshot.slotsOf(job));
+        worker.assign(job.jobId(), job.sequences());
         worker.assignedAt(nowMs);
         if (prefixBlocksPerWorker > 0) {
             long[] blocks = request.promptBlocks();

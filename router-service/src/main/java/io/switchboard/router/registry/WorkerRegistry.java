@@ -78,10 +78,11 @@ public final class WorkerRegistry {
                 .filter(w -> w.snapshot().canRun(job)).mapToInt(WorkerState::totalSlots).sum();
     }
 
-    /** Of those, the slots free now. */
+    /** Of those, the slots free now on workers with room for the whole job (a slot for each of its choices). */
     public int freeSlotsAbleToRun(io.switchboard.schema.event.InferenceJob job, String provider) {
         return workers.values().stream().filter(w -> w.provider().equals(provider) && w.capabilities().available())
-                .filter(w -> w.snapshot().canRun(job)).mapToInt(WorkerState::freeSlots).sum();
+                .map(WorkerState::snapshot).filter(w -> w.canRun(job) && w.hasRoomFor(job))
+                .mapToInt(WorkerSnapshot::freeSlots).sum();
     }
 
     /** The free slots of the live workers serving {@code model}. */
@@ -89,12 +90,16 @@ public final class WorkerRegistry {
         return workers.values().stream().filter(w -> w.serves(model)).mapToInt(WorkerState::freeSlots).sum();
     }
 
-    /** Whether a live worker of {@code provider} serves {@code model}. */
-    /** Whether any live worker, of either provider, could run the job (it may be busy or restarting now). */
+    /**
+     * Whether any live worker could run the job (it may be busy or restarting now): of the job's provider when it
+     * names one, of either otherwise.
+     */
     public boolean anyCanRun(io.switchboard.schema.event.InferenceJob job) {
-        return workers.values().stream().anyMatch(w -> w.snapshot().canRun(job));
+        return workers.values().stream().anyMatch(w -> (job.provider() == null || job.provider().equals(w.provider()))
+                && w.snapshot().canRun(job));
     }
 
+    /** Whether a live worker of {@code provider} serves {@code model}. */
     public boolean anyServes(String model, String provider) {
         return workers.values().stream().anyMatch(w -> w.serves(model) && w.provider().equals(provider));
     }

@@ -40,14 +40,9 @@ public record WorkerSnapshot(String workerId, List<String> models, String engine
         return models.contains(model);
     }
 
-    /** The slots a job takes on its worker: one per choice (each choice is a sequence of its own on the engine). */
-    public static int slotsOf(InferenceJob job) {
-        return Math.max(1, job.options().n());
-    }
-
-    /** Whether the job's choices fit in the slots free now. */
+    /** Whether the job's choices fit in the slots free now (one each, {@link InferenceJob#sequences()}). */
     public boolean hasRoomFor(InferenceJob job) {
-        return freeSlots >= slotsOf(job);
+        return freeSlots >= job.sequences();
     }
 
     /**
@@ -56,7 +51,7 @@ public record WorkerSnapshot(String workerId, List<String> models, String engine
      */
     public boolean canRun(InferenceJob job) {
         int n = job.options().n();
-        if (!serves(job.model()) || n > capabilities.maxN() && n > 1 || slotsOf(job) > totalSlots) {
+        if (!serves(job.model()) || n > capabilities.maxN() && n > 1 || job.sequences() > totalSlots) {
             return false;
         }
         for (Feature f : job.options().needs()) {

@@ -12,8 +12,9 @@ import io.switchboard.schema.event.WorkerHeartbeat;
 /**
  * What the router knows of one live worker. The slots in use are the sequences of the jobs the router assigned there
  * (a job of {@code n} choices takes {@code n}; updated the moment it assigns) and of the jobs it adopted from the
- * worker's heartbeats (after a failover), so a worker is not given more than its slots; the worker has the last word (it refuses an assignment it has no slot for, and then
- * gets nothing more until its next heartbeat, {@link #markFull}).
+ * worker's heartbeats (after a failover, one slot each until their records say more), so a worker is not given more
+ * than its slots; the worker has the last word (it refuses an assignment it has no slots for, and then gets nothing
+ * more until its next heartbeat, {@link #markFull}).
  */
 public final class WorkerState {
     private final String workerId;

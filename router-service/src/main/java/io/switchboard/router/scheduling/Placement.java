@@ -12,12 +12,12 @@ import io.switchboard.schema.event.InferenceJob;
 
 /**
  * Where a job runs: a pure function of the job and a snapshot of the workers (their slots, and the prompt prefixes
- * the router recently sent each). Filters keep the workers that have a free slot for each of the job's choices and serve the model with every feature
- * the job needs (choices, logprobs, JSON schema, tools: {@link WorkerSnapshot#canRun}), of a provider flow control
- * allows ({@link ProviderRouting}: local workers first, cloud ones only when no local one can take it); weighted scorers
- * ({@link Scorer}, each in [0, 1]) rank them by the sum of weight × score; the picker takes the best, breaking ties
- * with an injected (seedable) random source. Empty when no worker can take the job
- * now: the job then waits in the queue.
+ * the router recently sent each). Filters keep the workers that have a free slot for each of the job's choices and
+ * serve the model with every feature the job needs (choices, logprobs, JSON schema, tools:
+ * {@link WorkerSnapshot#canRun}), of a provider flow control allows ({@link ProviderRouting}: local workers first,
+ * cloud ones only when no local one can take it); weighted scorers ({@link Scorer}, each in [0, 1]) rank them by the
+ * sum of weight × score; the picker takes the best, breaking ties with an injected (seedable) random source. Empty
+ * when no worker can take the job now: the job then waits in the queue.
  */
 public final class Placement {
 

@@ -156,6 +156,16 @@ class DispatcherWorkerFaultsTest {
     }
 
     @Test
+    void anAdoptedJobCountsOneSlotUntilItsRecordSaysHowManyChoicesItRuns() {
+        d.onHeartbeat(running("w1", 4, "adopted"), 0);
+        assertThat(d.workers()).singleElement().satisfies(w -> assertThat(w.freeSlots()).isEqualTo(3));
+
+        d.onJob(Fixtures.choices(Fixtures.job("adopted", "m", 0), 3), 1);
+
+        assertThat(d.workers()).singleElement().satisfies(w -> assertThat(w.freeSlots()).isEqualTo(1));
+    }
+
+    @Test
     void aWaitingJobAWorkerTurnsOutToRunIsAdoptedNotRunTwice() {
         d.onJob(Fixtures.job("j", "m", 0), 0);
 
