@@ -72,8 +72,12 @@ class WireFormatGoldenTest {
                 Arguments.of("usage-record.v1.json", USAGE, UsageRecord.class),
                 Arguments.of("job-assignment.v1.json", JobAssignment.of(JOB_V3, "worker-1", 1_700_000_000_005L),
                         JobAssignment.class),
-                Arguments.of("job-completion.v2.json",
+                Arguments.of("job-completion.v3.json",
                         JobCompletion.of(JOB.jobId(), "worker-1", JobCompletion.Outcome.FINISHED, 1_700_000_000_900L, 31, 64),
+                        JobCompletion.class),
+                Arguments.of("job-completion.v3.handed-back.json",
+                        JobCompletion.handedBack(JOB.jobId(), "worker-1", 1_700_000_000_900L, 31,
+                                FailureCode.ENGINE_UNAVAILABLE.wire(), "The engine refused the connection."),
                         JobCompletion.class),
                 Arguments.of("cancel-job.v1.json", CancelJob.of(JOB.jobId(), "client_disconnected", 1_700_000_000_500L),
                         CancelJob.class),
@@ -182,6 +186,13 @@ class WireFormatGoldenTest {
                 "{\"aliases\":[],\"contextLength\":0,\"maxN\":1,\"features\":[\"n\",\"telepathy\"],\"available\":true}",
                 EngineCapabilities.class);
         assertThat(c.features()).containsExactly(Feature.N);
+    }
+
+    @org.junit.jupiter.api.Test
+    void v2CompletionDecodesWithNoFailure() throws IOException {
+        JobCompletion old = Json.MAPPER.readValue(read("job-completion.v2.json"), JobCompletion.class);
+        assertThat(old).isEqualTo(new JobCompletion(2, JOB.jobId(), "worker-1", JobCompletion.Outcome.FINISHED,
+                1_700_000_000_900L, 31, 64));
     }
 
     @org.junit.jupiter.api.Test

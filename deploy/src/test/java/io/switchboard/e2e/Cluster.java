@@ -179,7 +179,14 @@ final class Cluster {
     /** A simulated worker whose first token takes {@code timeToFirstToken}; not yet awaited. */
     ServiceProcess startSimulatedWorker(String name, String servedAs, int slots, int tokensPerSecond,
             Duration timeToFirstToken) throws IOException {
+        return startSimulatedWorker(name, servedAs, slots, tokensPerSecond, timeToFirstToken, "local");
+    }
+
+    /** A simulated worker that says it is of {@code provider} ({@code local} or {@code cloud}); not yet awaited. */
+    ServiceProcess startSimulatedWorker(String name, String servedAs, int slots, int tokensPerSecond,
+            Duration timeToFirstToken, String provider) throws IOException {
         Map<String, String> props = new HashMap<>(Map.of(
+                "switchboard.worker.provider", provider,
                 "switchboard.worker.id", name,
                 "switchboard.worker.engine", "simulated",
                 "switchboard.worker.model-id", servedAs,

@@ -57,6 +57,16 @@ public enum FailureCode {
         return errorType;
     }
 
+    /** The code of a wire code; {@code fallback} for codes this version does not know (or null). */
+    public static FailureCode ofWire(String wireCode, FailureCode fallback) {
+        for (FailureCode c : values()) {
+            if (c.wire.equals(wireCode)) {
+                return c;
+            }
+        }
+        return fallback;
+    }
+
     /** The OpenAI error type for a wire code; {@code server_error} for codes this version does not know. */
     public static String errorTypeOf(String wireCode) {
         for (FailureCode c : values()) {

@@ -79,15 +79,21 @@ public record InferenceJob(
                 null, null);
     }
 
-    /** The same job with other generation options (one choice of a fan-out, say). */
     /** The sequences the job runs on an engine, one per choice: the slots it takes on a worker. */
     public int sequences() {
         return Math.max(1, options().n());
     }
 
+    /** The same job with other generation options (one choice of a fan-out, say). */
     public InferenceJob withOptions(GenerationOptions other) {
         return new InferenceJob(v, jobId, requestId, tenantId, model, priority, messages, sampling, createdAtMs, deadlineAtMs,
                 keyId, serviceClass, weight, other, provider);
+    }
+
+    /** The same job, to run only on workers of {@code other} ({@code local}, {@code cloud}; null: either). */
+    public InferenceJob withProvider(String other) {
+        return new InferenceJob(v, jobId, requestId, tenantId, model, priority, messages, sampling, createdAtMs, deadlineAtMs,
+                keyId, serviceClass, weight, options, other);
     }
 
     /** The same job with other sampling parameters. */

@@ -16,8 +16,7 @@ public class CompletionReporter {
     @Inject
     RouterReports reports;
 
-    public void report(String jobId, String workerId, JobCompletion.Outcome outcome, int promptTokens, int completionTokens) {
-        reports.completion(JobCompletion.of(jobId, workerId, outcome, System.currentTimeMillis(), promptTokens,
-                completionTokens));
+    public void report(JobCompletion completion) {
+        reports.completion(completion);
     }
 }

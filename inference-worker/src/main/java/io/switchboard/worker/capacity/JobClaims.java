@@ -83,6 +83,29 @@ public class JobClaims {
         return owners;
     }
 
+    /** KEYS: owner, stream. ARGV: this worker. Releases the claim while it is this worker's and the stream is empty. */
+    static final String HAND_BACK = """
+            if redis.call('GET', KEYS[1]) == ARGV[1] and redis.call('EXISTS', KEYS[2]) == 0 then
+              redis.call('DEL', KEYS[1])
+              return 1
+            end
+            return 0
+            """;
+
+    /**
+     * Gives the job back unanswered: releases this worker's claim, only while the job's stream is still empty (nothing
+     * of it reached the client), so the router can run it elsewhere. Whether it was released; false when Redis fails.
+     */
+    public boolean handBack(String jobId) {
+        try {
+            Response released = redis.execute("EVAL", HAND_BACK, "2", RedisKeys.jobOwner(jobId), RedisKeys.jobStream(jobId),
+                    identity.id());
+            return released != null && released.toInteger() == 1;
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
     /** Whether this worker still holds the job's claim (a job that runs here may have been taken back). */
     public boolean holds(String jobId) {
         Response owner = redis.execute("GET", RedisKeys.jobOwner(jobId));

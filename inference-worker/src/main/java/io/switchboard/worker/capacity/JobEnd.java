@@ -12,9 +12,24 @@ import io.switchboard.schema.event.UsageRecord.Outcome;
  *
  * @param detail       the failure code ({@code FailureCode.wire()}) or the cancel reason; null when it finished
  * @param finishReason OpenAI's finish reason when it finished; else null
+ * @param message      for a failure, what the engine said (null otherwise)
+ * @param handedBack   the job failed before its first token and was given back unanswered (see
+ *                     {@link JobCompletion.Outcome#HANDED_BACK}): it has no usage of its own
  */
 record JobEnd(InferenceJob job, Outcome outcome, String detail, String finishReason, int promptTokens,
-        int completionTokens, Long startedAtMs, Long firstTokenAtMs, long endedAtMs) {
+        int completionTokens, Long startedAtMs, Long firstTokenAtMs, long endedAtMs, String message, boolean handedBack) {
+
+    JobEnd(InferenceJob job, Outcome outcome, String detail, String finishReason, int promptTokens, int completionTokens,
+            Long startedAtMs, Long firstTokenAtMs, long endedAtMs) {
+        this(job, outcome, detail, finishReason, promptTokens, completionTokens, startedAtMs, firstTokenAtMs, endedAtMs,
+                null, false);
+    }
+
+    /** This failed job, given back unanswered. */
+    JobEnd handedBackNow() {
+        return new JobEnd(job, outcome, detail, finishReason, promptTokens, completionTokens, startedAtMs, firstTokenAtMs,
+                endedAtMs, message, true);
+    }
 
     /** A job that ended without running: skipped (cancelled or expired before its turn) or refused while draining. */
     static JobEnd notRun(InferenceJob job, Outcome outcome, String detail, long endedAtMs) {
@@ -24,13 +39,19 @@ record JobEnd(InferenceJob job, Outcome outcome, String detail, String finishRea
     /** The detail of a job this worker turned out not to own any more (taken back; it runs elsewhere). */
     static final String TAKEN_BACK = "taken_back";
 
-    /** A job taken back from this worker: its usage is the other run's to report, not this one's. */
+    /** A job taken back from this worker, or handed back: its usage is the other run's to report, not this one's. */
     boolean takenBack() {
-        return TAKEN_BACK.equals(detail);
+        return handedBack || TAKEN_BACK.equals(detail);
     }
 
     JobCompletion.Outcome completionOutcome() {
-        return JobCompletion.Outcome.valueOf(outcome.name());
+        return handedBack ? JobCompletion.Outcome.HANDED_BACK : JobCompletion.Outcome.valueOf(outcome.name());
+    }
+
+    /** What the routers are told: the job left its slot ({@code workerId}'s) at {@code nowMs}, and how. */
+    JobCompletion completion(String workerId, long nowMs) {
+        return handedBack ? JobCompletion.handedBack(job.jobId(), workerId, nowMs, promptTokens, detail, message)
+                : JobCompletion.of(job.jobId(), workerId, completionOutcome(), nowMs, promptTokens, completionTokens);
     }
 
     /** The job's usage record, as this worker ({@code workerId}, engine {@code engineKind}) saw it. */

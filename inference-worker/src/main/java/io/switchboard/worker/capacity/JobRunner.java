@@ -43,11 +43,13 @@ public class JobRunner {
     private final UsageReporter usage;
     private final WorkerIdentity identity;
     private final MeterRegistry meters;
+    private final JobClaims claims;
 
     @Inject
     public JobRunner(WorkerConfig config, InferenceEngine engine, ReactiveRedisDataSource redis,
             CompletionReporter completions, UsageReporter usage, WorkerIdentity identity,
-            MeterRegistry meters) {
+            MeterRegistry meters, JobClaims claims) {
+        this.claims = claims;
         this.config = config;
         this.engine = engine;
         this.redis = redis;
@@ -73,6 +75,12 @@ public class JobRunner {
                 ? new Ending(JobEnd.notRun(job, Outcome.CANCELLED, FailureCode.WORKER_SHUTTING_DOWN.wire(), now()),
                         shuttingDown())
                 : generate(job, writer, cancellation, draining, generated);
+        if (mayHandBack(job, ending, cancellation, draining) && claims.handBack(job.jobId())) {
+            LOG.infof("job %s of tenant %s: the engine failed before the first token (%s); handed back to the router",
+                    job.jobId(), job.tenantId(), ending.failure().wire());
+            meters.counter("switchboard_worker_handed_back_total", "failure", ending.failure().wire()).increment();
+            return ending.end().handedBackNow();
+        }
         boolean ended = false;
         try {
             // long enough for a failed end and the failure that replaces it (their retries: about 10 s)
@@ -98,8 +106,34 @@ public class JobRunner {
         return ending.end();
     }
 
-    /** How a job ended, and the terminal event its stream ends with. */
-    private record Ending(JobEnd end, TokenEvent terminal) {
+    /**
+     * How a job ended, the terminal event its stream ends with, the engine's failure (null unless it failed), and
+     * whether any of its output went to the stream.
+     */
+    private record Ending(JobEnd end, TokenEvent terminal, FailureCode failure, boolean produced) {
+        Ending(JobEnd end, TokenEvent terminal) {
+            this(end, terminal, null, true);
+        }
+    }
+
+    /**
+     * Whether a failed job may be handed back instead of ended (the router may run it in the cloud, see
+     * {@link io.switchboard.schema.event.JobCompletion.Outcome#HANDED_BACK}): this worker is local, the job did not ask
+     * for a provider, its engine failed on its own side (down, busy, slow, broken) before any output, and nobody
+     * stopped it (cancel, deadline, drain). The claim is released only if its stream is still empty.
+     */
+    private boolean mayHandBack(InferenceJob job, Ending ending, Cancellation cancellation, BooleanSupplier draining) {
+        return ending.failure() != null && !ending.produced() && engineSide(ending.failure()) && job.provider() == null
+                && io.switchboard.schema.event.Providers.LOCAL.equals(config.provider()) && !cancellation.requested()
+                && !draining.getAsBoolean() && !job.expiredAt(now());
+    }
+
+    /** A failure of the engine's own (down, busy, slow, broken), not of the request. */
+    static boolean engineSide(FailureCode code) {
+        return switch (code) {
+            case INFERENCE_FAILED, ENGINE_UNAVAILABLE, ENGINE_OVERLOADED, ENGINE_TIMEOUT, BAD_ENGINE_OUTPUT -> true;
+            default -> false;
+        };
     }
 
     private Ending generate(InferenceJob job, JobStreamWriter writer, Cancellation cancellation, BooleanSupplier draining,
@@ -134,12 +168,14 @@ public class JobRunner {
             LOG.warnf("job %s of tenant %s failed: %s", job.jobId(), job.tenantId(), e.getMessage());
             FailureCode code = failureCode(e.code(), config.provider());
             return new Ending(new JobEnd(job, Outcome.FAILED, code.wire(), null, e.promptTokens(),
-                    e.completionTokens(), startedAt, text.firstAt(), now()), TokenEvent.Failure.of(code, e.getMessage()));
+                    e.completionTokens(), startedAt, text.firstAt(), now(), e.getMessage(), false),
+                    TokenEvent.Failure.of(code, e.getMessage()), code, text.produced());
         } catch (RuntimeException e) {
             LOG.errorf(e, "job %s of tenant %s failed in the engine", job.jobId(), job.tenantId());
+            String message = "The model failed while generating.";
             return new Ending(new JobEnd(job, Outcome.FAILED, FailureCode.INFERENCE_FAILED.wire(), null, 0, 0, startedAt,
-                    text.firstAt(), now()),
-                    TokenEvent.Failure.of(FailureCode.INFERENCE_FAILED, "The model failed while generating."));
+                    text.firstAt(), now(), message, false), TokenEvent.Failure.of(FailureCode.INFERENCE_FAILED, message),
+                    FailureCode.INFERENCE_FAILED, text.produced());
         }
     }
 
@@ -149,11 +185,7 @@ public class JobRunner {
      * long, keeps its own code (the client can fix those).
      */
     static FailureCode failureCode(FailureCode engine, String provider) {
-        boolean upstream = switch (engine) {
-            case INFERENCE_FAILED, ENGINE_UNAVAILABLE, ENGINE_OVERLOADED, ENGINE_TIMEOUT, BAD_ENGINE_OUTPUT -> true;
-            default -> false;
-        };
-        return upstream && io.switchboard.schema.event.Providers.CLOUD.equals(provider)
+        return engineSide(engine) && io.switchboard.schema.event.Providers.CLOUD.equals(provider)
                 ? FailureCode.CLOUD_REQUEST_FAILED : engine;
     }
 
@@ -164,8 +196,7 @@ public class JobRunner {
 
     /** Tells the router the job's slot is free and what it used (its fair-share charge), and publishes its usage. */
     void report(JobEnd end) {
-        completions.report(end.job().jobId(), identity.id(), end.completionOutcome(), end.promptTokens(),
-                end.completionTokens());
+        completions.report(end.completion(identity.id(), now()));
         if (!end.takenBack()) {
             usage.report(end.usage(identity.id(), engine.kind()));
         }
@@ -195,6 +226,7 @@ public class JobRunner {
         private final JobStreamWriter next;
         private final java.util.concurrent.atomic.AtomicInteger generated;
         private volatile Long at;
+        private volatile boolean produced;
 
         FirstToken(JobStreamWriter next, java.util.concurrent.atomic.AtomicInteger generated) {
             this.next = next;
@@ -203,6 +235,7 @@ public class JobRunner {
 
         @Override
         public void delta(TokenEvent.Delta delta) {
+            produced = true;
             if (at == null) {
                 at = now();
             }
@@ -212,11 +245,17 @@ public class JobRunner {
 
         @Override
         public void choiceEnd(int index, String finishReason) {
+            produced = true;
             next.choiceEnd(index, finishReason);
         }
 
         Long firstAt() {
             return at;
+        }
+
+        /** Whether anything of the job's output was sent to the stream. */
+        boolean produced() {
+            return produced;
         }
     }
 }

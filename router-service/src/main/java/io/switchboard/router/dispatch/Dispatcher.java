@@ -369,6 +369,9 @@ public final class Dispatcher {
      * its progress reports already charged.
      */
     public List<Action> onCompletion(JobCompletion completion, long nowMs) {
+        if (completion.outcome() == JobCompletion.Outcome.HANDED_BACK) {
+            return onHandedBack(completion, nowMs);
+        }
         Running held = running.get(completion.jobId());
         if (held != null && completion.workerId() != null && !held.workerId.equals(completion.workerId())) {
             // a worker the job was taken back from: the job runs elsewhere now, and that run's end is what counts
@@ -389,6 +392,40 @@ public final class Dispatcher {
         List<Action> actions = new ArrayList<>();
         // a completion may overtake the worker's answer to the assignment: the job is settled either way
         actions.add(new Action.Settle(completion.jobId()));
+        actions.addAll(dispatch(nowMs));
+        return actions;
+    }
+
+    /**
+     * A local worker's engine failed before the job's first token, and the worker gave the job back unanswered (its
+     * claim released while its stream was empty). When a cloud worker could run it and the job asked for no provider,
+     * it goes back in line at its old place, for the cloud only: the fallback to the cloud happens before the first
+     * token or not at all. Otherwise it ends with the engine's failure, as the worker would have ended it.
+     */
+    private List<Action> onHandedBack(JobCompletion completion, long nowMs) {
+        String jobId = completion.jobId();
+        Running r = running.get(jobId);
+        if (r == null || !r.workerId.equals(completion.workerId())) {
+            return dispatch(nowMs);
+        }
+        unassign(jobId, r);
+        // a heartbeat that worker sent before it gave the job back must not make it adopt the job again
+        takenBackFrom.put(jobId, r.workerId);
+        List<Action> actions = new ArrayList<>();
+        InferenceJob job = r.job;
+        if (job == null) {
+            // adopted without its record: nothing to run it again from
+            recentlyCompleted.put(jobId, Boolean.TRUE);
+            actions.add(new Action.Orphan(jobId, null, r.workerId, r.enqueuedAtMs, r.seq));
+        } else if (job.provider() == null && registry.anyCanRun(job.withProvider(Providers.CLOUD))) {
+            queue.requeue(job.withProvider(Providers.CLOUD), r.enqueuedAtMs, r.seq);
+            metrics.requeued(job.model(), "local_failed");
+        } else {
+            FailureCode code = FailureCode.ofWire(completion.failure(), FailureCode.INFERENCE_FAILED);
+            recentlyCompleted.put(jobId, Boolean.TRUE);
+            actions.add(new Action.Fail(job, code, completion.message() != null ? completion.message()
+                    : "The model failed before its first token."));
+        }
         actions.addAll(dispatch(nowMs));
         return actions;
     }

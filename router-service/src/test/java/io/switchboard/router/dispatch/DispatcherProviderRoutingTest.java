@@ -12,8 +12,10 @@ import io.switchboard.router.admission.FlowMetrics;
 import io.switchboard.router.admission.FlowPolicy;
 import io.switchboard.router.scheduling.LeastLoadedScorer;
 import io.switchboard.router.scheduling.Placement;
+import io.switchboard.schema.event.AssignmentReply;
 import io.switchboard.schema.event.FailureCode;
 import io.switchboard.schema.event.InferenceJob;
+import io.switchboard.schema.event.JobCompletion;
 import io.switchboard.schema.event.Providers;
 import io.switchboard.schema.event.WorkerHeartbeat;
 
@@ -94,5 +96,47 @@ class DispatcherProviderRoutingTest {
         InferenceJob twoChoices = plain.withOptions(new io.switchboard.schema.event.GenerationOptions(2, false, null, null,
                 null, null, null, null));
         assertThat(assignedTo(d.onJob(twoChoices, 0))).isEqualTo("cloud");
+    }
+
+    static JobCompletion handedBack(String jobId, String workerId, long nowMs) {
+        return JobCompletion.handedBack(jobId, workerId, nowMs, 0, FailureCode.ENGINE_UNAVAILABLE.wire(),
+                "The engine refused the connection.");
+    }
+
+    @Test
+    void aJobALocalEngineGaveBackBeforeItsFirstTokenRunsInTheCloud() {
+        d.onHeartbeat(worker("local", 4, Providers.LOCAL), 0);
+        d.onHeartbeat(worker("cloud", 4, Providers.CLOUD), 0);
+        assertThat(assignedTo(d.onJob(job("a", null), 0))).isEqualTo("local");
+        d.onReply(AssignmentReply.of("a", "local", AssignmentReply.Verdict.ACCEPTED, null, 1), 1);
+
+        List<Action> next = d.onCompletion(handedBack("a", "local", 2), 2);
+
+        assertThat(next).singleElement().isInstanceOfSatisfying(Action.Assign.class, a -> {
+            assertThat(a.workerId()).isEqualTo("cloud");
+            assertThat(a.job().provider()).isEqualTo(Providers.CLOUD);
+        });
+        // the local worker's slot is free again, and a heartbeat it sent before giving the job back adopts nothing
+        assertThat(d.workers()).filteredOn(w -> w.workerId().equals("local"))
+                .singleElement().satisfies(w -> assertThat(w.freeSlots()).isEqualTo(4));
+        WorkerHeartbeat stale = worker("local", 4, Providers.LOCAL);
+        d.onHeartbeat(new WorkerHeartbeat(stale.v(), "local", stale.models(), "openai", 4, 4, 0, List.of("a"), 0, 1000,
+                null, Providers.LOCAL), 3);
+        assertThat(d.workers()).filteredOn(w -> w.workerId().equals("local"))
+                .singleElement().satisfies(w -> assertThat(w.freeSlots()).isEqualTo(4));
+    }
+
+    @Test
+    void aJobALocalEngineGaveBackEndsWithTheEnginesFailureWhenNoCloudWorkerCanRunIt() {
+        d.onHeartbeat(worker("local", 4, Providers.LOCAL), 0);
+        d.onJob(job("a", null), 0);
+        d.onReply(AssignmentReply.of("a", "local", AssignmentReply.Verdict.ACCEPTED, null, 1), 1);
+
+        List<Action> next = d.onCompletion(handedBack("a", "local", 2), 2);
+
+        assertThat(next).singleElement().isInstanceOfSatisfying(Action.Fail.class, f -> {
+            assertThat(f.code()).isEqualTo(FailureCode.ENGINE_UNAVAILABLE);
+            assertThat(f.message()).isEqualTo("The engine refused the connection.");
+        });
     }
 }
