@@ -76,7 +76,7 @@ class WireFormatGoldenTest {
                         JobCompletion.of(JOB.jobId(), "worker-1", JobCompletion.Outcome.FINISHED, 1_700_000_000_900L, 31, 64),
                         JobCompletion.class),
                 Arguments.of("job-completion.v3.handed-back.json",
-                        JobCompletion.handedBack(JOB.jobId(), "worker-1", 1_700_000_000_900L, 31,
+                        JobCompletion.handedBack(JOB_V3, "worker-1", 1_700_000_000_900L, 31,
                                 FailureCode.ENGINE_UNAVAILABLE.wire(), "The engine refused the connection."),
                         JobCompletion.class),
                 Arguments.of("cancel-job.v1.json", CancelJob.of(JOB.jobId(), "client_disconnected", 1_700_000_000_500L),

@@ -21,6 +21,8 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 
 import io.switchboard.schema.event.UsageRecord;
+import io.switchboard.schema.wire.Topics;
+import io.switchboard.testing.KafkaTestClient;
 import io.switchboard.testing.UsageTopic;
 import io.switchboard.testing.Wait;
 
@@ -33,11 +35,14 @@ import io.switchboard.testing.Wait;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class LocalToCloudFallbackIT {
     static final String MODEL = "stories-fallback";
+    /** Served by a failing local worker alone: no cloud to fall back to. */
+    static final String LOCAL_ONLY_MODEL = "stories-local-only";
     final Cluster cluster = Cluster.get();
     final AtomicInteger upstreamCalls = new AtomicInteger();
     HttpServer failingUpstream;
     ServiceProcess local;
     ServiceProcess cloud;
+    ServiceProcess localOnly;
 
     @BeforeAll
     void startALocalWorkerWhoseEngineFailsAndACloudWorker() throws Exception {
@@ -51,17 +56,19 @@ class LocalToCloudFallbackIT {
         String base = "http://127.0.0.1:" + failingUpstream.getAddress().getPort() + "/v1";
         local = cluster.startOpenAiWorker("worker-failing-local", MODEL, base, "unused", "openai", 2);
         cloud = cluster.startSimulatedWorker("worker-fallback-cloud", MODEL, 2, 500, Duration.ofMillis(5), "cloud");
-        for (ServiceProcess w : List.of(local, cloud)) {
+        localOnly = cluster.startOpenAiWorker("worker-failing-only", LOCAL_ONLY_MODEL, base, "unused", "openai", 2);
+        for (ServiceProcess w : List.of(local, cloud, localOnly)) {
             w.awaitReady(Duration.ofSeconds(90));
         }
-        Wait.until(Duration.ofSeconds(30), "the router sees both workers and the gateway the model",
+        Wait.until(Duration.ofSeconds(30), "the router sees the three workers and the gateway their models",
                 () -> cluster.routerWorkers().stream().filter(r -> r.get("workerId").asText().startsWith("worker-f"))
-                        .count() == 2 && cluster.gatewayGet("/v1/models").body().contains(MODEL));
+                        .count() == 3 && cluster.gatewayGet("/v1/models").body().contains(MODEL)
+                        && cluster.gatewayGet("/v1/models").body().contains(LOCAL_ONLY_MODEL));
     }
 
     @AfterAll
     void stopThem() {
-        for (ServiceProcess w : new ServiceProcess[] { local, cloud }) {
+        for (ServiceProcess w : new ServiceProcess[] { local, cloud, localOnly }) {
             if (w != null) {
                 w.close();
             }
@@ -107,5 +114,21 @@ class LocalToCloudFallbackIT {
 
         assertThat(r.statusCode()).as(r.body()).isEqualTo(500);
         assertThat(Cluster.json(r.body()).at("/error/code").asText()).isEqualTo("inference_failed");
+    }
+
+    @Test
+    void withNoCloudToFallBackToTheRequestEndsWithTheLocalEnginesErrorAndOneUsageRecord() throws Exception {
+        HttpResponse<String> r = cluster.post("{\"model\":\"" + LOCAL_ONLY_MODEL + "\",\"max_tokens\":6,"
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"Once upon a time\"}]}");
+
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(500);
+        JsonNode error = Cluster.json(r.body()).get("error");
+        assertThat(error.get("code").asText()).isEqualTo("inference_failed");
+        assertThat(error.get("message").asText()).contains("the accelerator fell over");
+        String requestId = r.headers().firstValue("x-request-id").orElseThrow();
+        KafkaTestClient.await(Topics.USAGE, UsageRecord.class, u -> requestId.equals(u.requestId()), Duration.ofSeconds(20));
+        assertThat(KafkaTestClient.all(Topics.USAGE, UsageRecord.class, u -> requestId.equals(u.requestId()),
+                Duration.ofSeconds(2))).singleElement()
+                .satisfies(u -> assertThat(u.outcome()).isEqualTo(UsageRecord.Outcome.FAILED));
     }
 }

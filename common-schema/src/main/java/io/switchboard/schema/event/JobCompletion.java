@@ -14,13 +14,16 @@ package io.switchboard.schema.event;
  * @param completionTokens tokens generated, including those of a stream the client left; 0 for v1 events
  * @param failure          for {@code HANDED_BACK}, the engine's failure ({@link FailureCode#wire()}); null otherwise
  * @param message          for {@code HANDED_BACK}, what the engine said; null otherwise
+ * @param job              for {@code HANDED_BACK}, the job itself (a router that took over adopted it from heartbeats
+ *                         without its record): what it runs again from or ends; null otherwise
  */
 public record JobCompletion(int v, String jobId, String workerId, Outcome outcome, long completedAtMs, int promptTokens,
-        int completionTokens, String failure, String message) {
+        int completionTokens, String failure, String message, InferenceJob job) {
 
     /**
      * v2 added {@code promptTokens} and {@code completionTokens} (v1 events decode with 0 for both); v3 added
-     * {@code HANDED_BACK} with {@code failure} and {@code message} (absent before).
+     * {@code HANDED_BACK} with {@code failure}, {@code message} and {@code job} (absent before). A router older than
+     * v3 cannot read a hand-back: routers are upgraded before workers.
      */
     public static final int VERSION = 3;
 
@@ -36,12 +39,13 @@ public record JobCompletion(int v, String jobId, String workerId, Outcome outcom
     /** Decodes v1 and v2 events, which have no failure and no message. */
     public JobCompletion(int v, String jobId, String workerId, Outcome outcome, long completedAtMs, int promptTokens,
             int completionTokens) {
-        this(v, jobId, workerId, outcome, completedAtMs, promptTokens, completionTokens, null, null);
+        this(v, jobId, workerId, outcome, completedAtMs, promptTokens, completionTokens, null, null, null);
     }
 
     public static JobCompletion of(String jobId, String workerId, Outcome outcome, long nowMs, int promptTokens,
             int completionTokens) {
-        return new JobCompletion(VERSION, jobId, workerId, outcome, nowMs, promptTokens, completionTokens, null, null);
+        return new JobCompletion(VERSION, jobId, workerId, outcome, nowMs, promptTokens, completionTokens, null, null,
+                null);
     }
 
     /** A completion that does not know the job's token counts (0 and 0). */
@@ -50,8 +54,9 @@ public record JobCompletion(int v, String jobId, String workerId, Outcome outcom
     }
 
     /** The job was handed back after its engine failed with {@code failure} (a wire code) before the first token. */
-    public static JobCompletion handedBack(String jobId, String workerId, long nowMs, int promptTokens, String failure,
+    public static JobCompletion handedBack(InferenceJob job, String workerId, long nowMs, int promptTokens, String failure,
             String message) {
-        return new JobCompletion(VERSION, jobId, workerId, Outcome.HANDED_BACK, nowMs, promptTokens, 0, failure, message);
+        return new JobCompletion(VERSION, job.jobId(), workerId, Outcome.HANDED_BACK, nowMs, promptTokens, 0, failure,
+                message, job);
     }
 }

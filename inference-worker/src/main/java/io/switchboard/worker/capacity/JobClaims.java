@@ -94,7 +94,8 @@ public class JobClaims {
 
     /**
      * Gives the job back unanswered: releases this worker's claim, only while the job's stream is still empty (nothing
-     * of it reached the client), so the router can run it elsewhere. Whether it was released; false when Redis fails.
+     * of it reached the client), so the router can run it elsewhere. Whether it was released. When the script's answer
+     * is lost, whether the claim is gone with the stream still empty (it ran); false when Redis cannot tell.
      */
     public boolean handBack(String jobId) {
         try {
@@ -102,7 +103,12 @@ public class JobClaims {
                     identity.id());
             return released != null && released.toInteger() == 1;
         } catch (RuntimeException e) {
-            return false;
+            try {
+                return redis.execute("GET", RedisKeys.jobOwner(jobId)) == null
+                        && redis.execute("EXISTS", RedisKeys.jobStream(jobId)).toInteger() == 0;
+            } catch (RuntimeException again) {
+                return false;
+            }
         }
     }
 

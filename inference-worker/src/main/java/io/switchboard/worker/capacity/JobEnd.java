@@ -50,7 +50,7 @@ record JobEnd(InferenceJob job, Outcome outcome, String detail, String finishRea
 
     /** What the routers are told: the job left its slot ({@code workerId}'s) at {@code nowMs}, and how. */
     JobCompletion completion(String workerId, long nowMs) {
-        return handedBack ? JobCompletion.handedBack(job.jobId(), workerId, nowMs, promptTokens, detail, message)
+        return handedBack ? JobCompletion.handedBack(job, workerId, nowMs, promptTokens, detail, message)
                 : JobCompletion.of(job.jobId(), workerId, completionOutcome(), nowMs, promptTokens, completionTokens);
     }
 

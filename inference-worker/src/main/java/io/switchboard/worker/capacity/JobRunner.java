@@ -75,7 +75,9 @@ public class JobRunner {
                 ? new Ending(JobEnd.notRun(job, Outcome.CANCELLED, FailureCode.WORKER_SHUTTING_DOWN.wire(), now()),
                         shuttingDown())
                 : generate(job, writer, cancellation, draining, generated);
-        if (mayHandBack(job, ending, cancellation, draining) && claims.handBack(job.jobId())) {
+        boolean stopped = cancellation.requested() || draining.getAsBoolean() || job.expiredAt(now());
+        if (mayHandBack(ending.failure(), ending.produced(), job.provider(), config.provider(), stopped)
+                && claims.handBack(job.jobId())) {
             LOG.infof("job %s of tenant %s: the engine failed before the first token (%s); handed back to the router",
                     job.jobId(), job.tenantId(), ending.failure().wire());
             meters.counter("switchboard_worker_handed_back_total", "failure", ending.failure().wire()).increment();
@@ -117,15 +119,16 @@ public class JobRunner {
     }
 
     /**
-     * Whether a failed job may be handed back instead of ended (the router may run it in the cloud, see
-     * {@link io.switchboard.schema.event.JobCompletion.Outcome#HANDED_BACK}): this worker is local, the job did not ask
-     * for a provider, its engine failed on its own side (down, busy, slow, broken) before any output, and nobody
-     * stopped it (cancel, deadline, drain). The claim is released only if its stream is still empty.
+     * Whether a job may be handed back instead of ended (the router may run it in the cloud, see
+     * {@link io.switchboard.schema.event.JobCompletion.Outcome#HANDED_BACK}): its engine failed on its own side (down,
+     * busy, slow, broken; {@code failure}, null when it did not fail) before any output ({@code produced}), the job
+     * asked for no provider ({@code jobProvider}), this worker is local ({@code workerProvider}), and nobody stopped it
+     * (cancel, deadline, drain: {@code stopped}). The claim is then released only if the job's stream is still empty.
      */
-    private boolean mayHandBack(InferenceJob job, Ending ending, Cancellation cancellation, BooleanSupplier draining) {
-        return ending.failure() != null && !ending.produced() && engineSide(ending.failure()) && job.provider() == null
-                && io.switchboard.schema.event.Providers.LOCAL.equals(config.provider()) && !cancellation.requested()
-                && !draining.getAsBoolean() && !job.expiredAt(now());
+    static boolean mayHandBack(FailureCode failure, boolean produced, String jobProvider, String workerProvider,
+            boolean stopped) {
+        return failure != null && engineSide(failure) && !produced && jobProvider == null
+                && io.switchboard.schema.event.Providers.LOCAL.equals(workerProvider) && !stopped;
     }
 
     /** A failure of the engine's own (down, busy, slow, broken), not of the request. */

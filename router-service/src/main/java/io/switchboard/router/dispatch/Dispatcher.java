@@ -398,9 +398,11 @@ public final class Dispatcher {
 
     /**
      * A local worker's engine failed before the job's first token, and the worker gave the job back unanswered (its
-     * claim released while its stream was empty). When a cloud worker could run it and the job asked for no provider,
-     * it goes back in line at its old place, for the cloud only: the fallback to the cloud happens before the first
-     * token or not at all. Otherwise it ends with the engine's failure, as the worker would have ended it.
+     * claim released while its stream was empty). When a live, available cloud worker could run it and the job asked
+     * for no provider, it goes back in line at its old place, for the cloud only: the fallback to the cloud happens
+     * before the first token or not at all. Otherwise it ends with the engine's failure, as the worker would have
+     * ended it. Like a job taken back from a lost worker, it waits in this router's memory (its record was settled
+     * when the worker took it): a router that takes over meanwhile does not know it, and its client gets a timeout.
      */
     private List<Action> onHandedBack(JobCompletion completion, long nowMs) {
         String jobId = completion.jobId();
@@ -412,12 +414,13 @@ public final class Dispatcher {
         // a heartbeat that worker sent before it gave the job back must not make it adopt the job again
         takenBackFrom.put(jobId, r.workerId);
         List<Action> actions = new ArrayList<>();
-        InferenceJob job = r.job;
+        // a job adopted from heartbeats (after a takeover) has no record here: the hand-back carries it
+        InferenceJob job = r.job != null ? r.job : completion.job();
         if (job == null) {
-            // adopted without its record: nothing to run it again from
+            // a worker older than v3 cannot hand back; nothing to run it again from
             recentlyCompleted.put(jobId, Boolean.TRUE);
             actions.add(new Action.Orphan(jobId, null, r.workerId, r.enqueuedAtMs, r.seq));
-        } else if (job.provider() == null && registry.anyCanRun(job.withProvider(Providers.CLOUD))) {
+        } else if (job.provider() == null && registry.slotsAbleToRun(job.withProvider(Providers.CLOUD), Providers.CLOUD) > 0) {
             queue.requeue(job.withProvider(Providers.CLOUD), r.enqueuedAtMs, r.seq);
             metrics.requeued(job.model(), "local_failed");
         } else {

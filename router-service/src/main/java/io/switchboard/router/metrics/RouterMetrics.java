@@ -91,8 +91,8 @@ public class RouterMetrics implements FlowMetrics {
     @Override
     public void requeued(String model, String reason) {
         Counter.builder("switchboard.router.requeues")
-                .description("Jobs put back in line without having run: worker full, worker lost before the first token, "
-                        + "assignment not sent")
+                .description("Jobs put back in line before their first token: worker full, worker lost, assignment not "
+                        + "sent, local engine failed (local_failed: for the cloud)")
                 .tag("model", model).tag("reason", reason).register(registry).increment();
     }
 

@@ -99,7 +99,7 @@ class DispatcherProviderRoutingTest {
     }
 
     static JobCompletion handedBack(String jobId, String workerId, long nowMs) {
-        return JobCompletion.handedBack(jobId, workerId, nowMs, 0, FailureCode.ENGINE_UNAVAILABLE.wire(),
+        return JobCompletion.handedBack(job(jobId, null), workerId, nowMs, 0, FailureCode.ENGINE_UNAVAILABLE.wire(),
                 "The engine refused the connection.");
     }
 
@@ -137,6 +137,22 @@ class DispatcherProviderRoutingTest {
         assertThat(next).singleElement().isInstanceOfSatisfying(Action.Fail.class, f -> {
             assertThat(f.code()).isEqualTo(FailureCode.ENGINE_UNAVAILABLE);
             assertThat(f.message()).isEqualTo("The engine refused the connection.");
+        });
+    }
+
+    @Test
+    void aJobAdoptedFromHeartbeatsThatIsHandedBackRunsInTheCloudFromTheJobTheHandBackCarries() {
+        WorkerHeartbeat local = worker("local", 4, Providers.LOCAL);
+        // after a takeover: this router knows the job only as one the local worker lists
+        d.onHeartbeat(new WorkerHeartbeat(local.v(), "local", local.models(), "openai", 4, 3, 0, List.of("a"), 0, 1000,
+                null, Providers.LOCAL), 0);
+        d.onHeartbeat(worker("cloud", 4, Providers.CLOUD), 0);
+
+        List<Action> next = d.onCompletion(handedBack("a", "local", 2), 2);
+
+        assertThat(next).singleElement().isInstanceOfSatisfying(Action.Assign.class, a -> {
+            assertThat(a.workerId()).isEqualTo("cloud");
+            assertThat(a.job().jobId()).isEqualTo("a");
         });
     }
 }
