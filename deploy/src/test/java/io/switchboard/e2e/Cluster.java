@@ -215,6 +215,17 @@ final class Cluster {
         return out;
     }
 
+    /** The active router's gauge {@code name} (its Prometheus text), summed over its series. */
+    double routerGauge(String name) throws IOException, InterruptedException {
+        double sum = 0;
+        for (String line : router.get("/q/metrics").body().split("\n")) {
+            if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+                sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return sum;
+    }
+
     JsonNode workerStatus(ServiceProcess worker) throws IOException, InterruptedException {
         return JSON.readTree(worker.get("/worker/status").body());
     }

@@ -11,7 +11,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
+import io.switchboard.schema.event.InferenceJob;
 import io.switchboard.schema.event.UsageRecord;
+import io.switchboard.schema.wire.Topics;
+import io.switchboard.testing.KafkaTestClient;
 import io.switchboard.testing.UsageTopic;
 import io.switchboard.testing.Wait;
 
@@ -72,5 +75,11 @@ class WorkerLossIT {
         assertThat(usage.workerId()).isEqualTo("worker-spare");
         assertThat(usage.outcome()).isEqualTo(UsageRecord.Outcome.FINISHED);
         assertThat(UsageTopic.recordsOf(jobId, Duration.ofSeconds(2))).hasSize(1);
+        // back in line, it was written to the jobs topic again (a router taking over would have run it), and that
+        // record was settled once the spare worker took it
+        assertThat(KafkaTestClient.all(Topics.JOBS, InferenceJob.class, j -> j.jobId().equals(jobId),
+                Duration.ofSeconds(2))).hasSize(2);
+        Wait.until(Duration.ofSeconds(10), "every record settled",
+                () -> cluster.routerGauge("switchboard_router_unsettled_jobs") == 0);
     }
 }

@@ -21,6 +21,14 @@ public sealed interface Action {
     }
 
     /**
+     * The job went back in line after its record was settled (taken back from a lost worker, handed back by a local
+     * engine): write it to the jobs topic again, so a router that takes over finds it (see
+     * {@code intake.JobRepublisher}).
+     */
+    record Republish(InferenceJob job) implements Action {
+    }
+
+    /**
      * The job left the queue without running because nobody waits for it any more; the client is told
      * nothing (it is gone, or has had its timeout), but the job's end is recorded. {@code reason} is the
      * cancel's ({@code client_disconnected}, {@code timeout}, ...).

@@ -350,7 +350,10 @@ public final class Dispatcher {
         }
         queue.requeue(job, orphan.enqueuedAtMs(), orphan.seq() < 0 ? Long.MIN_VALUE : orphan.seq());
         metrics.requeued(job.model(), "worker_lost");
-        return dispatch(nowMs);
+        List<Action> actions = new ArrayList<>();
+        actions.add(new Action.Republish(job));
+        actions.addAll(dispatch(nowMs));
+        return actions;
     }
 
     /** A running job generated {@code generated} tokens so far: the tokens not charged yet go on its tenant's counter. */
@@ -401,8 +404,8 @@ public final class Dispatcher {
      * claim released while its stream was empty). When a live, available cloud worker could run it and the job asked
      * for no provider, it goes back in line at its old place, for the cloud only: the fallback to the cloud happens
      * before the first token or not at all. Otherwise it ends with the engine's failure, as the worker would have
-     * ended it. Like a job taken back from a lost worker, it waits in this router's memory (its record was settled
-     * when the worker took it): a router that takes over meanwhile does not know it, and its client gets a timeout.
+     * ended it. Like a job taken back from a lost worker, it is written to the jobs topic again
+     * ({@link Action.Republish}): its first record was settled when the worker took it.
      */
     private List<Action> onHandedBack(JobCompletion completion, long nowMs) {
         String jobId = completion.jobId();
@@ -421,8 +424,10 @@ public final class Dispatcher {
             recentlyCompleted.put(jobId, Boolean.TRUE);
             actions.add(new Action.Orphan(jobId, null, r.workerId, r.enqueuedAtMs, r.seq));
         } else if (job.provider() == null && registry.slotsAbleToRun(job.withProvider(Providers.CLOUD), Providers.CLOUD) > 0) {
-            queue.requeue(job.withProvider(Providers.CLOUD), r.enqueuedAtMs, r.seq);
+            InferenceJob cloud = job.withProvider(Providers.CLOUD);
+            queue.requeue(cloud, r.enqueuedAtMs, r.seq);
             metrics.requeued(job.model(), "local_failed");
+            actions.add(new Action.Republish(cloud));
         } else {
             FailureCode code = FailureCode.ofWire(completion.failure(), FailureCode.INFERENCE_FAILED);
             recentlyCompleted.put(jobId, Boolean.TRUE);

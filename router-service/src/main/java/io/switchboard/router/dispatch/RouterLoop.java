@@ -24,6 +24,7 @@ import io.switchboard.router.admission.FlowPolicy;
 import io.switchboard.router.admission.JobQueue;
 import io.switchboard.router.failure.JobFailureWriter;
 import io.switchboard.router.intake.AssignmentPublisher;
+import io.switchboard.router.intake.JobRepublisher;
 import io.switchboard.router.intake.JobsIntake;
 import io.switchboard.router.metrics.RouterMetrics;
 import io.switchboard.router.registry.WorkerSnapshot;
@@ -64,6 +65,8 @@ public class RouterLoop {
     AssignmentPublisher assignments;
     @Inject
     JobFailureWriter failures;
+    @Inject
+    JobRepublisher republisher;
     @Inject
     UsageReporter usage;
     @Inject
@@ -279,6 +282,7 @@ public class RouterLoop {
                 settle(drop.job().jobId());
             }
             case Action.Settle settled -> settle(settled.jobId());
+            case Action.Republish republish -> republisher.publish(republish.job());
             case Action.Orphan orphan -> endOrphan(orphan);
         }
     }

@@ -16,8 +16,8 @@ import io.switchboard.schema.event.WorkerHeartbeat;
 
 /**
  * Drives a {@link Dispatcher} the way healthy workers answer it, for the tests of what the router decides: every
- * assignment is accepted at once, each heartbeat lists the jobs its worker runs, and {@link Action.Settle}s (Kafka
- * bookkeeping, tested on their own) are left out of what the test sees. The workers' own faults are tested on a bare
+ * assignment is accepted at once, each heartbeat lists the jobs its worker runs, and {@link Action.Settle}s and
+ * {@link Action.Republish}es (Kafka bookkeeping, tested on their own) are left out of what the test sees. The workers' own faults are tested on a bare
  * dispatcher.
  */
 final class AcceptingWorkers {
@@ -81,7 +81,7 @@ final class AcceptingWorkers {
     private List<Action> answer(List<Action> actions, long now) {
         List<Action> seen = new ArrayList<>();
         for (Action a : actions) {
-            if (a instanceof Action.Settle) {
+            if (a instanceof Action.Settle || a instanceof Action.Republish) {
                 continue;
             }
             seen.add(a);

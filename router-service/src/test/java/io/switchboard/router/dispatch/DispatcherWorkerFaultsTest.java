@@ -104,15 +104,31 @@ class DispatcherWorkerFaultsTest {
     }
 
     @Test
-    void aTakenBackJobThatSentNothingRunsOnAnotherWorker() {
+    void aTakenBackJobThatSentNothingRunsOnAnotherWorkerAndIsWrittenToKafkaAgain() {
         d.onHeartbeat(running("w1", 1), 0);
         d.onJob(Fixtures.job("j", "m", 0), 1);
         d.onReply(reply("j", "w1", Verdict.ACCEPTED), 2);
         Action.Orphan orphan = (Action.Orphan) d.tick(WORKER_TIMEOUT + 10).get(0);
         d.onHeartbeat(running("w2", 1), WORKER_TIMEOUT + 20);
 
-        assertThat(d.onOrphanRequeued(orphan, WORKER_TIMEOUT + 30))
-                .containsExactly(new Action.Assign(Fixtures.job("j", "m", 0), "w2"));
+        // its first record was settled when w1 took it: a router taking over now would not know it otherwise
+        assertThat(d.onOrphanRequeued(orphan, WORKER_TIMEOUT + 30)).containsExactly(
+                new Action.Republish(Fixtures.job("j", "m", 0)), new Action.Assign(Fixtures.job("j", "m", 0), "w2"));
+    }
+
+    @Test
+    void theRecordOfAJobBackInLineIsSettledOnceTheJobIsTakenAgain() {
+        d.onHeartbeat(running("w1", 1), 0);
+        d.onJob(Fixtures.job("j", "m", 0), 1);
+        d.onReply(reply("j", "w1", Verdict.ACCEPTED), 2);
+        Action.Orphan orphan = (Action.Orphan) d.tick(WORKER_TIMEOUT + 10).get(0);
+        d.onOrphanRequeued(orphan, WORKER_TIMEOUT + 30);
+
+        // its second record comes while it waits: nothing to do yet (the record stays open)
+        assertThat(d.onJob(Fixtures.job("j", "m", 0), WORKER_TIMEOUT + 40)).isEmpty();
+        d.onHeartbeat(running("w2", 1), WORKER_TIMEOUT + 50);
+        assertThat(d.onReply(reply("j", "w2", Verdict.ACCEPTED), WORKER_TIMEOUT + 60))
+                .containsExactly(new Action.Settle("j"));
     }
 
     @Test

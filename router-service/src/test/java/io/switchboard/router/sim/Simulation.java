@@ -289,6 +289,9 @@ final class Simulation {
                 }
                 case Action.Settle s -> {
                 }
+                case Action.Republish r -> {
+                    // Kafka bookkeeping: the job is back in this router's line already
+                }
                 case Action.Orphan o -> {
                     // as the router's script decides: a job that sent nothing goes back in line, the others fail
                     Job j = jobs.get(o.jobId());
