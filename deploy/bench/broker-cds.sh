@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The local broker with and without class data sharing (the archive deploy/local/run.sh writes and maps): starts a
-# broker like the launcher's, RUNS times each way, and prints when its port opened and its resident memory 5 s after
-# the start. The first run with the archive writes it (at its exit). Needs the broker's classpath
-# (deploy/kafka/target/classpath.txt, written by deploy/local/run.sh or the build).
+# single-node KRaft broker (the launcher's essentials, not all its tuning) RUNS times each way, and prints when its
+# port opened and its resident memory 5 s after that. The first run with the archive writes it (at its exit). Needs
+# the broker's classpath (deploy/kafka/target/classpath.txt, written by deploy/local/run.sh or the build); Linux
+# (/proc, GNU date).
 # Usage: broker-cds.sh [RUNS (2)]
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -11,7 +12,8 @@ JAVA_HOME=$(switchboard_find_jdk)
 CP=$(cat "$ROOT/deploy/kafka/target/classpath.txt")
 RUNS=${1:-2}
 DIR=$(mktemp -d)
-trap 'rm -rf "$DIR"' EXIT
+BROKER=
+trap '[ -n "$BROKER" ] && kill -KILL "$BROKER" 2>/dev/null; rm -rf "$DIR"' EXIT
 PORT=$(switchboard_free_port 29092) CPORT=$(switchboard_free_port 29093)
 cat >"$DIR/server.properties" <<PROPS
 process.roles=broker,controller
@@ -26,19 +28,25 @@ log.dirs=$DIR/data
 offsets.topic.replication.factor=1
 PROPS
 "$JAVA_HOME/bin/java" -cp "$CP" kafka.tools.StorageTool format -c "$DIR/server.properties" \
-  -t "$("$JAVA_HOME/bin/java" -cp "$CP" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1)" >/dev/null 2>&1
+  -t "$("$JAVA_HOME/bin/java" -cp "$CP" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1)" >"$DIR/format.log" 2>&1 \
+  || { echo "broker storage format failed:" >&2; cat "$DIR/format.log" >&2; exit 1; }
 run() { # label extra-jvm-args...
   local label=$1; shift
   local t0 t1 pid rss
   t0=$(date +%s%N)
   "$JAVA_HOME/bin/java" -Xms256m -Xmx512m -XX:+UseSerialGC "$@" -cp "$CP" kafka.Kafka "$DIR/server.properties" \
     >"$DIR/broker.log" 2>&1 &
-  pid=$!
-  until (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; do sleep 0.02; done
+  pid=$! BROKER=$!
+  for _ in $(seq 3000); do # 60 s at most
+    (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
+    kill -0 "$pid" 2>/dev/null || { echo "the broker exited:" >&2; tail -20 "$DIR/broker.log" >&2; exit 1; }
+    sleep 0.02
+  done
   t1=$(date +%s%N)
   sleep 5
   rss=$(awk '/VmRSS/ { print int($2 / 1024) }' "/proc/$pid/status")
   kill -TERM "$pid"; wait "$pid" || true
+  BROKER=
   printf "%-26s port open after %5d ms, resident %4d MB\n" "$label" $(((t1 - t0) / 1000000)) "$rss"
 }
 CDS=(-XX:SharedArchiveFile="$DIR/kafka.jsa" -XX:+AutoCreateSharedArchive)

@@ -3,8 +3,10 @@
 # SECONDS without requests, as % of one core, the busiest threads of each process first. Against a stack started by
 # deploy/local/run.sh (e.g. SWITCHBOARD_RUN_DIR=/tmp/sb deploy/local/run.sh), left alone a few minutes first:
 #   deploy/bench/idle-threads.sh /tmp/sb 60
+# Threads that end during the window are not counted. Linux (/proc).
 # Usage: idle-threads.sh RUN_DIR [SECONDS (60)] [THREADS PER PROCESS (8)]
 set -euo pipefail
+[ $# -ge 1 ] || { echo "usage: idle-threads.sh RUN_DIR [SECONDS (60)] [THREADS PER PROCESS (8)]" >&2; exit 2; }
 RUN_DIR=$1 SECS=${2:-60} TOP=${3:-8}
 TCK=$(getconf CLK_TCK)
 threads() { # one line per thread: process thread-id name ticks

@@ -82,6 +82,17 @@ public final class Dispatcher {
             return size() > RECENTLY_COMPLETED;
         }
     };
+    /**
+     * jobId → deadline, for the jobs written to the jobs topic again ({@link Action.Republish}) until their deadline: a
+     * second record of one of them that finds it neither waiting nor running is settled (the job ended meanwhile,
+     * perhaps long enough ago to be forgotten by {@link #recentlyCompleted}), never run again.
+     */
+    private final Map<String, Long> republished = new HashMap<>();
+    /**
+     * Whether this router acts (the active one): a standby follows the workers, never puts a job in line (its line
+     * stays empty), and nothing it decides is carried out.
+     */
+    private boolean acting = true;
     /** Which model's pool dispatches first next time, so models sharing workers take turns. */
     private int rotation;
 
@@ -178,7 +189,7 @@ public final class Dispatcher {
             }
             return known.accepted ? List.of(new Action.Settle(job.jobId())) : List.of();
         }
-        if (recentlyCompleted.containsKey(job.jobId())) {
+        if (recentlyCompleted.containsKey(job.jobId()) || republished.containsKey(job.jobId())) {
             return List.of(new Action.Settle(job.jobId()));
         }
         if (job.expiredAt(nowMs)) {
@@ -351,7 +362,7 @@ public final class Dispatcher {
         queue.requeue(job, orphan.enqueuedAtMs(), orphan.seq() < 0 ? Long.MIN_VALUE : orphan.seq());
         metrics.requeued(job.model(), "worker_lost");
         List<Action> actions = new ArrayList<>();
-        actions.add(new Action.Republish(job));
+        actions.add(republish(job));
         actions.addAll(dispatch(nowMs));
         return actions;
     }
@@ -416,6 +427,10 @@ public final class Dispatcher {
         unassign(jobId, r);
         // a heartbeat that worker sent before it gave the job back must not make it adopt the job again
         takenBackFrom.put(jobId, r.workerId);
+        if (!acting) {
+            // a standby only forgets it: the active router runs it again or ends it (and wrote it to Kafka again)
+            return List.of();
+        }
         List<Action> actions = new ArrayList<>();
         // a job adopted from heartbeats (after a takeover) has no record here: the hand-back carries it
         InferenceJob job = r.job != null ? r.job : completion.job();
@@ -427,7 +442,7 @@ public final class Dispatcher {
             InferenceJob cloud = job.withProvider(Providers.CLOUD);
             queue.requeue(cloud, r.enqueuedAtMs, r.seq);
             metrics.requeued(job.model(), "local_failed");
-            actions.add(new Action.Republish(cloud));
+            actions.add(republish(cloud));
         } else {
             FailureCode code = FailureCode.ofWire(completion.failure(), FailureCode.INFERENCE_FAILED);
             recentlyCompleted.put(jobId, Boolean.TRUE);
@@ -436,6 +451,20 @@ public final class Dispatcher {
         }
         actions.addAll(dispatch(nowMs));
         return actions;
+    }
+
+    /** Writes the job to the jobs topic again, and remembers it until its deadline (see {@link #republished}). */
+    private Action republish(InferenceJob job) {
+        republished.put(job.jobId(), job.deadlineAtMs());
+        return new Action.Republish(job);
+    }
+
+    /**
+     * This router becomes the active one ({@code true}) or a standby. A standby's line is empty: nothing it would
+     * have decided was carried out.
+     */
+    public void acting(boolean now) {
+        acting = now;
     }
 
     /** A job finished, its token counts unknown. */
@@ -495,6 +524,7 @@ public final class Dispatcher {
 
     public List<Action> tick(long nowMs) {
         List<Action> actions = new ArrayList<>();
+        republished.values().removeIf(deadline -> deadline < nowMs);
         for (WorkerState gone : registry.expire(nowMs, workerTimeoutMs)) {
             for (String jobId : List.copyOf(gone.assignedJobs())) {
                 if (running.containsKey(jobId)) {

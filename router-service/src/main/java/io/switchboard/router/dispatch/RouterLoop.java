@@ -115,8 +115,10 @@ public class RouterLoop {
         FlowPolicy policy = new FlowPolicy(config.batchMaxWait().toMillis(), config.promptWeight(), config.completionWeight(),
                 config.maxQueuedPerTenant(), config.maxQueuedPerModel(), config.cloudOverflowWait().toMillis(),
                 config.criticalReserve(), config.criticalReserveWindow().toMillis(), config.deadlineMargin());
-        return new Dispatcher(placement, config.workerTimeout().toMillis(), config.noWorkerWait().toMillis(), policy,
+        Dispatcher d = new Dispatcher(placement, config.workerTimeout().toMillis(), config.noWorkerWait().toMillis(), policy,
                 metrics, config.prefixIndexBlocks(), config.replyTimeout().toMillis());
+        d.acting(false); // a standby until elected
+        return d;
     }
 
     @PreDestroy
@@ -142,6 +144,7 @@ public class RouterLoop {
         loop.execute(() -> {
             leader = true;
             leaderView = true;
+            dispatcher.acting(true);
         });
         intake.start(this::job);
     }

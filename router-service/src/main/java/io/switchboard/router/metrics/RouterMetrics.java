@@ -110,17 +110,17 @@ public class RouterMetrics implements FlowMetrics {
                 .tag("verdict", verdict).register(registry).increment();
     }
 
+    /** A job back in line written to the jobs topic again ({@code written}), or not ({@code failed}). */
+    public void republished(String outcome) {
+        Counter.builder("switchboard.router.republished.jobs")
+                .description("Jobs back in line, written to the jobs topic again")
+                .tag("outcome", outcome).register(registry).increment();
+    }
+
     /**
      * A job taken back from a worker that was lost or stopped listing it ended as {@code outcome}: {@code requeued},
      * {@code failed} (worker_lost in-band), {@code ended} (it had finished), {@code other} (someone else owned it).
      */
-    /** A job back in line written to the jobs topic again ({@code written}), or not ({@code failed}). */
-    public void republished(String outcome) {
-        Counter.builder("switchboard.router.republished.jobs")
-                .description("Jobs back in line after their record was settled, written to the jobs topic again")
-                .tag("outcome", outcome).register(registry).increment();
-    }
-
     public void orphan(String outcome) {
         Counter.builder("switchboard.router.orphaned.jobs")
                 .description("Jobs taken back from a lost worker (or one that stopped listing them), per outcome")

@@ -160,4 +160,19 @@ class DispatcherProviderRoutingTest {
                     assertThat(a.job().jobId()).isEqualTo("a");
                 });
     }
+
+    @Test
+    void aStandbyOnlyForgetsAHandedBackJobAndPutsNothingInLine() {
+        d.acting(false);
+        WorkerHeartbeat local = worker("local", 4, Providers.LOCAL);
+        d.onHeartbeat(new WorkerHeartbeat(local.v(), "local", local.models(), "openai", 4, 3, 0, List.of("a"), 0, 1000,
+                null, Providers.LOCAL), 0);
+        d.onHeartbeat(worker("cloud", 4, Providers.CLOUD), 0);
+
+        assertThat(d.onCompletion(handedBack("a", "local", 2), 2)).isEmpty();
+
+        // nothing to orphan once it is elected: it assigned nothing it could not send
+        assertThat(d.queued()).isZero();
+        assertThat(d.runningCount()).isZero();
+    }
 }

@@ -117,6 +117,20 @@ class DispatcherWorkerFaultsTest {
     }
 
     @Test
+    void theSecondRecordOfAJobBackInLineThatEndedMeanwhileIsSettledNotRun() {
+        d.onHeartbeat(running("w1", 1), 0);
+        d.onJob(Fixtures.job("j", "m", 0), 1);
+        d.onReply(reply("j", "w1", Verdict.ACCEPTED), 2);
+        Action.Orphan orphan = (Action.Orphan) d.tick(WORKER_TIMEOUT + 10).get(0);
+        d.onOrphanRequeued(orphan, WORKER_TIMEOUT + 30); // no worker left: it waits
+        assertThat(d.onCancel("j", "client_disconnected", WORKER_TIMEOUT + 40)).singleElement()
+                .isInstanceOf(Action.Drop.class);
+
+        assertThat(d.onJob(Fixtures.job("j", "m", 0), WORKER_TIMEOUT + 50)).containsExactly(new Action.Settle("j"));
+        assertThat(d.queued()).isZero();
+    }
+
+    @Test
     void theRecordOfAJobBackInLineIsSettledOnceTheJobIsTakenAgain() {
         d.onHeartbeat(running("w1", 1), 0);
         d.onJob(Fixtures.job("j", "m", 0), 1);
