@@ -15,11 +15,14 @@ import org.jboss.logging.Logger;
 
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.smallrye.common.annotation.Identifier;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
+import io.switchboard.schema.event.EngineCapabilities;
 import io.switchboard.schema.event.WorkerHeartbeat;
 import io.switchboard.worker.WorkerConfig;
 import io.switchboard.worker.engine.InferenceEngine;
+import io.switchboard.worker.intake.CancelsFromRecent;
 import io.switchboard.worker.report.RouterReports;
 
 /**
@@ -50,6 +53,9 @@ public class HeartbeatPublisher {
     WorkerIdentity identity;
     @Inject
     RouterReports reports;
+    @Inject
+    @Identifier("worker-cancels-from-recent")
+    CancelsFromRecent cancels;
 
     void start(@Observes StartupEvent ignored) {
         if (!io.switchboard.schema.event.Providers.valid(config.provider())) {
@@ -64,8 +70,10 @@ public class HeartbeatPublisher {
 
     private void beat() {
         SlotPool.Status s = slots.status();
-        var capabilities = announced(engine.capabilities());
-        // an engine that cannot serve (a managed engine restarting) offers no room
+        var capabilities = offered(engine.capabilities(), config.slots(), config.aliases().orElse(List.of()),
+                cancels.ready());
+        // an engine that cannot serve (a managed engine restarting), or a worker that cannot hear cancels yet, offers
+        // no room
         int free = capabilities.available() ? Math.max(0, s.slots() - s.active() - s.queued()) : 0;
         WorkerHeartbeat hb = new WorkerHeartbeat(WorkerHeartbeat.VERSION, identity.id(), List.of(engine.modelId()),
                 engine.kind(), s.slots(), free, s.queued(), s.runningJobs(),
@@ -78,19 +86,16 @@ public class HeartbeatPublisher {
     }
 
     /**
-     * What the engine can do as this worker offers it: its aliases plus the configured ones
-     * ({@code switchboard.worker.aliases}), and no more choices per request than it has slots (each choice takes one).
+     * What the engine can do as this worker offers it: its aliases plus the configured ones ({@code configured}), no
+     * more choices per request than it has {@code slots} (each choice takes one), and available only once the worker
+     * can hear cancels ({@code cancelsReady}, its cancels consumer has its partitions): a job it took before could not
+     * be stopped by its client leaving, so until then the router gives it nothing.
      */
-    private io.switchboard.schema.event.EngineCapabilities announced(io.switchboard.schema.event.EngineCapabilities c) {
-        List<String> configured = config.aliases().orElse(List.of());
-        int maxN = Math.min(c.maxN(), config.slots());
-        if (configured.isEmpty() && maxN == c.maxN()) {
-            return c;
-        }
+    static EngineCapabilities offered(EngineCapabilities c, int slots, List<String> configured, boolean cancelsReady) {
         java.util.LinkedHashSet<String> all = new java.util.LinkedHashSet<>(c.aliases());
         all.addAll(configured);
-        return new io.switchboard.schema.event.EngineCapabilities(List.copyOf(all), c.contextLength(), maxN, c.features(),
-                c.available());
+        return new EngineCapabilities(List.copyOf(all), c.contextLength(), Math.min(c.maxN(), slots), c.features(),
+                c.available() && cancelsReady);
     }
 
     /** Stops before the Kafka connectors close, so no heartbeat is sent into a closing producer. */

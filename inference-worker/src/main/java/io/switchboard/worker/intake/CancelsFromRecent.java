@@ -17,7 +17,8 @@ import io.switchboard.schema.wire.RecentRecords;
 /**
  * The worker's cancels consumer (a group of its own, from the topic's end) reads the last seconds of cancels when its
  * partitions are assigned: a job it takes right after start-up may have been cancelled while it was joining. Until
- * then the worker is not ready ({@code cancels} readiness check): it could not hear a cancel.
+ * then the worker is not ready ({@code cancels} readiness check) and its heartbeats offer no room: it could not hear a
+ * cancel.
  */
 @ApplicationScoped
 @Identifier("worker-cancels-from-recent")
@@ -29,6 +30,11 @@ public class CancelsFromRecent implements KafkaConsumerRebalanceListener, Health
     public void onPartitionsAssigned(Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
         RecentRecords.seekBack(consumer, partitions, RecentRecords.CANCELS_LOOKBACK, System.currentTimeMillis());
         assigned = true;
+    }
+
+    /** Whether its partitions are assigned: the worker hears every cancel from now on. */
+    public boolean ready() {
+        return assigned;
     }
 
     @Override
