@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The local broker with and without class data sharing (the archive deploy/local/run.sh writes and maps): starts a
-# single-node KRaft broker (the launcher's essentials, not all its tuning) RUNS times each way, and prints when its
-# port opened and its resident memory 5 s after that. The first run with the archive writes it (at its exit). Needs
+# single-node KRaft broker with the launcher's properties (switchboard_kafka_properties) RUNS times each way, and
+# prints when its port opened and its resident memory 5 s after that. The first run with the archive writes it (at its exit). Needs
 # the broker's classpath (deploy/kafka/target/classpath.txt, written by deploy/local/run.sh or the build); Linux
 # (/proc, GNU date).
 # Usage: broker-cds.sh [RUNS (2)]
@@ -15,18 +15,7 @@ DIR=$(mktemp -d)
 BROKER=
 trap '[ -n "$BROKER" ] && kill -KILL "$BROKER" 2>/dev/null; rm -rf "$DIR"' EXIT
 PORT=$(switchboard_free_port 29092) CPORT=$(switchboard_free_port 29093)
-cat >"$DIR/server.properties" <<PROPS
-process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:$CPORT
-listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CPORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$PORT
-controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-log.dirs=$DIR/data
-offsets.topic.replication.factor=1
-PROPS
+switchboard_kafka_properties "$DIR/data" "$PORT" "$CPORT" >"$DIR/server.properties"
 "$JAVA_HOME/bin/java" -cp "$CP" kafka.tools.StorageTool format -c "$DIR/server.properties" \
   -t "$("$JAVA_HOME/bin/java" -cp "$CP" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1)" >"$DIR/format.log" 2>&1 \
   || { echo "broker storage format failed:" >&2; cat "$DIR/format.log" >&2; exit 1; }

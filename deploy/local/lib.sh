@@ -54,3 +54,32 @@ switchboard_wait_http() {
   done
   return 1
 }
+
+# The local single-node KRaft broker's server.properties (the launcher's, and the benchmarks'), on stdout.
+switchboard_kafka_properties() { # data-dir port controller-port
+  cat <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$3
+listeners=PLAINTEXT://127.0.0.1:$2,CONTROLLER://127.0.0.1:$3
+advertised.listeners=PLAINTEXT://127.0.0.1:$2
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$1
+num.partitions=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+# the controller appends a no-op record to the metadata log when idle this long (default 0.5 s): less idle CPU
+metadata.max.idle.interval.ms=5000
+# a broker killed with -9 registers again only once its old incarnation's session has expired (default 9 s, most of
+# a restart): heartbeats every 0.5 s and a 2 s session bring a killed broker back in about 3 s
+broker.heartbeat.interval.ms=500
+broker.session.timeout.ms=2000
+PROPS
+}

@@ -311,31 +311,7 @@ KAFKA_PORT=$(switchboard_free_port "${SWITCHBOARD_KAFKA_PORT:-19092}")
 CONTROLLER_PORT=$(switchboard_free_port 19093)
 KAFKA_DIR="$RUN_DIR/kafka"
 rm -rf "$KAFKA_DIR" && mkdir -p "$KAFKA_DIR/data"
-cat >"$KAFKA_DIR/server.properties" <<PROPS
-process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:$CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
-controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-log.dirs=$KAFKA_DIR/data
-num.partitions=1
-offsets.topic.replication.factor=1
-offsets.topic.num.partitions=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
-group.initial.rebalance.delay.ms=0
-# the controller appends a no-op record to the metadata log when idle this long (default 0.5 s): less idle CPU
-metadata.max.idle.interval.ms=5000
-# a broker killed with -9 registers again only once its old incarnation's session has expired (default 9 s, most of
-# a restart): heartbeats every 0.5 s and a 2 s session bring a killed broker back in about 3 s
-broker.heartbeat.interval.ms=500
-broker.session.timeout.ms=2000
-PROPS
+switchboard_kafka_properties "$KAFKA_DIR/data" "$KAFKA_PORT" "$CONTROLLER_PORT" >"$KAFKA_DIR/server.properties"
 KAFKA_JVM=(-Xms256m -Xmx512m -XX:+UseSerialGC -cp "$KAFKA_CP")
 # class data sharing: the broker's first run writes an archive of the classes it loaded (at its exit), later runs map
 # it (deploy/bench/broker-cds.sh: the port opens in about 1.4 s instead of 2.6 s, 25 MB less resident); a new JDK or

@@ -108,13 +108,15 @@ public class JobRunner {
         return ending.end();
     }
 
-    /**
-     * How a job ended, the terminal event its stream ends with, the engine's failure (null unless it failed), and
-     * whether any of its output went to the stream.
-     */
-    private record Ending(JobEnd end, TokenEvent terminal, FailureCode failure, boolean produced) {
+    /** How a job ended, the terminal event its stream ends with, and whether any of its output went to the stream. */
+    private record Ending(JobEnd end, TokenEvent terminal, boolean produced) {
         Ending(JobEnd end, TokenEvent terminal) {
-            this(end, terminal, null, true);
+            this(end, terminal, true);
+        }
+
+        /** The engine's failure; null unless the job failed. */
+        FailureCode failure() {
+            return end.outcome() == Outcome.FAILED ? FailureCode.ofWire(end.detail(), null) : null;
         }
     }
 
@@ -172,13 +174,13 @@ public class JobRunner {
             FailureCode code = failureCode(e.code(), config.provider());
             return new Ending(new JobEnd(job, Outcome.FAILED, code.wire(), null, e.promptTokens(),
                     e.completionTokens(), startedAt, text.firstAt(), now(), e.getMessage(), false),
-                    TokenEvent.Failure.of(code, e.getMessage()), code, text.produced());
+                    TokenEvent.Failure.of(code, e.getMessage()), text.produced());
         } catch (RuntimeException e) {
             LOG.errorf(e, "job %s of tenant %s failed in the engine", job.jobId(), job.tenantId());
             String message = "The model failed while generating.";
             return new Ending(new JobEnd(job, Outcome.FAILED, FailureCode.INFERENCE_FAILED.wire(), null, 0, 0, startedAt,
                     text.firstAt(), now(), message, false), TokenEvent.Failure.of(FailureCode.INFERENCE_FAILED, message),
-                    FailureCode.INFERENCE_FAILED, text.produced());
+                    text.produced());
         }
     }
 

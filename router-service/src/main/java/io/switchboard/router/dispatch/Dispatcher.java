@@ -438,7 +438,7 @@ public final class Dispatcher {
             // a worker older than v3 cannot hand back; nothing to run it again from
             recentlyCompleted.put(jobId, Boolean.TRUE);
             actions.add(new Action.Orphan(jobId, null, r.workerId, r.enqueuedAtMs, r.seq));
-        } else if (job.provider() == null && registry.slotsAbleToRun(job.withProvider(Providers.CLOUD), Providers.CLOUD) > 0) {
+        } else if (job.provider() == null && registry.slotsAbleToRun(job, Providers.CLOUD) > 0) {
             InferenceJob cloud = job.withProvider(Providers.CLOUD);
             queue.requeue(cloud, r.enqueuedAtMs, r.seq);
             metrics.requeued(job.model(), "local_failed");

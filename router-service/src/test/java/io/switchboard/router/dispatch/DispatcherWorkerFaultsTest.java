@@ -103,12 +103,17 @@ class DispatcherWorkerFaultsTest {
         assertThat(d.runningCount()).isZero();
     }
 
-    @Test
-    void aTakenBackJobThatSentNothingRunsOnAnotherWorkerAndIsWrittenToKafkaAgain() {
+    /** Job j, accepted by w1 (one slot), taken back when w1 goes silent: the orphan to end. */
+    Action.Orphan acceptedThenTakenBack() {
         d.onHeartbeat(running("w1", 1), 0);
         d.onJob(Fixtures.job("j", "m", 0), 1);
         d.onReply(reply("j", "w1", Verdict.ACCEPTED), 2);
-        Action.Orphan orphan = (Action.Orphan) d.tick(WORKER_TIMEOUT + 10).get(0);
+        return (Action.Orphan) d.tick(WORKER_TIMEOUT + 10).get(0);
+    }
+
+    @Test
+    void aTakenBackJobThatSentNothingRunsOnAnotherWorkerAndIsWrittenToKafkaAgain() {
+        Action.Orphan orphan = acceptedThenTakenBack();
         d.onHeartbeat(running("w2", 1), WORKER_TIMEOUT + 20);
 
         // its first record was settled when w1 took it: a router taking over now would not know it otherwise
@@ -118,10 +123,7 @@ class DispatcherWorkerFaultsTest {
 
     @Test
     void theSecondRecordOfAJobBackInLineThatEndedMeanwhileIsSettledNotRun() {
-        d.onHeartbeat(running("w1", 1), 0);
-        d.onJob(Fixtures.job("j", "m", 0), 1);
-        d.onReply(reply("j", "w1", Verdict.ACCEPTED), 2);
-        Action.Orphan orphan = (Action.Orphan) d.tick(WORKER_TIMEOUT + 10).get(0);
+        Action.Orphan orphan = acceptedThenTakenBack();
         d.onOrphanRequeued(orphan, WORKER_TIMEOUT + 30); // no worker left: it waits
         assertThat(d.onCancel("j", "client_disconnected", WORKER_TIMEOUT + 40)).singleElement()
                 .isInstanceOf(Action.Drop.class);
@@ -132,10 +134,7 @@ class DispatcherWorkerFaultsTest {
 
     @Test
     void theRecordOfAJobBackInLineIsSettledOnceTheJobIsTakenAgain() {
-        d.onHeartbeat(running("w1", 1), 0);
-        d.onJob(Fixtures.job("j", "m", 0), 1);
-        d.onReply(reply("j", "w1", Verdict.ACCEPTED), 2);
-        Action.Orphan orphan = (Action.Orphan) d.tick(WORKER_TIMEOUT + 10).get(0);
+        Action.Orphan orphan = acceptedThenTakenBack();
         d.onOrphanRequeued(orphan, WORKER_TIMEOUT + 30);
 
         // its second record comes while it waits: nothing to do yet (the record stays open)
@@ -240,10 +239,7 @@ class DispatcherWorkerFaultsTest {
 
     @Test
     void aJobTakenBackFromAWorkerThatComesBackIsNotAdoptedThereAgain() {
-        d.onHeartbeat(running("w1", 1), 0);
-        d.onJob(Fixtures.job("j", "m", 0), 1);
-        d.onReply(reply("j", "w1", Verdict.ACCEPTED), 2);
-        Action.Orphan orphan = (Action.Orphan) d.tick(WORKER_TIMEOUT + 10).get(0);
+        Action.Orphan orphan = acceptedThenTakenBack();
         d.onOrphanRequeued(orphan, WORKER_TIMEOUT + 20);
 
         // w1 was only frozen: it comes back still listing j, whose claim it lost
