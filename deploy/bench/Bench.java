@@ -49,7 +49,11 @@ import java.util.regex.Pattern;
  *      [--settle-s 5] [--expect-running 0] [--hold-s 600] [--stop-file PATH] [--max-tokens 2] [--label name]
  */
 public class Bench {
-    record Result(double ttftMs, double totalMs, int tokens, String error) {
+    /** One request: its times, the completion tokens of its usage chunk and how many content chunks carried them. */
+    record Result(double ttftMs, double totalMs, int tokens, int chunks, String error) {
+        static Result failed(String error) {
+            return new Result(0, 0, 0, 0, error);
+        }
     }
 
     public static void main(String[] args) throws Exception {
@@ -119,9 +123,11 @@ public class Bench {
         Collections.sort(ttft);
         Collections.sort(rate);
         long tokens = ok.stream().mapToLong(Result::tokens).sum();
-        System.out.printf("%-28s requests=%d errors=%d ttft_ms p50=%.2f p90=%.2f p99=%.2f max=%.2f | per-stream tok/s p50=%.0f | aggregate tok/s=%.0f (%d tokens in %.2f s)%n",
+        long chunks = ok.stream().mapToLong(Result::chunks).sum();
+        System.out.printf("%-28s requests=%d errors=%d ttft_ms p50=%.2f p90=%.2f p99=%.2f max=%.2f | per-stream tok/s p50=%.0f | aggregate tok/s=%.0f (%d tokens in %.2f s) | content chunks/s=%.0f (%.2f tokens each)%n",
                 label, results.size(), results.size() - ok.size(), pct(ttft, 50), pct(ttft, 90), pct(ttft, 99),
-                ttft.isEmpty() ? Double.NaN : ttft.get(ttft.size() - 1), pct(rate, 50), tokens / wallS, tokens, wallS);
+                ttft.isEmpty() ? Double.NaN : ttft.get(ttft.size() - 1), pct(rate, 50), tokens / wallS, tokens, wallS,
+                chunks / wallS, chunks == 0 ? Double.NaN : (double) tokens / chunks);
         results.stream().filter(r -> r.error() != null).limit(3).forEach(r -> System.out.println("  error: " + r.error()));
         System.exit(ok.size() == results.size() ? 0 : 1);
     }
@@ -139,10 +145,11 @@ public class Bench {
         try {
             HttpResponse<java.util.stream.Stream<String>> resp = http.send(req, HttpResponse.BodyHandlers.ofLines());
             if (resp.statusCode() != 200) {
-                return new Result(0, 0, 0, "HTTP " + resp.statusCode() + " " + String.join("", resp.body().toList()));
+                return Result.failed("HTTP " + resp.statusCode() + " " + String.join("", resp.body().toList()));
             }
             double ttft = -1;
             int tokens = 0;
+            int chunks = 0;
             boolean doneSeen = false;
             String error = null;
             for (String line : (Iterable<String>) resp.body()::iterator) {
@@ -153,8 +160,11 @@ public class Bench {
                     doneSeen = true;
                     break;
                 }
-                if (ttft < 0 && line.contains("\"delta\":{\"content\":")) {
-                    ttft = (System.nanoTime() - t0) / 1e6;
+                if (line.contains("\"delta\":{\"content\":")) {
+                    chunks++;
+                    if (ttft < 0) {
+                        ttft = (System.nanoTime() - t0) / 1e6;
+                    }
                 }
                 if (line.startsWith("data: {\"error\"")) {
                     error = line;
@@ -166,11 +176,11 @@ public class Bench {
             }
             double total = (System.nanoTime() - t0) / 1e6;
             if (error != null || !doneSeen || ttft < 0) {
-                return new Result(0, 0, 0, error != null ? error : "stream ended without " + (doneSeen ? "content" : "[DONE]"));
+                return Result.failed(error != null ? error : "stream ended without " + (doneSeen ? "content" : "[DONE]"));
             }
-            return new Result(ttft, total, tokens, null);
+            return new Result(ttft, total, tokens, chunks, null);
         } catch (Exception e) {
-            return new Result(0, 0, 0, e.toString());
+            return Result.failed(e.toString());
         }
     }
 

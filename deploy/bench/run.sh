@@ -21,7 +21,8 @@
 #      BENCH_OPEN_LOOP_SECONDS, default 60) over BENCH_OPEN_LOOP_CONNECTIONS (256) keep-alive connections, latency counted
 #      from each request's scheduled time; achieved rate, time to first token, total time, tokens/s, errors by status
 #   8. tokens: streamed tokens/s from the worker to the clients at 64 and 128 concurrent streams of long answers
-#      (BENCH_STREAM_MAX_TOKENS, 2048) from a fast simulated engine (BENCH_STREAM_TOKENS_PER_SECOND per stream, 2000)
+#      (BENCH_STREAM_MAX_TOKENS, 2048) from a fast simulated engine (BENCH_STREAM_TOKENS_PER_SECOND per stream, 2000),
+#      after an unmeasured warm-up (BENCH_TOKENS_WARMUP_REQUESTS, 1536, at 128 streams); content chunks/s beside them
 #   9. idle: each process's CPU (% of one core) and resident memory over BENCH_IDLE_SECONDS (30) without requests,
 #      on a stack of its own (simulated engine) after a warm-up and BENCH_IDLE_SETTLE_SECONDS (60) of quiet
 #  10. streams: BENCH_STREAMS (10000) concurrent streams held open and idle (BENCH_STREAMS_SLOTS, 128, of them running:
@@ -290,9 +291,11 @@ STOK=${BENCH_STREAM_MAX_TOKENS:-2048}
 echo "== streamed tokens/s: simulated engine at $STPS tok/s per stream, 0 ms to first token, answers of $STOK tokens,"
 echo "   1 worker x 128 slots; aggregate = completion tokens delivered to the clients / wall time"
 start simulated 128 simulated SWITCHBOARD_WORKER_SIMULATED_TIME_TO_FIRST_TOKEN=0ms SWITCHBOARD_WORKER_SIMULATED_TOKENS_PER_SECOND="$STPS"
-# a cold stack streams far slower than a warm one (JIT): one unmeasured round first
+# a cold stack streams far slower than a warm one (JIT; one sequence of 1,152-request runs on this machine: 80k tokens/s
+# after 10 s of this load, then 94k, 111k, 108k), so an unmeasured warm-up of BENCH_TOKENS_WARMUP_REQUESTS (1536, about 40 s) first
 "$JAVA_HOME/bin/java" "$ROOT/deploy/bench/Bench.java" --url "http://127.0.0.1:$PORT" --model simulated --concurrency 128 \
-  --requests 384 --max-tokens "$STOK" --warmup 2 --label "tokens warm-up c=128 (not measured)" | grep -v '^ ' || true
+  --requests "${BENCH_TOKENS_WARMUP_REQUESTS:-1536}" --max-tokens "$STOK" --warmup 2 --label "tokens warm-up c=128 (not measured)" \
+  | grep -v '^ ' || true
 for c in 64 128; do
   echo "   c=$c: the engine offers $((c * STPS)) tok/s"
   bench --model simulated --concurrency $c --requests $((c * 3)) --max-tokens "$STOK" --warmup 2 --label "streamed tokens c=$c" || true
