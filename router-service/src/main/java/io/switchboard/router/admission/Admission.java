@@ -46,23 +46,27 @@ public final class Admission {
     }
 
     /**
-     * The longest a job with {@code jobsAhead} jobs dispatched before it may wait, in a pool of {@code slots} slots of
-     * which {@code freeSlots} are free now, whose jobs take {@code meanServiceMs}: 0 while a free slot is left for it;
-     * otherwise every busy slot may have just started its job, so it waits one full service time for the first round
-     * and one more per full round of the slots ahead of it. While jobs take their mean time and no job that arrives
+     * The longest a job that takes {@code jobSlots} slots (one per choice), behind jobs that take {@code slotsAhead}
+     * slots dispatched before it, may wait in a pool of {@code slots} slots of which {@code freeSlots} are free now,
+     * whose jobs take {@code meanServiceMs}: 0 while enough free slots are left for it; otherwise every busy slot may
+     * have just started its job, so it waits one full service time for the first round and one more per full round of
+     * the slots ahead of it and its own. The pool is counted as one: a job's choices run on one worker, so a pool of
+     * several workers may make it wait longer than this (documented in the scheduling README). While jobs take their mean time and no job that arrives
      * later goes before it (a higher band, another tenant's turn in fair share), a job admitted on this bound is not
      * refused later for its deadline; the expected wait ({@link #predictedWaitMs}) admits jobs that then miss by up to
      * one service time and are refused seconds after they came. Empty when it cannot be told: no live slot for the
      * model, or no finished job measured yet.
      */
-    public static OptionalLong longestWaitMs(int jobsAhead, int slots, int freeSlots, OptionalDouble meanServiceMs) {
+    public static OptionalLong longestWaitMs(int slotsAhead, int jobSlots, int slots, int freeSlots,
+            OptionalDouble meanServiceMs) {
         if (slots <= 0 || meanServiceMs.isEmpty()) {
             return OptionalLong.empty();
         }
-        if (jobsAhead < freeSlots) {
+        int missing = slotsAhead + Math.max(1, jobSlots) - Math.max(0, freeSlots);
+        if (missing <= 0) {
             return OptionalLong.of(0);
         }
-        int rounds = (jobsAhead - Math.max(0, freeSlots)) / slots + 1;
+        int rounds = (missing - 1) / slots + 1;
         return OptionalLong.of((long) (rounds * meanServiceMs.getAsDouble()));
     }
 

@@ -20,6 +20,8 @@ final class BandQueue {
     private final Map<String, TenantQueue> tenants = new HashMap<>();
     private final TreeSet<TenantQueue> backlogged = new TreeSet<>(TenantQueue.BY_COUNTER);
     private final TreeSet<Queued> byArrival = new TreeSet<>(Queued.BY_ARRIVAL);
+    /** The slots the waiting jobs take once they run: one per choice ({@link io.switchboard.schema.event.InferenceJob#sequences()}). */
+    private int slots;
     /** The counter of the tenant served last: where a tenant returning to an empty band starts. */
     private double floor;
 
@@ -37,6 +39,8 @@ final class BandQueue {
         } else {
             t.jobs.add(q);
         }
+        t.slots += q.job().sequences();
+        slots += q.job().sequences();
         byArrival.add(q);
     }
 
@@ -48,6 +52,8 @@ final class BandQueue {
         if (t.jobs.isEmpty()) {
             backlogged.remove(t);
         }
+        t.slots -= q.job().sequences();
+        slots -= q.job().sequences();
         byArrival.remove(q);
     }
 
@@ -78,6 +84,11 @@ final class BandQueue {
         return byArrival.size();
     }
 
+    /** The slots the waiting jobs here take once they run (a job of n choices takes n). */
+    int slots() {
+        return slots;
+    }
+
     Queued oldest() {
         return byArrival.isEmpty() ? null : byArrival.first();
     }
@@ -90,6 +101,12 @@ final class BandQueue {
     int queuedOf(String tenantId) {
         TenantQueue t = tenants.get(tenantId);
         return t == null ? 0 : t.jobs.size();
+    }
+
+    /** The slots the tenant's waiting jobs here take once they run. */
+    int slotsOf(String tenantId) {
+        TenantQueue t = tenants.get(tenantId);
+        return t == null ? 0 : t.slots;
     }
 
     /** The tenant's job that goes last here; null when it has none. */

@@ -235,12 +235,13 @@ public final class JobQueue {
     }
 
     /**
-     * A lower bound on the jobs that will be dispatched before {@code job} if it is queued now in its model's pool:
-     * every job of the bands above its own (for a batch job only critical, as aging may lift it over standard), plus
-     * its own tenant's jobs in its band when it orders after all of them. Other tenants of its band are not counted:
-     * fair share may put it before them.
+     * A lower bound on the slots that the jobs dispatched before {@code job} will take if it is queued now in its
+     * model's pool (one per choice: a job of {@code n} choices takes {@code n}): those of every job of the bands above
+     * its own (for a batch job only critical, as aging may lift it over standard), plus its own tenant's jobs in its
+     * band when it orders after all of them. Other tenants of its band are not counted: fair share may put it before
+     * them.
      */
-    public int aheadOf(InferenceJob job) {
+    public int slotsAheadOf(InferenceJob job) {
         Pool pool = pools.get(job.model());
         if (pool == null) {
             return 0;
@@ -249,12 +250,12 @@ public final class JobQueue {
         int ahead = 0;
         int above = own == ServiceClass.BATCH ? ServiceClass.STANDARD.rank() : own.rank();
         for (int rank = 0; rank < above; rank++) {
-            ahead += pool.bands[rank].size();
+            ahead += pool.bands[rank].slots();
         }
         BandQueue band = pool.band(own);
         Queued last = band.lastOf(job.tenantId());
         if (last != null && orderAfter(job, last)) {
-            ahead += band.queuedOf(job.tenantId());
+            ahead += band.slotsOf(job.tenantId());
         }
         return ahead;
     }

@@ -11,6 +11,8 @@ final class TenantQueue {
 
     final String tenantId;
     final TreeSet<Queued> jobs = new TreeSet<>(Queued.WITHIN_TENANT);
+    /** The slots its waiting jobs take once they run: one per choice. */
+    int slots;
     /** Service received, in weighted tokens; only changed while the tenant is out of its band's backlogged set. */
     double counter;
     /** The tenant's weight, as its latest job carries it. */

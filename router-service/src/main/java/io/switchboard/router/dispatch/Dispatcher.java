@@ -205,7 +205,8 @@ public final class Dispatcher {
         }
         int slots = registry.slotsServing(job.model());
         OptionalDouble mean = serviceTimes.meanMs(job.model());
-        OptionalLong longest = Admission.longestWaitMs(queue.aheadOf(job), slots, freeSlotsFor(job, slots, nowMs), mean);
+        OptionalLong longest = Admission.longestWaitMs(queue.slotsAheadOf(job), job.sequences(), slots,
+                freeSlotsFor(job, slots, nowMs), mean);
         if (Admission.deadlineUnreachable(longest, mean, job.deadlineAtMs() - nowMs, policy.deadlineMargin())) {
             return List.of(refuse(job, FailureCode.DEADLINE_UNREACHABLE, "The request could wait up to "
                     + longest.getAsLong() + " ms for a worker, then run for about "

@@ -63,29 +63,37 @@ class AdmissionTest {
     static Stream<Arguments> longestWaits() {
         OptionalDouble second = OptionalDouble.of(1000);
         return Stream.of(
-                Arguments.of("a free slot left for it: no wait, but its run and the margin must fit", 2, 4, 3, second, 1200L,
+                Arguments.of("a free slot left for it: no wait, but its run and the margin must fit", 2, 1, 4, 3, second, 1200L,
                         OptionalLong.of(0), false),
-                Arguments.of("every slot busy: a whole service time (each may have just started), then its own run", 0, 4, 0,
+                Arguments.of("every slot busy: a whole service time (each may have just started), then its own run", 0, 1, 4, 0,
                         second, 1999L, OptionalLong.of(1000), true),
-                Arguments.of("time for the wait and the run, not for the margin (a fifth of a run): refused", 0, 4, 0,
+                Arguments.of("time for the wait and the run, not for the margin (a fifth of a run): refused", 0, 1, 4, 0,
                         second, 2100L, OptionalLong.of(1000), true),
-                Arguments.of("time for the wait, the run and the margin: kept", 0, 4, 0, second, 2200L, OptionalLong.of(1000),
+                Arguments.of("time for the wait, the run and the margin: kept", 0, 1, 4, 0, second, 2200L, OptionalLong.of(1000),
                         false),
-                Arguments.of("a full round of the slots ahead of it as well", 4, 4, 0, second, 3200L, OptionalLong.of(2000), false),
-                Arguments.of("the free slots go to the jobs ahead first", 5, 4, 2, second, 1000L, OptionalLong.of(1000), true),
-                Arguments.of("as many jobs ahead as free slots: they take them all", 2, 4, 2, second, 2200L, OptionalLong.of(1000),
+                Arguments.of("a full round of the slots ahead of it as well", 4, 1, 4, 0, second, 3200L, OptionalLong.of(2000), false),
+                Arguments.of("the free slots go to the jobs ahead first", 5, 1, 4, 2, second, 1000L, OptionalLong.of(1000), true),
+                Arguments.of("as many jobs ahead as free slots: they take them all", 2, 1, 4, 2, second, 2200L, OptionalLong.of(1000),
                         false),
-                Arguments.of("no measured service time: never refused", 1000, 1, 0, OptionalDouble.empty(), 1L,
+                Arguments.of("a job of 3 choices needs 3 free slots: 2 free are not enough", 0, 3, 4, 2, second, 1200L,
+                        OptionalLong.of(1000), true),
+                Arguments.of("a job of 3 choices with 3 free slots starts at once", 0, 3, 4, 3, second, 1200L, OptionalLong.of(0),
+                        false),
+                Arguments.of("the choices ahead count: 2 jobs of 2 choices ahead fill a round of 4 slots", 4, 1, 4, 0, second,
+                        2200L, OptionalLong.of(2000), true),
+                Arguments.of("its own choices past a round of the slots wait for the next round", 2, 4, 4, 0, second, 3200L,
+                        OptionalLong.of(2000), false),
+                Arguments.of("no measured service time: never refused", 1000, 1, 1, 0, OptionalDouble.empty(), 1L,
                         OptionalLong.empty(), false),
-                Arguments.of("no live slot: never refused here (no-worker-wait decides)", 1000, 0, 0, second, 1L,
+                Arguments.of("no live slot: never refused here (no-worker-wait decides)", 1000, 1, 0, 0, second, 1L,
                         OptionalLong.empty(), false));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("longestWaits")
-    void aJobIsAdmittedOnlyIfItFinishesBeforeItsDeadlineAfterTheLongestItMayWait(String name, int ahead, int slots,
-            int free, OptionalDouble meanMs, long remainingMs, OptionalLong longest, boolean refused) {
-        assertThat(Admission.longestWaitMs(ahead, slots, free, meanMs)).isEqualTo(longest);
+    void aJobIsAdmittedOnlyIfItFinishesBeforeItsDeadlineAfterTheLongestItMayWait(String name, int slotsAhead, int jobSlots,
+            int slots, int free, OptionalDouble meanMs, long remainingMs, OptionalLong longest, boolean refused) {
+        assertThat(Admission.longestWaitMs(slotsAhead, jobSlots, slots, free, meanMs)).isEqualTo(longest);
         assertThat(Admission.deadlineUnreachable(longest, meanMs, remainingMs, 0.2)).isEqualTo(refused);
     }
 

@@ -244,19 +244,32 @@ class JobQueueTest {
     }
 
     @Test
-    void jobsAheadCountHigherBandsAndTheTenantsOwnEarlierJobsOnly() {
+    void slotsAheadCountHigherBandsAndTheTenantsOwnEarlierJobsOnly() {
         q.add(Fixtures.job("c", "m", ServiceClass.CRITICAL, "crit"), 0);
         q.add(Fixtures.job("s-other", "m", ServiceClass.STANDARD, "other"), 0);
         q.add(Fixtures.job("s-own-1", "m", ServiceClass.STANDARD, "own"), 0);
         q.add(Fixtures.job("s-own-2", "m", ServiceClass.STANDARD, "own"), 0);
         q.add(Fixtures.job("b", "m", ServiceClass.BATCH, "bulk"), 0);
 
-        assertThat(q.aheadOf(Fixtures.job("new", "m", ServiceClass.STANDARD, "own"))).isEqualTo(3);
-        assertThat(q.aheadOf(Fixtures.job("new", "m", ServiceClass.STANDARD, "newcomer"))).isEqualTo(1);
-        assertThat(q.aheadOf(Fixtures.job("new", "m", ServiceClass.STANDARD, "own", 1, -1, 60_000, 40))).isEqualTo(1);
-        assertThat(q.aheadOf(Fixtures.job("new", "m", ServiceClass.CRITICAL, "crit2"))).isZero();
+        assertThat(q.slotsAheadOf(Fixtures.job("new", "m", ServiceClass.STANDARD, "own"))).isEqualTo(3);
+        assertThat(q.slotsAheadOf(Fixtures.job("new", "m", ServiceClass.STANDARD, "newcomer"))).isEqualTo(1);
+        assertThat(q.slotsAheadOf(Fixtures.job("new", "m", ServiceClass.STANDARD, "own", 1, -1, 60_000, 40))).isEqualTo(1);
+        assertThat(q.slotsAheadOf(Fixtures.job("new", "m", ServiceClass.CRITICAL, "crit2"))).isZero();
         // a batch job may age past standard: only critical is certainly ahead (plus its own tenant's)
-        assertThat(q.aheadOf(Fixtures.job("new", "m", ServiceClass.BATCH, "bulk"))).isEqualTo(2);
+        assertThat(q.slotsAheadOf(Fixtures.job("new", "m", ServiceClass.BATCH, "bulk"))).isEqualTo(2);
+    }
+
+    @Test
+    void aJobOfSeveralChoicesCountsASlotForEachUntilItLeaves() {
+        q.add(Fixtures.choices(Fixtures.job("c", "m", ServiceClass.CRITICAL, "crit"), 4), 0);
+        q.add(Fixtures.choices(Fixtures.job("s-own", "m", ServiceClass.STANDARD, "own"), 3), 0);
+
+        assertThat(q.slotsAheadOf(Fixtures.job("new", "m", ServiceClass.STANDARD, "own"))).isEqualTo(7);
+        assertThat(q.slotsAheadOf(Fixtures.job("new", "m", ServiceClass.STANDARD, "newcomer"))).isEqualTo(4);
+
+        q.remove("c");
+        assertThat(q.slotsAheadOf(Fixtures.job("new", "m", ServiceClass.STANDARD, "own"))).isEqualTo(3);
+        assertThat(q.slotsAheadOf(Fixtures.job("new", "m", ServiceClass.STANDARD, "newcomer"))).isZero();
     }
 
     @Test

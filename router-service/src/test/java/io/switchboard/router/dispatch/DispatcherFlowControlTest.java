@@ -149,6 +149,27 @@ class DispatcherFlowControlTest {
     }
 
     @Test
+    void aJobOfSeveralChoicesIsRefusedForItsDeadlineWhenTooFewSlotsAreFreeForAllItsChoices() {
+        AcceptingWorkers d = dispatcher(100, 100);
+        d.onHeartbeat(Fixtures.heartbeat("w1", 4, "m"), 0);
+        d.onJob(Fixtures.job("first", "m", ServiceClass.STANDARD, "t"), 0);
+        d.onCompletion(JobCompletion.of("first", "w1", JobCompletion.Outcome.FINISHED, 1_000, 10, 16), 1_000);
+        d.onHeartbeat(Fixtures.heartbeat("w1", 4, "m"), 1_000);
+        // the model's jobs take 1 s; three of w1's four slots are busy
+        for (int i = 0; i < 3; i++) {
+            assertThat(d.onJob(Fixtures.job("running-" + i, "m", ServiceClass.STANDARD, "t"), 1_000)).hasSize(1);
+        }
+
+        // 1.3 s to the deadline: time for a run (and its margin) that starts now, not for one that waits a round
+        List<Action> twoChoices = d.onJob(Fixtures.choices(Fixtures.job("two", "m", ServiceClass.STANDARD, "u", 1, 0,
+                1_000 + 1_300, 40), 2), 1_000);
+        List<Action> oneChoice = d.onJob(Fixtures.job("one", "m", ServiceClass.STANDARD, "v", 1, 0, 1_000 + 1_300, 40), 1_000);
+
+        assertThat(failure(twoChoices)).isEqualTo(FailureCode.DEADLINE_UNREACHABLE);
+        assertThat(oneChoice).singleElement().isInstanceOf(Action.Assign.class);
+    }
+
+    @Test
     void aWaitingJobThatCanNoLongerFinishInTimeIsRefusedBeforeItsDeadline() {
         AcceptingWorkers d = dispatcher(100, 100);
         d.onHeartbeat(Fixtures.heartbeat("w1", 1, "m"), 0);
