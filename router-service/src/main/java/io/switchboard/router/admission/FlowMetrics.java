@@ -47,4 +47,8 @@ public interface FlowMetrics {
     /** A job with automatic provider routing went to a cloud worker because local capacity was saturated or down. */
     default void overflowedToCloud(String model) {
     }
+
+    /** Workers now held for waiting jobs of several choices (they take no other model's job meanwhile). */
+    default void heldWorkers(int workers) {
+    }
 }

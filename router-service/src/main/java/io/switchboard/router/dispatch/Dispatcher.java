@@ -26,6 +26,7 @@ import io.switchboard.router.registry.WorkerSnapshot;
 import io.switchboard.router.registry.WorkerState;
 import io.switchboard.router.scheduling.Placement;
 import io.switchboard.router.scheduling.PlacementRequest;
+import io.switchboard.router.scheduling.WideJobHold;
 import io.switchboard.schema.event.AssignmentReply;
 import io.switchboard.schema.event.FailureCode;
 import io.switchboard.schema.event.InferenceJob;
@@ -95,6 +96,8 @@ public final class Dispatcher {
     private boolean acting = true;
     /** Which model's pool dispatches first next time, so models sharing workers take turns. */
     private int rotation;
+    /** Job id of a waiting job of several choices to the worker held for it ({@link WideJobHold}). */
+    private final Map<String, WideJobHold.Held> holds = new HashMap<>();
 
     /**
      * A job in a slot: where it runs, the band whose counter it was charged to, its prompt estimate, its place in line
@@ -491,7 +494,11 @@ public final class Dispatcher {
         if (waiting.isEmpty()) {
             return List.of();
         }
-        return List.of(new Action.Drop(waiting.get(), reason == null || reason.isBlank() ? UNKNOWN_CANCEL_REASON : reason));
+        List<Action> actions = new ArrayList<>();
+        actions.add(new Action.Drop(waiting.get(), reason == null || reason.isBlank() ? UNKNOWN_CANCEL_REASON : reason));
+        // it may have held its model's line, or a worker for its choices: what waited behind it may go now
+        actions.addAll(dispatch(nowMs));
+        return actions;
     }
 
     /**
@@ -579,10 +586,28 @@ public final class Dispatcher {
             return List.of();
         }
         List<Action> actions = new ArrayList<>();
+        int heldBefore = holds.size();
+        holds.keySet().removeIf(jobId -> !queue.contains(jobId));
         List<String> models = queue.modelsWaiting();
         Collections.rotate(models, -Math.floorMod(rotation++, models.size()));
         // one snapshot per assignment: placement sees the slots taken by the previous one
         List<WorkerSnapshot> workers = registry.snapshots();
+        // before any job is placed: a job of several choices first in its line with no room anywhere holds a worker,
+        // so the jobs of other models placed below do not take the slots it waits for
+        for (String m : models) {
+            Optional<Queued> head = queue.peek(m, nowMs);
+            if (head.isPresent() && head.get().job().sequences() > 1) {
+                InferenceJob job = head.get().job();
+                PlacementRequest request = new PlacementRequest(job, providersFor(job), nowMs);
+                if (workers.stream().noneMatch(w -> request.providers().allows(w.provider()) && w.canRun(job)
+                        && w.hasRoomFor(job))) {
+                    hold(head.get(), request, workers);
+                }
+            }
+        }
+        if (holds.size() != heldBefore) {
+            metrics.heldWorkers(holds.size());
+        }
         while (!models.isEmpty()) {
             String model = null;
             Queued next = null;
@@ -614,9 +639,15 @@ public final class Dispatcher {
                 continue;
             }
             PlacementRequest request = new PlacementRequest(next.job(), providersFor(next.job()), nowMs);
-            Optional<String> target = placement.place(request, workers);
+            Optional<String> target = placement.place(request, WideJobHold.open(next.job(), next.band(), workers, holds));
             if (target.isEmpty()) {
+                // a job of several choices holds a worker, so other models' jobs do not take its slots one by one
+                hold(next, request, workers);
+                metrics.heldWorkers(holds.size());
                 continue;
+            }
+            if (holds.remove(next.job().jobId()) != null) {
+                metrics.heldWorkers(holds.size());
             }
             WorkerState worker = registry.get(target.get()).orElseThrow();
             if (next.job().provider() == null && Providers.CLOUD.equals(worker.provider())) {
@@ -630,6 +661,14 @@ public final class Dispatcher {
             workers = registry.snapshots();
         }
         return actions;
+    }
+
+    /** Holds (or keeps holding, or lets go of) a worker for a job of several choices that found no room. */
+    private void hold(Queued waiting, PlacementRequest request, List<WorkerSnapshot> workers) {
+        String jobId = waiting.job().jobId();
+        WideJobHold.Held held = holds.get(jobId);
+        WideJobHold.choose(waiting.job(), request, workers, Optional.ofNullable(held).map(WideJobHold.Held::workerId))
+                .ifPresentOrElse(w -> holds.put(jobId, new WideJobHold.Held(w, waiting.band())), () -> holds.remove(jobId));
     }
 
     /**

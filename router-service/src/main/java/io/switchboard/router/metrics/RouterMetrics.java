@@ -22,7 +22,8 @@ import io.switchboard.schema.event.ServiceClass;
  * {@code switchboard_router_queue_wait_seconds{model,band}} (histogram), {@code switchboard_router_decision_seconds{input}}
  * (histogram: one dispatcher input, decisions included), {@code switchboard_router_refusals_total{model,band,reason}}
  * (jobs refused or shed without running), {@code switchboard_router_tenant_tokens_charged_total{tenant,band,kind}}
- * (tokens charged to tenants' fair-share counters) and {@code switchboard_router_prefix_blocks_total{model,result}}
+ * (tokens charged to tenants' fair-share counters), {@code switchboard_router_held_workers} (workers held for a waiting
+ * job of several choices) and {@code switchboard_router_prefix_blocks_total{model,result}}
  * (prompt blocks placed on a worker recently sent them, {@code hit}, or not, {@code miss}: the router's estimate of the
  * prefix-cache hit rate).
  */
@@ -31,10 +32,20 @@ public class RouterMetrics implements FlowMetrics {
     private final MeterRegistry registry;
     private final Map<String, AtomicInteger> depths = new ConcurrentHashMap<>();
     private final Map<String, Timer> decisions = new ConcurrentHashMap<>();
+    private final AtomicInteger held = new AtomicInteger();
 
     @Inject
     public RouterMetrics(MeterRegistry registry) {
         this.registry = registry;
+        Gauge.builder("switchboard.router.held.workers", held, AtomicInteger::get)
+                .description("Workers held for waiting jobs of several choices: they take no other model's job until "
+                        + "that job is placed")
+                .register(registry);
+    }
+
+    @Override
+    public void heldWorkers(int workers) {
+        held.set(workers);
     }
 
     @Override

@@ -151,10 +151,10 @@ class DispatcherFlowControlTest {
     @Test
     void aJobOfSeveralChoicesIsRefusedForItsDeadlineWhenTooFewSlotsAreFreeForAllItsChoices() {
         AcceptingWorkers d = dispatcher(100, 100);
-        d.onHeartbeat(Fixtures.heartbeat("w1", 4, "m"), 0);
+        d.onHeartbeat(Fixtures.choicesHeartbeat("w1", 4, "m"), 0);
         d.onJob(Fixtures.job("first", "m", ServiceClass.STANDARD, "t"), 0);
         d.onCompletion(JobCompletion.of("first", "w1", JobCompletion.Outcome.FINISHED, 1_000, 10, 16), 1_000);
-        d.onHeartbeat(Fixtures.heartbeat("w1", 4, "m"), 1_000);
+        d.onHeartbeat(Fixtures.choicesHeartbeat("w1", 4, "m"), 1_000);
         // the model's jobs take 1 s; three of w1's four slots are busy
         for (int i = 0; i < 3; i++) {
             assertThat(d.onJob(Fixtures.job("running-" + i, "m", ServiceClass.STANDARD, "t"), 1_000)).hasSize(1);

@@ -74,6 +74,48 @@ class DispatcherTest {
     }
 
     @Test
+    void aJobOfSeveralChoicesHoldsAWorkerSoOtherModelsJobsDoNotTakeItsSlotsOneByOne() {
+        d.onHeartbeat(Fixtures.choicesHeartbeat("w1", 2, "m", "other"), 0);
+        assertThat(d.onJob(Fixtures.job("o1", "other", 0), 1)).hasSize(1);
+        assertThat(d.onJob(Fixtures.job("o2", "other", 0), 2)).hasSize(1);
+        assertThat(d.onJob(Fixtures.choices(Fixtures.job("two", "m", 0), 2), 3)).isEmpty();
+        assertThat(d.onJob(Fixtures.job("o3", "other", 0), 4)).isEmpty();
+
+        // one slot frees: without the hold o3 would take it, and another job of 'other' the next one, and so on
+        assertThat(d.onCompletion("o1", 5)).isEmpty();
+        assertThat(d.onCompletion("o2", 6)).containsExactly(
+                new Action.Assign(Fixtures.choices(Fixtures.job("two", "m", 0), 2), "w1"));
+        assertThat(d.onCompletion("two", 7)).containsExactly(new Action.Assign(Fixtures.job("o3", "other", 0), "w1"));
+    }
+
+    @Test
+    void aWorkerHeldForAJobOfSeveralChoicesIsFreeForOthersOnceThatJobLeavesTheLine() {
+        d.onHeartbeat(Fixtures.choicesHeartbeat("w1", 2, "m", "other"), 0);
+        d.onJob(Fixtures.job("o1", "other", 0), 1);
+        d.onJob(Fixtures.job("o2", "other", 0), 2);
+        d.onJob(Fixtures.choices(Fixtures.job("two", "m", 0), 2), 3);
+        d.onJob(Fixtures.job("o3", "other", 0), 4);
+        assertThat(d.onCompletion("o1", 5)).isEmpty();
+
+        assertThat(d.onCancel("two", "client_disconnected", 6)).containsExactly(
+                new Action.Drop(Fixtures.choices(Fixtures.job("two", "m", 0), 2), "client_disconnected"),
+                new Action.Assign(Fixtures.job("o3", "other", 0), "w1"));
+    }
+
+    @Test
+    void anotherWorkerWithRoomServesOtherModelsWhileOneIsHeld() {
+        d.onHeartbeat(Fixtures.choicesHeartbeat("w1", 2, "m", "other"), 0);
+        d.onJob(Fixtures.job("o1", "other", 0), 1);
+        d.onJob(Fixtures.job("o2", "other", 0), 2);
+        d.onJob(Fixtures.choices(Fixtures.job("three", "m", 0), 2), 3);
+        // a worker of one slot cannot run the job of two choices: it is not held, and takes 'other' at once
+        d.onHeartbeat(Fixtures.choicesHeartbeat("w2", 1, "other", "m"), 4);
+
+        assertThat(d.onJob(Fixtures.job("o3", "other", 0), 5)).containsExactly(
+                new Action.Assign(Fixtures.job("o3", "other", 0), "w2"));
+    }
+
+    @Test
     void aJobWithMoreChoicesThanAnyWorkerHasSlotsFailsAfterTheWaitAndNoLongerHoldsTheLine() {
         d.onHeartbeat(Fixtures.choicesHeartbeat("w1", 2, "m"), 0);
         assertThat(d.onJob(Fixtures.choices(Fixtures.job("three", "m", 0), 3), 0)).isEmpty();
