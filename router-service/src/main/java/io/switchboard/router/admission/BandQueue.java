@@ -32,15 +32,18 @@ final class BandQueue {
     void add(Queued q) {
         TenantQueue t = tenants.computeIfAbsent(q.job().tenantId(), TenantQueue::new);
         t.weight = q.job().weight();
+        boolean added;
         if (t.jobs.isEmpty()) {
             t.counter = VirtualTokens.lifted(t.counter, backlogged.isEmpty() ? floor : backlogged.first().counter);
-            t.jobs.add(q);
+            added = t.jobs.add(q);
             backlogged.add(t);
         } else {
-            t.jobs.add(q);
+            added = t.jobs.add(q);
         }
-        t.slots += q.job().sequences();
-        slots += q.job().sequences();
+        if (added) {
+            t.slots += q.job().sequences();
+            slots += q.job().sequences();
+        }
         byArrival.add(q);
     }
 

@@ -172,6 +172,7 @@ public final class Dispatcher {
         this.noWorkerWaitMs = noWorkerWaitMs;
         this.policy = policy;
         this.metrics = metrics;
+        metrics.heldWorkers(0);
         this.queue = new JobQueue(policy, metrics);
     }
 
@@ -586,28 +587,11 @@ public final class Dispatcher {
             return List.of();
         }
         List<Action> actions = new ArrayList<>();
-        int heldBefore = holds.size();
-        holds.keySet().removeIf(jobId -> !queue.contains(jobId));
         List<String> models = queue.modelsWaiting();
         Collections.rotate(models, -Math.floorMod(rotation++, models.size()));
         // one snapshot per assignment: placement sees the slots taken by the previous one
         List<WorkerSnapshot> workers = registry.snapshots();
-        // before any job is placed: a job of several choices first in its line with no room anywhere holds a worker,
-        // so the jobs of other models placed below do not take the slots it waits for
-        for (String m : models) {
-            Optional<Queued> head = queue.peek(m, nowMs);
-            if (head.isPresent() && head.get().job().sequences() > 1) {
-                InferenceJob job = head.get().job();
-                PlacementRequest request = new PlacementRequest(job, providersFor(job), nowMs);
-                if (workers.stream().noneMatch(w -> request.providers().allows(w.provider()) && w.canRun(job)
-                        && w.hasRoomFor(job))) {
-                    hold(head.get(), request, workers);
-                }
-            }
-        }
-        if (holds.size() != heldBefore) {
-            metrics.heldWorkers(holds.size());
-        }
+        holdForWideHeads(models, workers, nowMs);
         while (!models.isEmpty()) {
             String model = null;
             Queued next = null;
@@ -628,6 +612,7 @@ public final class Dispatcher {
             if (Admission.tooLateToStart(serviceTimes.meanMs(model), next.job().deadlineAtMs() - nowMs)) {
                 // it could not finish in time if it started now: refused rather than run into its deadline
                 queue.remove(next.job().jobId());
+                holds.remove(next.job().jobId());
                 actions.add(refuse(next.job(), FailureCode.DEADLINE_UNREACHABLE, "No worker could start the request in "
                         + "time to finish it before its deadline; retry later or with a longer timeout.", retryAfterFor(model)));
                 models.add(model);
@@ -641,14 +626,9 @@ public final class Dispatcher {
             PlacementRequest request = new PlacementRequest(next.job(), providersFor(next.job()), nowMs);
             Optional<String> target = placement.place(request, WideJobHold.open(next.job(), next.band(), workers, holds));
             if (target.isEmpty()) {
-                // a job of several choices holds a worker, so other models' jobs do not take its slots one by one
-                hold(next, request, workers);
-                metrics.heldWorkers(holds.size());
                 continue;
             }
-            if (holds.remove(next.job().jobId()) != null) {
-                metrics.heldWorkers(holds.size());
-            }
+            holds.remove(next.job().jobId());
             WorkerState worker = registry.get(target.get()).orElseThrow();
             if (next.job().provider() == null && Providers.CLOUD.equals(worker.provider())) {
                 metrics.overflowedToCloud(model);
@@ -663,12 +643,37 @@ public final class Dispatcher {
         return actions;
     }
 
-    /** Holds (or keeps holding, or lets go of) a worker for a job of several choices that found no room. */
-    private void hold(Queued waiting, PlacementRequest request, List<WorkerSnapshot> workers) {
-        String jobId = waiting.job().jobId();
-        WideJobHold.Held held = holds.get(jobId);
-        WideJobHold.choose(waiting.job(), request, workers, Optional.ofNullable(held).map(WideJobHold.Held::workerId))
-                .ifPresentOrElse(w -> holds.put(jobId, new WideJobHold.Held(w, waiting.band())), () -> holds.remove(jobId));
+    /**
+     * Decides the holds again before any job of this round is placed: only a job of several choices that is first in
+     * its model's line now, that the critical reserve does not keep back, and that finds no open worker with room for
+     * all its choices holds one ({@link WideJobHold}), preferably the one it held before. Higher bands choose first,
+     * and a worker held for a job of one band is not open to a job of the same or a lower band, so no two jobs that
+     * would keep each other out hold the same worker.
+     */
+    private void holdForWideHeads(List<String> models, List<WorkerSnapshot> workers, long nowMs) {
+        Map<String, WideJobHold.Held> before = new HashMap<>(holds);
+        holds.clear();
+        List<Queued> wide = new ArrayList<>();
+        for (String m : models) {
+            queue.peek(m, nowMs).filter(head -> head.job().sequences() > 1).ifPresent(wide::add);
+        }
+        wide.sort(java.util.Comparator.comparingInt((Queued q) -> q.band().rank()));
+        for (Queued head : wide) {
+            InferenceJob job = head.job();
+            String model = job.model();
+            if (CriticalReserve.holdsBack(head.band(), job.sequences(), registry.freeSlotsServing(model),
+                    registry.slotsServing(model), policy.criticalReserve(), criticalRecently(model, nowMs))) {
+                continue;
+            }
+            PlacementRequest request = new PlacementRequest(job, providersFor(job), nowMs);
+            List<WorkerSnapshot> open = WideJobHold.open(job, head.band(), workers, holds);
+            if (open.stream().anyMatch(w -> request.providers().allows(w.provider()) && w.canRun(job) && w.hasRoomFor(job))) {
+                continue; // placed below
+            }
+            WideJobHold.choose(job, request, open, Optional.ofNullable(before.get(job.jobId())).map(WideJobHold.Held::workerId))
+                    .ifPresent(w -> holds.put(job.jobId(), new WideJobHold.Held(w, head.band())));
+        }
+        metrics.heldWorkers((int) holds.values().stream().map(WideJobHold.Held::workerId).distinct().count());
     }
 
     /**

@@ -21,10 +21,10 @@ public final class WideJobHold {
     }
 
     /**
-     * The worker to hold for {@code job}: among the allowed workers able to run it (its model, features, as many slots
-     * as it has choices), the one it already holds while that one still qualifies, else the one with the most free
-     * slots (ties: fewest slots to wait for, then by id, so the choice is stable). Empty for a job of one choice (any
-     * slot that frees is its) and when no worker could run it.
+     * The worker to hold for {@code job} among {@code workers} (those open to it): among the allowed, available
+     * workers able to run it (its model, features, as many slots as it has choices), the one it held before while that
+     * one still qualifies, else the one with the most free slots (ties: fewest slots to wait for, then by id, so the
+     * choice is stable). Empty for a job of one choice (any slot that frees is its) and when no worker could run it.
      */
     public static Optional<String> choose(InferenceJob job, PlacementRequest request, List<WorkerSnapshot> workers,
             Optional<String> held) {
@@ -32,7 +32,8 @@ public final class WideJobHold {
             return Optional.empty();
         }
         List<WorkerSnapshot> able = workers.stream()
-                .filter(w -> request.providers().allows(w.provider()) && w.canRun(job)).toList();
+                .filter(w -> request.providers().allows(w.provider()) && w.capabilities().available() && w.canRun(job))
+                .toList();
         if (held.isPresent() && able.stream().anyMatch(w -> w.workerId().equals(held.get()))) {
             return held;
         }

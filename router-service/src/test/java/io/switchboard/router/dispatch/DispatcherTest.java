@@ -18,6 +18,7 @@ import io.switchboard.router.Fixtures;
 import io.switchboard.router.scheduling.LeastLoadedScorer;
 import io.switchboard.router.scheduling.Placement;
 import io.switchboard.schema.event.FailureCode;
+import io.switchboard.schema.event.InferenceJob;
 import io.switchboard.schema.event.ServiceClass;
 
 /** The router's state machine, driven input by input with an explicit clock. */
@@ -86,6 +87,45 @@ class DispatcherTest {
         assertThat(d.onCompletion("o2", 6)).containsExactly(
                 new Action.Assign(Fixtures.choices(Fixtures.job("two", "m", 0), 2), "w1"));
         assertThat(d.onCompletion("two", 7)).containsExactly(new Action.Assign(Fixtures.job("o3", "other", 0), "w1"));
+    }
+
+    @Test
+    void twoJobsOfSeveralChoicesNeverHoldTheSameWorkerSoBothRunInTurn() {
+        d.onHeartbeat(Fixtures.choicesHeartbeat("w1", 4, "a", "b", "c"), 0);
+        for (int i = 0; i < 4; i++) {
+            assertThat(d.onJob(Fixtures.job("c" + i, "c", 0), 1)).hasSize(1);
+        }
+        InferenceJob four = Fixtures.choices(Fixtures.job("four", "a", 0), 4);
+        InferenceJob two = Fixtures.choices(Fixtures.job("two", "b", 0), 2);
+        d.onJob(four, 2);
+        d.onJob(two, 3);
+
+        List<Action> assigned = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            assigned.addAll(d.onCompletion("c" + i, 4 + i));
+        }
+        // whichever holds the worker runs first; the other runs once it ends (two holding one worker kept both out)
+        assertThat(assigned).hasSize(1);
+        String first = ((Action.Assign) assigned.get(0)).job().jobId();
+        List<Action> then = d.onCompletion(first, 10);
+        if (first.equals("two")) {
+            then = new ArrayList<>(then);
+            then.addAll(d.onCompletion("four", 11));
+        }
+        assertThat(then).extracting(a -> ((Action.Assign) a).job().jobId()).containsExactly(first.equals("two") ? "four" : "two");
+    }
+
+    @Test
+    void aJobOfSeveralChoicesNoLongerFirstInItsLineHoldsNothing() {
+        d.onHeartbeat(Fixtures.choicesHeartbeat("w1", 2, "m", "other"), 0);
+        d.onJob(Fixtures.job("o1", "other", 0), 1);
+        d.onJob(Fixtures.job("o2", "other", 0), 2);
+        d.onJob(Fixtures.choices(Fixtures.job("two", "m", 0), 2), 3);
+        assertThat(d.onCompletion("o1", 4)).isEmpty();
+        // a job of its own tenant with a more urgent priority goes before it: the wide job no longer holds the worker
+        InferenceJob urgent = Fixtures.job("urgent", "m", -5);
+
+        assertThat(d.onJob(urgent, 5)).containsExactly(new Action.Assign(urgent, "w1"));
     }
 
     @Test
