@@ -38,9 +38,17 @@ public interface WorkerConfig {
     @WithDefault("4")
     int slots();
 
-    /** How often the worker heartbeats its capacity. */
+    /** How often the worker heartbeats its capacity to the routers (their Redis inbox: liveness, slots, running jobs). */
     @WithDefault("1s")
     Duration heartbeatInterval();
+
+    /**
+     * How often the worker's heartbeat goes on Kafka for the gateways' model catalog while its models, engine,
+     * capabilities and provider stay the same (a heartbeat that changes any of them goes at once). Keep it well below
+     * the gateways' {@code model-liveness} (10 s), after which a model no heartbeat announced is no longer listed.
+     */
+    @WithDefault("3s")
+    Duration catalogInterval();
 
     /** On shutdown, how long to wait for the stopped sequences to write their last event before the model closes. */
     @WithDefault("10s")

@@ -1,9 +1,9 @@
 package io.switchboard.schema.event;
 
 /**
- * A worker's report that a job left its slot (finished, failed, cancelled, or handed back); published on
- * {@link io.switchboard.schema.wire.Topics#COMPLETIONS} so the router frees the slot and charges the tenant's fair
- * share with what the job really used.
+ * A worker's report that a job left its slot (finished, failed, cancelled, or handed back); written to the routers'
+ * inbox ({@link io.switchboard.schema.wire.RedisKeys#ROUTER_INBOX}) so the router frees the slot and charges the
+ * tenant's fair share with what the job really used.
  *
  * @param v                event version ({@link #VERSION})
  * @param jobId            the job

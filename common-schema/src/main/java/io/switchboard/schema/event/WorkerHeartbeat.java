@@ -3,9 +3,11 @@ package io.switchboard.schema.event;
 import java.util.List;
 
 /**
- * A worker's periodic statement of what it serves and how much room it has; published on
- * {@link io.switchboard.schema.wire.Topics#HEARTBEATS}. A worker whose heartbeats stop for the
- * router's configured time is taken out of the registry and its running jobs are failed.
+ * A worker's periodic statement of what it serves and how much room it has: every heartbeat interval to the routers'
+ * inbox ({@link io.switchboard.schema.wire.RedisKeys#ROUTER_INBOX}), and on
+ * {@link io.switchboard.schema.wire.Topics#HEARTBEATS} for the gateways' model catalog (when what the catalog keeps
+ * changes, else every catalog interval). A worker whose heartbeats stop for the router's configured time is taken out
+ * of the registry and its running jobs are taken back.
  *
  * @param workerId    unique per worker process (a restarted worker is a new worker)
  * @param models      the model ids it serves

@@ -14,9 +14,10 @@ public final class Topics {
 
     /** gateway → router: {@link io.switchboard.schema.event.InferenceJob}, keyed by job id. */
     public static final String JOBS = "switchboard.jobs.v1";
-    /** workers → router: {@link io.switchboard.schema.event.JobCompletion}, keyed by job id; frees the slot. */
-    public static final String COMPLETIONS = "switchboard.completions.v1";
-    /** workers → router and gateways: {@link io.switchboard.schema.event.WorkerHeartbeat}, keyed by worker id. */
+    /**
+     * workers → gateways' model catalog: {@link io.switchboard.schema.event.WorkerHeartbeat}, keyed by worker id (the
+     * routers get every heartbeat, and the completions, through their Redis inbox, {@link RedisKeys#ROUTER_INBOX}).
+     */
     public static final String HEARTBEATS = "switchboard.heartbeats.v1";
     /** gateway → router and workers: {@link io.switchboard.schema.event.CancelJob}, keyed by job id. */
     public static final String CANCELS = "switchboard.cancels.v1";
@@ -27,7 +28,7 @@ public final class Topics {
      */
     public static final String USAGE = "switchboard.usage.v1";
 
-    public static final List<String> ALL = List.of(JOBS, COMPLETIONS, HEARTBEATS, CANCELS, USAGE);
+    public static final List<String> ALL = List.of(JOBS, HEARTBEATS, CANCELS, USAGE);
 
     /** How long a topic keeps its records: an hour for the control topics, a week for usage (billing reads it). */
     public static Duration retention(String topic) {

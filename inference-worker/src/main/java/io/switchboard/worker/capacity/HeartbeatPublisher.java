@@ -27,8 +27,10 @@ import io.switchboard.worker.report.RouterReports;
 
 /**
  * Announces the worker's model, free slots and running jobs every heartbeat interval, from start-up (the engine is
- * loaded by then): to the routers through their Redis inbox ({@link RouterReports}: liveness and reconciliation), and
- * on Kafka for the gateways' model catalog.
+ * loaded by then), to the routers through their Redis inbox ({@link RouterReports}: liveness and reconciliation); and
+ * on Kafka for the gateways' model catalog, which needs only the models, engine, capabilities and provider: at once
+ * when they change, else every {@code catalog-interval} (an idle worker writes a third of the records it did, and the
+ * broker and every gateway wake for a third of them).
  */
 @ApplicationScoped
 public class HeartbeatPublisher {
@@ -57,6 +59,10 @@ public class HeartbeatPublisher {
     @Identifier("worker-cancels-from-recent")
     CancelsFromRecent cancels;
 
+    /** The last heartbeat sent on Kafka and when (null: none, or its send failed: the next one goes). */
+    private volatile WorkerHeartbeat announced;
+    private volatile long announcedAtMs;
+
     void start(@Observes StartupEvent ignored) {
         if (!io.switchboard.schema.event.Providers.valid(config.provider())) {
             throw new IllegalArgumentException("switchboard.worker.provider must be 'local' or 'cloud', not '"
@@ -80,9 +86,30 @@ public class HeartbeatPublisher {
                 System.currentTimeMillis(), config.heartbeatInterval().toMillis(), capabilities, config.provider(),
                 s.generated());
         reports.heartbeat(hb);
+        long now = System.currentTimeMillis();
+        if (!toCatalog(announced, announcedAtMs, hb, now, config.catalogInterval().toMillis())) {
+            return;
+        }
+        announced = hb;
+        announcedAtMs = now;
         heartbeats.sendMessage(Message.of(hb).addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(identity.id()).build()))
                 .subscribe().with(ok -> {
-                }, t -> LOG.warnf("heartbeat not sent: %s", t.getMessage()));
+                }, t -> {
+                    announced = null;
+                    LOG.warnf("heartbeat not sent: %s", t.getMessage());
+                });
+    }
+
+    /**
+     * Whether heartbeat {@code next} goes on Kafka for the gateways' catalog: the first one, one that changes what the
+     * catalog keeps (models, engine, capabilities, provider) from the last sent ({@code last}, at {@code lastAtMs}), or
+     * one {@code everyMs} after the last.
+     */
+    static boolean toCatalog(WorkerHeartbeat last, long lastAtMs, WorkerHeartbeat next, long nowMs, long everyMs) {
+        return last == null || nowMs - lastAtMs >= everyMs || !last.models().equals(next.models())
+                || !java.util.Objects.equals(last.engine(), next.engine())
+                || !java.util.Objects.equals(last.capabilities(), next.capabilities())
+                || !java.util.Objects.equals(last.provider(), next.provider());
     }
 
     /**
