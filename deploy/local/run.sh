@@ -139,6 +139,7 @@ rm -rf "$PID_DIR" && mkdir -p "$PID_DIR"
 : >"$RUN_DIR/endpoints"
 
 SERVICES=()   # names, in start order
+declare -A SVC_AOT_TRAINING=()
 declare -A SVC_PORT=() SVC_PID=() SVC_STARTED_US=() SVC_RESTARTS=() SVC_BACKOFF_MS=() SVC_DUE_US=() SVC_DOWN_US=() \
   SVC_AWAITED=()
 PHASE=starting   # starting, then supervising; a signal while starting exits at once, later at the next tick
@@ -146,10 +147,11 @@ STOP_STATUS=
 NOW_US=0
 now_us() { NOW_US=${EPOCHREALTIME//[!0-9]/}; }   # microseconds, without a fork
 
-stop_pids() { # stops the given processes together, waiting up to 15 s before killing
-  local pid
+stop_pids() { # grace (s), pids: stops the processes together, waiting up to the grace before killing
+  local pid grace=$1
+  shift
   for pid in "$@"; do kill "$pid" 2>/dev/null || true; done
-  for _ in $(seq 150); do
+  for _ in $(seq $((grace * 10))); do
     local alive=0
     for pid in "$@"; do kill -0 "$pid" 2>/dev/null && alive=1; done
     [ $alive = 0 ] && return 0
@@ -170,8 +172,19 @@ cleanup() {
   if [ $((${#services[@]} + ${#infra[@]})) -gt 0 ]; then
     log "stopping $((${#services[@]} + ${#infra[@]})) processes"
     # the services first, together (workers end their streams with an error), then Kafka and Redis
-    [ ${#services[@]} -gt 0 ] && stop_pids "${services[@]}"
-    [ ${#infra[@]} -gt 0 ] && stop_pids "${infra[@]}"
+    local grace=15 training
+    for name in "${!SVC_AOT_TRAINING[@]}"; do
+      [ "${SVC_AOT_TRAINING[$name]}" = 1 ] && [ -n "${SVC_PID[$name]:-}" ] && training+=" $name"
+    done
+    if [ -n "${training:-}" ]; then
+      grace=90
+      log "writing the class caches of$training for their next start (a first run only: up to a minute)"
+    fi
+    [ ${#services[@]} -gt 0 ] && stop_pids "$grace" "${services[@]}"
+    for name in "${!SVC_AOT_TRAINING[@]}"; do
+      [ "${SVC_AOT_TRAINING[$name]}" = 1 ] && aot_promote "$name"
+    done
+    [ ${#infra[@]} -gt 0 ] && stop_pids 15 "${infra[@]}"
   fi
   # a process started just as the signal came, before its id was noted: this shell's own children only
   if command -v pkill >/dev/null; then pkill -KILL -P $$ 2>/dev/null || true; fi
@@ -194,6 +207,39 @@ add_service() { # name port: declares it (its log starts empty, its port is kept
   echo "$1 $2" >>"$RUN_DIR/endpoints"
 }
 
+# JDK 25 AOT cache of a Quarkus service (its classes loaded and linked, and method profiles, from a training run): a
+# service whose cache is missing, or older than its build, runs this time recording one, written when it stops (the
+# launcher then waits up to 90 s); later starts map it. SWITCHBOARD_AOT_CACHE=0, or a JDK before 25, runs without.
+AOT_DIR="$RUN_DIR/aot"
+AOT_ON=0
+if [ "${SWITCHBOARD_AOT_CACHE:-1}" = 1 ] && "$JAVA" -XX:+PrintFlagsFinal -version 2>/dev/null | grep -q ' AOTCacheOutput '; then
+  AOT_ON=1
+  mkdir -p "$AOT_DIR"
+fi
+aot_promote() { # name: a cache a training run wrote whole (its JVM said so in the log) becomes the one to use
+  local new="$AOT_DIR/$1.aot.new"
+  [ -f "$new" ] || return 0
+  if grep -qF "AOTCache creation is complete: $new" "$LOGS/$1.log" 2>/dev/null; then
+    mv -f "$new" "$AOT_DIR/$1.aot"
+  else
+    rm -f "$new"
+  fi
+}
+aot_args() { # name app-dir: sets AOT_ARGS for that service's JVM, and whether it is training
+  AOT_ARGS=()
+  SVC_AOT_TRAINING[$1]=0
+  [ "$AOT_ON" = 1 ] || return 0
+  aot_promote "$1"
+  local cache="$AOT_DIR/$1.aot"
+  if [ -s "$cache" ] && [ -z "$(find "$2/target/quarkus-app" -newer "$cache" -type f -print -quit)" ]; then
+    AOT_ARGS=(-XX:AOTCache="$cache")
+  else
+    rm -f "$cache"
+    AOT_ARGS=(-XX:AOTCacheOutput="$cache.new")
+    SVC_AOT_TRAINING[$1]=1
+  fi
+}
+
 # Starts one service in the background, the same way the first time and on every restart, and notes its pid.
 spawn() { # name
   local name=$1 port=${SVC_PORT[$1]} log="$LOGS/$1.log"
@@ -208,16 +254,19 @@ spawn() { # name
       ;;
     router*)
       # the id through the environment (switchboard.router.id), so a router that has no such setting ignores it
-      SWITCHBOARD_ROUTER_ID=$name "$JAVA" "${COMMON[@]}" -Dquarkus.http.port="$port" \
+      aot_args "$name" "$ROOT/router-service"
+      SWITCHBOARD_ROUTER_ID=$name "$JAVA" "${COMMON[@]}" "${AOT_ARGS[@]}" -Dquarkus.http.port="$port" \
         -jar "$ROOT/router-service/target/quarkus-app/quarkus-run.jar" >>"$log" 2>&1 &
       ;;
     worker-*)
-      "$JAVA" "${COMMON[@]}" -Dquarkus.http.port="$port" -Dswitchboard.worker.id="$name" "${WORKER_ARGS[@]}" \
+      aot_args "$name" "$ROOT/inference-worker"
+      "$JAVA" "${COMMON[@]}" "${AOT_ARGS[@]}" -Dquarkus.http.port="$port" -Dswitchboard.worker.id="$name" "${WORKER_ARGS[@]}" \
         -jar "$ROOT/inference-worker/target/quarkus-app/quarkus-run.jar" >>"$log" 2>&1 &
       ;;
     gateway)
       # the admin key goes through the environment, not the command line (which any local user can read with ps)
-      SWITCHBOARD_ADMIN_KEY=$ADMIN_KEY "$JAVA" "${COMMON[@]}" -Dquarkus.http.port="$port" \
+      aot_args "$name" "$ROOT/gateway-service"
+      SWITCHBOARD_ADMIN_KEY=$ADMIN_KEY "$JAVA" "${COMMON[@]}" "${AOT_ARGS[@]}" -Dquarkus.http.port="$port" \
         -Dswitchboard.gateway.tenancy.file="$TENANTS_FILE" -Dswitchboard.gateway.models="$MODEL_ID" \
         -jar "$ROOT/gateway-service/target/quarkus-app/quarkus-run.jar" >>"$log" 2>&1 &
       ;;
