@@ -33,7 +33,8 @@
 #      each refusal came (from its send), errors by status (no 504: nothing may end by its deadline)
 #  A summary at the end repeats every figure, one per line.
 #   BENCH_PARTS=llama,platform,admission,overload,fairness,engines,tokens,idle,streams (default: all) runs only those parts;
-#   BENCH_REQUESTS scales the closed-loop ones.
+#   BENCH_REQUESTS scales the closed-loop ones; BENCH_AOT_CACHE=1 runs the services with JDK AOT caches (off by default:
+#   see deploy/bench/service-aot.sh).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$ROOT/deploy/local/lib.sh"
@@ -62,7 +63,9 @@ start() { # engine slots model-id [extra env...]   (FIRST_MAX_TOKENS: the first 
   local t0; t0=$(date +%s%N)
   STACK_DIR="$OUT/run-$engine"
   STACK_OUT="$OUT/$engine.out"
-  env "$@" SWITCHBOARD_MODEL_ID="$model_id" SWITCHBOARD_ENGINE="$engine" SWITCHBOARD_SLOTS="$slots" SWITCHBOARD_PORT=$PORT SWITCHBOARD_MODEL="$MODEL" \
+  # without the services' AOT caches by default (a stack's first run would record them, and measure that): the figures
+  # stay comparable with earlier runs; deploy/bench/service-aot.sh measures what the caches change
+  env SWITCHBOARD_AOT_CACHE="${BENCH_AOT_CACHE:-0}" "$@" SWITCHBOARD_MODEL_ID="$model_id" SWITCHBOARD_ENGINE="$engine" SWITCHBOARD_SLOTS="$slots" SWITCHBOARD_PORT=$PORT SWITCHBOARD_MODEL="$MODEL" \
     SWITCHBOARD_RUN_DIR="$STACK_DIR" "$ROOT/deploy/local/run.sh" >"$STACK_OUT" 2>&1 &
   RUN_PID=$!
   for _ in $(seq 1800); do

@@ -38,6 +38,9 @@ FAULTS=${CHAOS_FAULTS:-gateway:kill,gateway:term,router:kill,router:term,worker:
 
 rm -rf "$RUN_DIR" && mkdir -p "$RUN_DIR"
 echo "[chaos] starting the platform (log: $RUN_DIR/platform.out)"
+# without the services' AOT caches by default: a service recording one writes it as it stops, which would slow the
+# restarts the faults cause (CHAOS_AOT_CACHE=1 to run with them)
+SWITCHBOARD_AOT_CACHE=${CHAOS_AOT_CACHE:-0} \
 SWITCHBOARD_ENGINE=simulated SWITCHBOARD_WORKERS=2 SWITCHBOARD_ROUTERS=2 SWITCHBOARD_SLOTS=${CHAOS_SLOTS:-16} \
   SWITCHBOARD_RUN_DIR="$RUN_DIR/platform" SWITCHBOARD_PORT="$PORT" SWITCHBOARD_ROUTER_PORT=$((PORT + 1)) \
   SWITCHBOARD_REDIS_PORT=$((PORT - 2000)) SWITCHBOARD_KAFKA_PORT=$((PORT + 1000)) \

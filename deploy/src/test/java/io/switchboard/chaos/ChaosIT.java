@@ -71,6 +71,8 @@ class ChaosIT {
         env.put("SWITCHBOARD_REDIS_PORT", String.valueOf(Ports.free()));
         env.put("SWITCHBOARD_KAFKA_PORT", String.valueOf(Ports.free()));
         env.put("SWITCHBOARD_RESTART_BACKOFF", "0.5");
+        // a fresh run directory each time: with AOT caches every service would record one and write it as it stops
+        env.put("SWITCHBOARD_AOT_CACHE", "0");
         // the services are packaged by this build, and the broker comes from this test class path: never Maven again
         env.put("SWITCHBOARD_SKIP_BUILD", "1");
         env.put("SWITCHBOARD_KAFKA_CLASSPATH", System.getProperty("java.class.path"));
