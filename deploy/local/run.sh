@@ -29,6 +29,8 @@
 #   SWITCHBOARD_REBUILD=1   build even when the packaged services look current
 #   SWITCHBOARD_SKIP_BUILD=1  never build nor resolve anything (tests that run it from inside Maven)
 #   SWITCHBOARD_KAFKA_CLASSPATH  the Kafka broker's class path, instead of resolving it with Maven
+#   SWITCHBOARD_AOT_CACHE=0 never give the services JDK AOT caches (by default, on a JDK 25, each app's first run
+#                           records one, written as it stops: that first Ctrl-C takes up to a minute)
 # Any other Quarkus setting goes through the environment to every service, e.g.
 #   SWITCHBOARD_GATEWAY_REQUEST_TIMEOUT=20s, SWITCHBOARD_WORKER_SIMULATED_TOKENS_PER_SECOND=200.
 #
@@ -37,6 +39,8 @@
 #   pids/<service>.pid     the process id of each service, rewritten on every restart: redis, kafka, router (or
 #                          router-1..N when SWITCHBOARD_ROUTERS > 1), worker-1..M, gateway
 #   endpoints              one line per service: <service> <port> (127.0.0.1)
+# and, kept across runs: redis/ (the append-only file), cds/ (the broker's class archive), aot/<app>.aot (the services'
+# AOT caches, with the fingerprint of the jars and JDK they were made from)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -139,11 +143,12 @@ rm -rf "$PID_DIR" && mkdir -p "$PID_DIR"
 : >"$RUN_DIR/endpoints"
 
 SERVICES=()   # names, in start order
-declare -A SVC_AOT_TRAINING=()
+declare -A AOT_TRAINER=() SVC_LOG_AT=()
 declare -A SVC_PORT=() SVC_PID=() SVC_STARTED_US=() SVC_RESTARTS=() SVC_BACKOFF_MS=() SVC_DUE_US=() SVC_DOWN_US=() \
   SVC_AWAITED=()
 PHASE=starting   # starting, then supervising; a signal while starting exits at once, later at the next tick
 STOP_STATUS=
+HURRY=0   # a second Ctrl-C while the services stop: kill them at once (Kafka and Redis still stop cleanly)
 NOW_US=0
 now_us() { NOW_US=${EPOCHREALTIME//[!0-9]/}; }   # microseconds, without a fork
 
@@ -155,14 +160,20 @@ stop_pids() { # grace (s), pids: stops the processes together, waiting up to the
     local alive=0
     for pid in "$@"; do kill -0 "$pid" 2>/dev/null && alive=1; done
     [ $alive = 0 ] && return 0
+    [ "$HURRY" = 1 ] && break
     sleep 0.1
   done
-  for pid in "$@"; do kill -9 "$pid" 2>/dev/null || true; done
+  for pid in "$@"; do
+    pkill -KILL -P "$pid" 2>/dev/null || true   # a JVM writing its AOT cache does it in a child JVM
+    kill -9 "$pid" 2>/dev/null || true
+  done
 }
 cleanup() {
   trap - INT TERM EXIT
+  trap 'HURRY=1' INT TERM
+  local was=$PHASE
   PHASE=stopping
-  local name pid services=() infra=()
+  local name pid app services=() infra=()
   for name in "${SERVICES[@]}"; do
     pid=${SVC_PID[$name]:-}
     [ -n "$pid" ] || continue
@@ -172,18 +183,23 @@ cleanup() {
   if [ $((${#services[@]} + ${#infra[@]})) -gt 0 ]; then
     log "stopping $((${#services[@]} + ${#infra[@]})) processes"
     # the services first, together (workers end their streams with an error), then Kafka and Redis
-    local grace=15 training
-    for name in "${!SVC_AOT_TRAINING[@]}"; do
-      [ "${SVC_AOT_TRAINING[$name]}" = 1 ] && [ -n "${SVC_PID[$name]:-}" ] && training+=" $name"
+    # a service recording its AOT cache writes it as it stops (a cache of a start that failed is not kept)
+    local grace=15 training=
+    for app in "${!AOT_TRAINER[@]}"; do
+      name=${AOT_TRAINER[$app]}
+      [ -n "$name" ] && [ -n "${SVC_PID[$name]:-}" ] && training+=" $name"
     done
-    if [ -n "${training:-}" ]; then
+    if [ -n "$training" ] && [ "$was" = supervising ]; then
       grace=90
-      log "writing the class caches of$training for their next start (a first run only: up to a minute)"
+      log "writing the class caches of$training for their next start (a first run only: up to a minute; Ctrl-C again: not)"
     fi
     [ ${#services[@]} -gt 0 ] && stop_pids "$grace" "${services[@]}"
-    for name in "${!SVC_AOT_TRAINING[@]}"; do
-      [ "${SVC_AOT_TRAINING[$name]}" = 1 ] && aot_promote "$name"
+    for app in "${!AOT_TRAINER[@]}"; do
+      name=${AOT_TRAINER[$app]}
+      [ -n "$name" ] || continue
+      if [ "$was" = supervising ]; then aot_promote "$app" "$name"; else rm -f "$AOT_DIR/$app.aot.new"*; fi
     done
+    HURRY=0
     [ ${#infra[@]} -gt 0 ] && stop_pids 15 "${infra[@]}"
   fi
   # a process started just as the signal came, before its id was noted: this shell's own children only
@@ -207,37 +223,50 @@ add_service() { # name port: declares it (its log starts empty, its port is kept
   echo "$1 $2" >>"$RUN_DIR/endpoints"
 }
 
-# JDK 25 AOT cache of a Quarkus service (its classes loaded and linked, and method profiles, from a training run): a
-# service whose cache is missing, or older than its build, runs this time recording one, written when it stops (the
-# launcher then waits up to 90 s); later starts map it. SWITCHBOARD_AOT_CACHE=0, or a JDK before 25, runs without.
+# JDK 25 AOT cache of each Quarkus service (its classes loaded and linked, and method profiles, from a training run),
+# one per app in $RUN_DIR/aot: when it is missing, or was made from other jars or another JDK (a fingerprint of both
+# beside it: this JDK may not notice changed jars itself), the app's first instance records one this run, written as
+# it stops (the launcher then waits up to 90 s) and kept once its JVM reported it whole; later starts map it. Other
+# instances of an app run without meanwhile. SWITCHBOARD_AOT_CACHE=0, or a JDK before 25, runs without.
 AOT_DIR="$RUN_DIR/aot"
 AOT_ON=0
 if [ "${SWITCHBOARD_AOT_CACHE:-1}" = 1 ] && "$JAVA" -XX:+PrintFlagsFinal -version 2>/dev/null | grep -q ' AOTCacheOutput '; then
   AOT_ON=1
+  AOT_JDK=$("$JAVA" -version 2>&1 | tr '\n' ' ')
   mkdir -p "$AOT_DIR"
 fi
-aot_promote() { # name: a cache a training run wrote whole (its JVM said so in the log) becomes the one to use
-  local new="$AOT_DIR/$1.aot.new"
-  [ -f "$new" ] || return 0
-  if grep -qF "AOTCache creation is complete: $new" "$LOGS/$1.log" 2>/dev/null; then
-    mv -f "$new" "$AOT_DIR/$1.aot"
-  else
-    rm -f "$new"
-  fi
+aot_fingerprint() { # app-dir: of the JDK and of every file of the packaged app (path, size, time)
+  { printf '%s\n' "$AOT_JDK"; find "$1/target/quarkus-app" -type f -printf '%P %s %T@\n' | LC_ALL=C sort; } \
+    | sha256sum | cut -d' ' -f1
 }
-aot_args() { # name app-dir: sets AOT_ARGS for that service's JVM, and whether it is training
-  AOT_ARGS=()
-  SVC_AOT_TRAINING[$1]=0
-  [ "$AOT_ON" = 1 ] || return 0
-  aot_promote "$1"
-  local cache="$AOT_DIR/$1.aot"
-  if [ -s "$cache" ] && [ -z "$(find "$2/target/quarkus-app" -newer "$cache" -type f -print -quit)" ]; then
-    AOT_ARGS=(-XX:AOTCache="$cache")
+aot_promote() { # app trainer: the cache its trainer wrote whole (its JVM said so in its log since it started) is kept
+  local new="$AOT_DIR/$1.aot.new"
+  if [ -f "$new" ] && tail -c +$((${SVC_LOG_AT[$2]:-0} + 1)) "$LOGS/$2.log" 2>/dev/null \
+      | grep -qF "AOTCache creation is complete: $new"; then
+    mv -f "$new" "$AOT_DIR/$1.aot"
+    mv -f "$new.fp" "$AOT_DIR/$1.aot.fp"
   else
-    rm -f "$cache"
-    AOT_ARGS=(-XX:AOTCacheOutput="$cache.new")
-    SVC_AOT_TRAINING[$1]=1
+    rm -f "$new" "$new.fp" "$new.config"
   fi
+  AOT_TRAINER[$1]=
+}
+aot_args() { # name app app-dir: sets AOT_ARGS for that instance's JVM: the app's cache, recording it, or nothing
+  AOT_ARGS=()
+  [ "$AOT_ON" = 1 ] || return 0
+  local app=$2 fp
+  # the app's trainer starting again: what it wrote as it stopped may be whole
+  [ "${AOT_TRAINER[$app]:-}" = "$1" ] && aot_promote "$app" "$1"
+  fp=$(aot_fingerprint "$3")
+  if [ -s "$AOT_DIR/$app.aot" ] && [ "$(cat "$AOT_DIR/$app.aot.fp" 2>/dev/null)" = "$fp" ]; then
+    AOT_ARGS=(-XX:AOTCache="$AOT_DIR/$app.aot")
+  elif [ -z "${AOT_TRAINER[$app]:-}" ]; then
+    rm -f "$AOT_DIR/$app.aot" "$AOT_DIR/$app.aot.fp"
+    echo "$fp" >"$AOT_DIR/$app.aot.new.fp"
+    AOT_ARGS=(-XX:AOTCacheOutput="$AOT_DIR/$app.aot.new")
+    AOT_TRAINER[$app]=$1
+    SVC_LOG_AT[$1]=$(stat -c %s "$LOGS/$1.log" 2>/dev/null || echo 0)
+  fi
+  return 0
 }
 
 # Starts one service in the background, the same way the first time and on every restart, and notes its pid.
@@ -254,19 +283,19 @@ spawn() { # name
       ;;
     router*)
       # the id through the environment (switchboard.router.id), so a router that has no such setting ignores it
-      aot_args "$name" "$ROOT/router-service"
-      SWITCHBOARD_ROUTER_ID=$name "$JAVA" "${COMMON[@]}" "${AOT_ARGS[@]}" -Dquarkus.http.port="$port" \
+      aot_args "$name" router "$ROOT/router-service"
+      SWITCHBOARD_ROUTER_ID=$name "$JAVA" "${COMMON[@]}" ${AOT_ARGS[@]+"${AOT_ARGS[@]}"} -Dquarkus.http.port="$port" \
         -jar "$ROOT/router-service/target/quarkus-app/quarkus-run.jar" >>"$log" 2>&1 &
       ;;
     worker-*)
-      aot_args "$name" "$ROOT/inference-worker"
-      "$JAVA" "${COMMON[@]}" "${AOT_ARGS[@]}" -Dquarkus.http.port="$port" -Dswitchboard.worker.id="$name" "${WORKER_ARGS[@]}" \
+      aot_args "$name" worker "$ROOT/inference-worker"
+      "$JAVA" "${COMMON[@]}" ${AOT_ARGS[@]+"${AOT_ARGS[@]}"} -Dquarkus.http.port="$port" -Dswitchboard.worker.id="$name" "${WORKER_ARGS[@]}" \
         -jar "$ROOT/inference-worker/target/quarkus-app/quarkus-run.jar" >>"$log" 2>&1 &
       ;;
     gateway)
       # the admin key goes through the environment, not the command line (which any local user can read with ps)
-      aot_args "$name" "$ROOT/gateway-service"
-      SWITCHBOARD_ADMIN_KEY=$ADMIN_KEY "$JAVA" "${COMMON[@]}" "${AOT_ARGS[@]}" -Dquarkus.http.port="$port" \
+      aot_args "$name" gateway "$ROOT/gateway-service"
+      SWITCHBOARD_ADMIN_KEY=$ADMIN_KEY "$JAVA" "${COMMON[@]}" ${AOT_ARGS[@]+"${AOT_ARGS[@]}"} -Dquarkus.http.port="$port" \
         -Dswitchboard.gateway.tenancy.file="$TENANTS_FILE" -Dswitchboard.gateway.models="$MODEL_ID" \
         -jar "$ROOT/gateway-service/target/quarkus-app/quarkus-run.jar" >>"$log" 2>&1 &
       ;;

@@ -132,7 +132,8 @@ final class Cluster {
                 "switchboard.worker.model-id", servedAs,
                 "switchboard.worker.slots", String.valueOf(SLOTS),
                 "switchboard.worker.llama.threads", "1",
-                "switchboard.worker.heartbeat-interval", "300ms"));
+                "switchboard.worker.heartbeat-interval", "300ms",
+                "switchboard.worker.catalog-interval", "300ms"));
         return ServiceProcess.start(name, root, "inference-worker", infraProps(props));
     }
 
@@ -149,7 +150,8 @@ final class Cluster {
                 "switchboard.worker.llama.ctx-per-slot", "1024",
                 "switchboard.worker.model-id", servedAs,
                 "switchboard.worker.slots", String.valueOf(slots),
-                "switchboard.worker.heartbeat-interval", "300ms"));
+                "switchboard.worker.heartbeat-interval", "300ms",
+                "switchboard.worker.catalog-interval", "300ms"));
         return ServiceProcess.start(name, root, "inference-worker", infraProps(props));
     }
 
@@ -167,7 +169,8 @@ final class Cluster {
                 "switchboard.worker.openai.flavor", flavor,
                 "switchboard.worker.model-id", servedAs,
                 "switchboard.worker.slots", String.valueOf(slots),
-                "switchboard.worker.heartbeat-interval", "300ms"));
+                "switchboard.worker.heartbeat-interval", "300ms",
+                "switchboard.worker.catalog-interval", "300ms"));
         return ServiceProcess.start(name, root, "inference-worker", infraProps(props));
     }
 
@@ -193,7 +196,8 @@ final class Cluster {
                 "switchboard.worker.slots", String.valueOf(slots),
                 "switchboard.worker.simulated.time-to-first-token", timeToFirstToken.toMillis() + "ms",
                 "switchboard.worker.simulated.tokens-per-second", String.valueOf(tokensPerSecond),
-                "switchboard.worker.heartbeat-interval", "300ms"));
+                "switchboard.worker.heartbeat-interval", "300ms",
+                "switchboard.worker.catalog-interval", "300ms"));
         return ServiceProcess.start(name, root, "inference-worker", infraProps(props));
     }
 

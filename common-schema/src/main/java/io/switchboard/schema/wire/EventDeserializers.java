@@ -2,7 +2,6 @@ package io.switchboard.schema.wire;
 
 import io.switchboard.schema.event.CancelJob;
 import io.switchboard.schema.event.InferenceJob;
-import io.switchboard.schema.event.JobCompletion;
 import io.switchboard.schema.event.UsageRecord;
 import io.switchboard.schema.event.WorkerHeartbeat;
 
@@ -17,11 +16,6 @@ public final class EventDeserializers {
         }
     }
 
-    public static class Completions extends EventDeserializer<JobCompletion> {
-        public Completions() {
-            super(JobCompletion.class);
-        }
-    }
 
     public static class Heartbeats extends EventDeserializer<WorkerHeartbeat> {
         public Heartbeats() {

@@ -87,7 +87,9 @@ public class HeartbeatPublisher {
                 s.generated());
         reports.heartbeat(hb);
         long now = System.currentTimeMillis();
-        if (!toCatalog(announced, announcedAtMs, hb, now, config.catalogInterval().toMillis())) {
+        // half a tick of slack, so a timer that fired a millisecond early does not stretch the interval by a whole tick
+        long every = config.catalogInterval().toMillis() - config.heartbeatInterval().toMillis() / 2;
+        if (!toCatalog(announced, announcedAtMs, hb, now, every)) {
             return;
         }
         announced = hb;
@@ -95,7 +97,9 @@ public class HeartbeatPublisher {
         heartbeats.sendMessage(Message.of(hb).addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(identity.id()).build()))
                 .subscribe().with(ok -> {
                 }, t -> {
-                    announced = null;
+                    if (announced == hb) {
+                        announced = null; // the next heartbeat goes
+                    }
                     LOG.warnf("heartbeat not sent: %s", t.getMessage());
                 });
     }
