@@ -271,7 +271,7 @@ sleep 2
 bench --model simulated --concurrency 1 --duration-s 12 --max-tokens 3 --warmup 0 --key "$CRIT" --label "critical, beside them"
 wait "${LOADS[@]}"
 cat "$OUT"/fair-w1.txt "$OUT"/fair-w2.txt "$OUT"/fair-batch.txt
-awk '/^tenant/ { n = $0; sub(/.*\(/, "", n); sub(/ tokens.*/, "", n); tokens[$2] = n }
+awk '/^tenant/ && match($0, /\([0-9]+ tokens in/) { tokens[$2] = substr($0, RSTART + 1, RLENGTH - 10) }
   END { printf "token shares: weight 1 %d, weight 2 %d (ratio %.2f), batch %d (batch runs only while no standard request waits)\n", tokens["w1"], tokens["w2"],
         tokens["w2"] / (tokens["w1"] > 0 ? tokens["w1"] : 1), tokens["batch"] }' "$OUT"/fair-w1.txt "$OUT"/fair-w2.txt "$OUT"/fair-batch.txt \
   | tee -a "$SUMMARY"
