@@ -696,11 +696,35 @@ public final class Dispatcher {
 
     /** The model's free slots this job may take now: not those held back for critical jobs when it is below critical. */
     private int freeSlotsFor(InferenceJob job, int slots, long nowMs) {
-        int free = registry.freeSlotsServing(job.model());
+        int free = registry.freeSlotsServing(job.model()) - heldFreeSlots(job);
         if (job.serviceClass() != ServiceClass.CRITICAL && criticalRecently(job.model(), nowMs)) {
             free -= CriticalReserve.slots(slots, policy.criticalReserve());
         }
         return Math.max(0, free);
+    }
+
+    /**
+     * The free slots serving the job's model on workers held for other jobs of its band or a higher one
+     * ({@link WideJobHold}, as the last dispatch round decided): the job may not take them.
+     */
+    private int heldFreeSlots(InferenceJob job) {
+        if (holds.isEmpty()) {
+            return 0;
+        }
+        Set<String> held = new HashSet<>();
+        holds.forEach((jobId, hold) -> {
+            if (!jobId.equals(job.jobId()) && hold.band().rank() <= job.serviceClass().rank()) {
+                held.add(hold.workerId());
+            }
+        });
+        int free = 0;
+        for (String workerId : held) {
+            Optional<WorkerState> worker = registry.get(workerId);
+            if (worker.isPresent() && worker.get().serves(job.model())) {
+                free += worker.get().freeSlots();
+            }
+        }
+        return free;
     }
 
     private boolean criticalRecently(String model, long nowMs) {

@@ -170,6 +170,24 @@ class DispatcherFlowControlTest {
     }
 
     @Test
+    void theFreeSlotsOfAWorkerHeldForAnotherModelsJobOfSeveralChoicesDoNotCountAsFree() {
+        AcceptingWorkers d = dispatcher(100, 100);
+        d.onHeartbeat(Fixtures.choicesHeartbeat("w1", 4, "m", "other"), 0);
+        d.onJob(Fixtures.job("first", "m", ServiceClass.STANDARD, "t"), 0);
+        d.onCompletion(JobCompletion.of("first", "w1", JobCompletion.Outcome.FINISHED, 1_000, 10, 16), 1_000);
+        d.onHeartbeat(Fixtures.choicesHeartbeat("w1", 4, "m", "other"), 1_000);
+        // two of w1's four slots busy, and a job of 'other' that needs all four holds w1
+        d.onJob(Fixtures.job("o1", "other", ServiceClass.STANDARD, "t"), 1_000);
+        d.onJob(Fixtures.job("o2", "other", ServiceClass.STANDARD, "t"), 1_000);
+        assertThat(d.onJob(Fixtures.choices(Fixtures.job("wide", "other", ServiceClass.STANDARD, "u"), 4), 1_000)).isEmpty();
+
+        // 1.3 s to its deadline: time for a run that starts now, not for one that waits for w1's slots to come back
+        List<Action> actions = d.onJob(Fixtures.job("late", "m", ServiceClass.STANDARD, "v", 1, 0, 1_000 + 1_300, 40), 1_000);
+
+        assertThat(failure(actions)).isEqualTo(FailureCode.DEADLINE_UNREACHABLE);
+    }
+
+    @Test
     void aWaitingJobThatCanNoLongerFinishInTimeIsRefusedBeforeItsDeadline() {
         AcceptingWorkers d = dispatcher(100, 100);
         d.onHeartbeat(Fixtures.heartbeat("w1", 1, "m"), 0);
