@@ -197,7 +197,7 @@ cleanup() {
     for app in "${!AOT_TRAINER[@]}"; do
       name=${AOT_TRAINER[$app]}
       [ -n "$name" ] || continue
-      if [ "$was" = supervising ]; then aot_promote "$app" "$name"; else rm -f "$AOT_DIR/$app.aot.new"*; fi
+      if [ "$was" = supervising ]; then aot_promote "$app" "$name"; else aot_discard "$app"; fi
     done
     HURRY=0
     [ ${#infra[@]} -gt 0 ] && stop_pids 15 "${infra[@]}"
@@ -245,9 +245,11 @@ aot_promote() { # app trainer: the cache its trainer wrote whole (its JVM said s
       | grep -qF "AOTCache creation is complete: $new"; then
     mv -f "$new" "$AOT_DIR/$1.aot"
     mv -f "$new.fp" "$AOT_DIR/$1.aot.fp"
-  else
-    rm -f "$new" "$new.fp" "$new.config"
   fi
+  aot_discard "$1"
+}
+aot_discard() { # app: what its trainer left unpromoted goes (the cache, its fingerprint, the JVM's recording)
+  rm -f "$AOT_DIR/$1.aot.new"*
   AOT_TRAINER[$1]=
 }
 aot_args() { # name app app-dir: sets AOT_ARGS for that instance's JVM: the app's cache, recording it, or nothing

@@ -16,7 +16,6 @@ public final class EventDeserializers {
         }
     }
 
-
     public static class Heartbeats extends EventDeserializer<WorkerHeartbeat> {
         public Heartbeats() {
             super(WorkerHeartbeat.class);

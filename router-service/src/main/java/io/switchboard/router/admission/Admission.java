@@ -51,11 +51,11 @@ public final class Admission {
      * whose jobs take {@code meanServiceMs}: 0 while enough free slots are left for it; otherwise every busy slot may
      * have just started its job, so it waits one full service time for the first round and one more per full round of
      * the slots ahead of it and its own. The pool is counted as one: a job's choices run on one worker, so a pool of
-     * several workers may make it wait longer than this (documented in docs/architecture.md). While jobs take their mean time and no job that arrives
-     * later goes before it (a higher band, another tenant's turn in fair share), a job admitted on this bound is not
-     * refused later for its deadline; the expected wait ({@link #predictedWaitMs}) admits jobs that then miss by up to
-     * one service time and are refused seconds after they came. Empty when it cannot be told: no live slot for the
-     * model, or no finished job measured yet.
+     * several workers may make it wait longer than this (documented in docs/architecture.md). While jobs take their
+     * mean time and no job that arrives later goes before it (a higher band, another tenant's turn in fair share), a
+     * job admitted on this bound is not refused later for its deadline; the expected wait ({@link #predictedWaitMs})
+     * admits jobs that then miss by up to one service time and are refused seconds after they came. Empty when it
+     * cannot be told: no live slot for the model, or no finished job measured yet.
      */
     public static OptionalLong longestWaitMs(int slotsAhead, int jobSlots, int slots, int freeSlots,
             OptionalDouble meanServiceMs) {

@@ -48,7 +48,7 @@ public interface FlowMetrics {
     default void overflowedToCloud(String model) {
     }
 
-    /** Workers now held for waiting jobs of several choices (they take no other model's job meanwhile). */
+    /** Workers now held for waiting jobs of several choices (no job of the holder's band or a lower one goes there). */
     default void heldWorkers(int workers) {
     }
 }

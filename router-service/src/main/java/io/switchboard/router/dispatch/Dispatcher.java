@@ -651,12 +651,15 @@ public final class Dispatcher {
      * would keep each other out hold the same worker.
      */
     private void holdForWideHeads(List<String> models, List<WorkerSnapshot> workers, long nowMs) {
-        Map<String, WideJobHold.Held> before = new HashMap<>(holds);
-        holds.clear();
         List<Queued> wide = new ArrayList<>();
         for (String m : models) {
             queue.peek(m, nowMs).filter(head -> head.job().sequences() > 1).ifPresent(wide::add);
         }
+        if (wide.isEmpty() && holds.isEmpty()) {
+            return;
+        }
+        Map<String, WideJobHold.Held> before = new HashMap<>(holds);
+        holds.clear();
         wide.sort(java.util.Comparator.comparingInt((Queued q) -> q.band().rank()));
         for (Queued head : wide) {
             InferenceJob job = head.job();
@@ -667,7 +670,7 @@ public final class Dispatcher {
             }
             PlacementRequest request = new PlacementRequest(job, providersFor(job), nowMs);
             List<WorkerSnapshot> open = WideJobHold.open(job, head.band(), workers, holds);
-            if (open.stream().anyMatch(w -> request.providers().allows(w.provider()) && w.canRun(job) && w.hasRoomFor(job))) {
+            if (Placement.anyTakes(request, open)) {
                 continue; // placed below
             }
             WideJobHold.choose(job, request, open, Optional.ofNullable(before.get(job.jobId())).map(WideJobHold.Held::workerId))
@@ -708,17 +711,8 @@ public final class Dispatcher {
      * ({@link WideJobHold}, as the last dispatch round decided): the job may not take them.
      */
     private int heldFreeSlots(InferenceJob job) {
-        if (holds.isEmpty()) {
-            return 0;
-        }
-        Set<String> held = new HashSet<>();
-        holds.forEach((jobId, hold) -> {
-            if (!jobId.equals(job.jobId()) && hold.band().rank() <= job.serviceClass().rank()) {
-                held.add(hold.workerId());
-            }
-        });
         int free = 0;
-        for (String workerId : held) {
+        for (String workerId : WideJobHold.closedTo(job.jobId(), job.serviceClass(), holds)) {
             Optional<WorkerState> worker = registry.get(workerId);
             if (worker.isPresent() && worker.get().serves(job.model())) {
                 free += worker.get().freeSlots();

@@ -38,8 +38,8 @@ public class RouterMetrics implements FlowMetrics {
     public RouterMetrics(MeterRegistry registry) {
         this.registry = registry;
         Gauge.builder("switchboard.router.held.workers", held, AtomicInteger::get)
-                .description("Workers held for waiting jobs of several choices: they take no other model's job until "
-                        + "that job is placed")
+                .description("Workers held for waiting jobs of several choices: no job of the holder's band or a lower "
+                        + "one goes there until that job is placed")
                 .register(registry);
     }
 

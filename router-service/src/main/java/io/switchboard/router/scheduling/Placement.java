@@ -43,6 +43,12 @@ public final class Placement {
         return local.isPresent() || !allowed.cloud() ? local : place(request, workers, Providers.CLOUD);
     }
 
+    /** Whether any of {@code workers} passes the filters for the request now (a provider it allows, able, with room). */
+    public static boolean anyTakes(PlacementRequest request, List<WorkerSnapshot> workers) {
+        InferenceJob job = request.job();
+        return workers.stream().anyMatch(w -> request.providers().allows(w.provider()) && w.hasRoomFor(job) && w.canRun(job));
+    }
+
     private Optional<String> place(PlacementRequest request, List<WorkerSnapshot> workers, String provider) {
         InferenceJob job = request.job();
         List<WorkerSnapshot> best = new ArrayList<>();

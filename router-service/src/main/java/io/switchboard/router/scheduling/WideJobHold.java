@@ -1,9 +1,11 @@
 package io.switchboard.router.scheduling;
 
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 import io.switchboard.router.registry.WorkerSnapshot;
 import io.switchboard.schema.event.InferenceJob;
@@ -49,22 +51,26 @@ public final class WideJobHold {
     }
 
     /**
-     * The workers a job of {@code band} may be placed on: every worker but those held for other jobs of its band or a
-     * higher one ({@code holds}: job id to what is held for it).
+     * The workers closed to job {@code jobId} of {@code band}: those held for other jobs of its band or a higher one
+     * ({@code holds}: job id to what is held for it).
      */
+    public static Set<String> closedTo(String jobId, ServiceClass band, Map<String, Held> holds) {
+        if (holds.isEmpty()) {
+            return Set.of();
+        }
+        Set<String> closed = new HashSet<>();
+        holds.forEach((holder, hold) -> {
+            if (!holder.equals(jobId) && hold.band().rank() <= band.rank()) {
+                closed.add(hold.workerId());
+            }
+        });
+        return closed;
+    }
+
+    /** The workers a job of {@code band} may be placed on: every worker but those {@link #closedTo closed to it}. */
     public static List<WorkerSnapshot> open(InferenceJob job, ServiceClass band, List<WorkerSnapshot> workers,
             Map<String, Held> holds) {
-        if (holds.isEmpty() || holds.size() == 1 && holds.containsKey(job.jobId())) {
-            return workers;
-        }
-        return workers.stream().filter(w -> {
-            for (Map.Entry<String, Held> hold : holds.entrySet()) {
-                if (hold.getValue().workerId().equals(w.workerId()) && !hold.getKey().equals(job.jobId())
-                        && hold.getValue().band().rank() <= band.rank()) {
-                    return false;
-                }
-            }
-            return true;
-        }).toList();
+        Set<String> closed = closedTo(job.jobId(), band, holds);
+        return closed.isEmpty() ? workers : workers.stream().filter(w -> !closed.contains(w.workerId())).toList();
     }
 }
