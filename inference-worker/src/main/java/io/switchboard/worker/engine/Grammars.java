@@ -62,6 +62,11 @@ final class Grammars {
         };
     }
 
+    /** The grammar of a JSON schema. */
+    String ofSchema(String schema) {
+        return schema(schema);
+    }
+
     private String schema(String schema) {
         return cache.computeIfAbsent(schema, schemaToGrammar);
     }

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 import org.jboss.logging.Logger;
 
@@ -21,6 +22,7 @@ import io.switchboard.schema.event.InferenceJob;
 import io.switchboard.schema.event.PromptMessage;
 import io.switchboard.schema.event.SamplingParams;
 import io.switchboard.schema.wire.Json;
+import io.switchboard.worker.engine.openai.ToolCallIds;
 
 /**
  * llama.cpp in-process through its Java binding ({@code de.kherud:llama}): one model, {@code slots}
@@ -28,7 +30,9 @@ import io.switchboard.schema.wire.Json;
  * template (llama.cpp falls back to ChatML when the GGUF has none), and counts tokens with the model's
  * tokenizer. {@code n} choices run as concurrent sequences ({@link ChoiceFanOut}); JSON answers ({@code response_format}
  * {@code json_object} / {@code json_schema}, {@code structured_outputs}) are constrained by a GBNF grammar
- * ({@link Grammars}), so they parse even on a tiny model. The binding gives no log probabilities of the sampled token,
+ * ({@link Grammars}), so they parse even on a tiny model. {@code tools} use llama.cpp's generic JSON format
+ * ({@link GenericToolFormat}): the answer is constrained to a call of the given tools or a reply, read whole, and handed
+ * on as tool calls or text. The binding gives no log probabilities of the sampled token,
  * so {@code logprobs} is not announced (the gateway refuses it with a 400 naming the parameter).
  */
 public final class LlamaEngine implements InferenceEngine {
@@ -39,6 +43,7 @@ public final class LlamaEngine implements InferenceEngine {
     private final int ctxPerSlot;
     private final EngineCapabilities capabilities;
     private final Grammars grammars = new Grammars(LlamaModel::jsonSchemaToGrammar);
+    private final Supplier<String> toolCallIds = ToolCallIds.random();
 
     public LlamaEngine(Path gguf, String modelId, int slots, int ctxPerSlot, Integer threads, int gpuLayers,
             boolean nativeLog) {
@@ -64,7 +69,7 @@ public final class LlamaEngine implements InferenceEngine {
         this.modelId = modelId;
         this.ctxPerSlot = ctxPerSlot;
         this.capabilities = new EngineCapabilities(List.of(), ctxPerSlot, 8,
-                Set.of(Feature.N, Feature.JSON_OBJECT, Feature.JSON_SCHEMA, Feature.STRUCTURED_OUTPUTS), true);
+                Set.of(Feature.N, Feature.JSON_OBJECT, Feature.JSON_SCHEMA, Feature.STRUCTURED_OUTPUTS, Feature.TOOLS), true);
         LOG.infof("loaded %s as '%s' with %d slots of %d tokens in %d ms", gguf.getFileName(), modelId, slots, ctxPerSlot,
                 (System.nanoTime() - t0) / 1_000_000);
     }
@@ -90,7 +95,9 @@ public final class LlamaEngine implements InferenceEngine {
     }
 
     private Generation generateOne(InferenceJob job, EventSink sink, BooleanSupplier cancelled) {
-        String prompt = model.applyTemplate(templateRequest(job.messages()));
+        GenericToolFormat tools = GenericToolFormat.of(job.options());
+        List<PromptMessage> messages = tools == null ? GenericToolFormat.history(job.messages()) : tools.prompt(job.messages());
+        String prompt = model.applyTemplate(templateRequest(messages));
         int promptTokens = model.encode(prompt).length;
         if (promptTokens >= ctxPerSlot) {
             throw new EngineException(FailureCode.CONTEXT_LENGTH_EXCEEDED, "This model's maximum context length is "
@@ -98,7 +105,9 @@ public final class LlamaEngine implements InferenceEngine {
         }
         int maxTokens = Math.min(job.sampling().maxTokens(), ctxPerSlot - promptTokens);
         InferenceParameters params = parameters(prompt, job.sampling(), maxTokens);
-        String grammar = grammars.of(job.options());
+        String grammar = tools == null ? grammars.of(job.options()) : grammars.ofSchema(tools.schema());
+        // an answer that may call tools is read whole (it is one JSON object), then handed on as calls or text
+        StringBuilder answer = tools == null ? null : new StringBuilder();
         if (grammar != null) {
             params.setGrammar(grammar);
         }
@@ -115,7 +124,12 @@ public final class LlamaEngine implements InferenceEngine {
                 if (it.hasNext()) {
                     completionTokens++;
                 }
-                if (!out.text.isEmpty()) {
+                if (out.text.isEmpty()) {
+                    continue;
+                }
+                if (answer != null) {
+                    answer.append(out.text);
+                } else {
                     sink.text(out.text);
                 }
             }
@@ -124,12 +138,18 @@ public final class LlamaEngine implements InferenceEngine {
             throw new EngineException(FailureCode.INFERENCE_FAILED, "llama.cpp failed: " + e.getMessage(), e, promptTokens,
                     completionTokens);
         }
-        return new Generation(FinishReasons.of(completionTokens, maxTokens), promptTokens, completionTokens, false);
+        String finish = FinishReasons.of(completionTokens, maxTokens);
+        if (answer != null && GenericToolFormat.emit(GenericToolFormat.read(answer.toString()), sink, toolCallIds)
+                && "stop".equals(finish)) {
+            finish = "tool_calls";
+        }
+        return new Generation(finish, promptTokens, completionTokens, false);
     }
 
+    /** The chat template's input: the messages as the model's template takes them (tool use already written as text). */
     static String templateRequest(List<PromptMessage> messages) {
         List<Map<String, String>> list = messages.stream()
-                .map(m -> Map.of("role", "developer".equals(m.role()) ? "system" : m.role(), "content", m.content()))
+                .map(m -> Map.of("role", m.role(), "content", m.content() == null ? "" : m.content()))
                 .toList();
         return Json.write(Map.of("messages", list));
     }

@@ -18,6 +18,7 @@ import io.switchboard.schema.event.FailureCode;
 import io.switchboard.schema.event.InferenceJob;
 import io.switchboard.schema.event.PromptMessage;
 import io.switchboard.schema.event.SamplingParams;
+import io.switchboard.schema.event.TokenEvent;
 import io.switchboard.worker.engine.InferenceEngine.EventSink;
 import io.switchboard.worker.Jobs;
 
@@ -30,7 +31,7 @@ class LlamaEngineTest {
         Path model = Path.of(System.getProperty("switchboard.test.model"));
         Path nativeDir = Files.createDirectories(Path.of("target", "native-test").toAbsolutePath());
         System.setProperty("de.kherud.llama.tmpdir", nativeDir.toString());
-        engine = new LlamaEngine(model, "stories", 2, 512, 1, 0, false);
+        engine = new LlamaEngine(model, "stories", 2, 1024, 1, 0, false);
     }
 
     @AfterAll
@@ -65,8 +66,8 @@ class LlamaEngineTest {
 
     @Test
     void templateUsesEveryRoleInOrder() {
-        String request = LlamaEngine.templateRequest(List.of(new PromptMessage("developer", "rules"),
-                new PromptMessage("user", "hi"), new PromptMessage("assistant", "hello")));
+        String request = LlamaEngine.templateRequest(GenericToolFormat.history(List.of(new PromptMessage("developer", "rules"),
+                new PromptMessage("user", "hi"), new PromptMessage("assistant", "hello"))));
         assertThat(request).contains("\"role\":\"system\"").contains("\"content\":\"rules\"");
         assertThat(request.indexOf("rules")).isLessThan(request.indexOf("hi"));
     }
@@ -94,7 +95,7 @@ class LlamaEngineTest {
     @Test
     void promptLongerThanTheContextFailsAsContextLengthExceeded() {
         InferenceJob job = new InferenceJob(1, "j", "r", "t", "stories", 0,
-                List.of(new PromptMessage("user", "word ".repeat(2000))),
+                List.of(new PromptMessage("user", "word ".repeat(4000))),
                 new SamplingParams(0, 1, null, null, 10, List.of(), null, 0, 0, false), 0, Long.MAX_VALUE);
         assertThatThrownBy(() -> engine.generate(job, EventSink.texts(d -> {
         }), () -> false)).isInstanceOfSatisfying(EngineException.class,
@@ -136,5 +137,69 @@ class LlamaEngineTest {
                         java.util.Map.of("structured_outputs", choice))),
                 EventSink.texts(text::append), () -> false);
         assertThat(text.toString()).isIn("yes", "no");
+    }
+
+    @Test
+    void requiredToolChoiceGivesACallOfTheToolWhoseArgumentsFollowItsSchema() throws Exception {
+        List<TokenEvent.Delta> deltas = new ArrayList<>();
+        var tools = io.switchboard.schema.wire.Json.MAPPER.readTree("""
+                [{"type":"function","function":{"name":"get_weather","description":"The weather of a city",
+                  "parameters":{"type":"object","properties":{"city":{"type":"string","enum":["Paris","Rome"]}},
+                  "required":["city"],"additionalProperties":false}}},
+                 {"type":"function","function":{"name":"get_time","parameters":{"type":"object",
+                  "properties":{"zone":{"type":"string","enum":["UTC","CET"]}},"required":["zone"],"additionalProperties":false}}}]""");
+        // greedy, with room: the tiny model needs a few hundred tokens to close the call's JSON
+        var g = engine.generate(Jobs.withOptions(Jobs.job("stories", 400, 0.0, List.of(), false),
+                new io.switchboard.schema.event.GenerationOptions(1, false, null, null, tools,
+                        io.switchboard.schema.wire.Json.MAPPER.getNodeFactory().textNode("required"), false, null)),
+                collect(deltas), () -> false);
+        assertThat(g.finishReason()).isEqualTo("tool_calls");
+        assertThat(deltas).allSatisfy(d -> assertThat(d.text()).isEmpty());
+        var first = deltas.getFirst().toolCalls().getFirst();
+        assertThat(first.id()).startsWith("call_");
+        assertThat(first.function().name()).isIn("get_weather", "get_time");
+        String arguments = deltas.stream().skip(1).map(d -> d.toolCalls().getFirst().function().arguments())
+                .reduce("", String::concat);
+        var parsed = io.switchboard.schema.wire.Json.MAPPER.readTree(arguments);
+        if (first.function().name().equals("get_weather")) {
+            assertThat(parsed.get("city").asText()).isIn("Paris", "Rome");
+        } else {
+            assertThat(parsed.get("zone").asText()).isIn("UTC", "CET");
+        }
+    }
+
+    @Test
+    void toolChoiceNoneAnswersInTextAndAnEarlierCallAndItsResultAreInThePrompt() {
+        var tools = io.switchboard.schema.wire.Json.MAPPER.createArrayNode();
+        tools.addObject().put("type", "function").putObject("function").put("name", "get_weather");
+        List<PromptMessage> conversation = List.of(new PromptMessage("user", "Weather?"),
+                new PromptMessage("assistant", null, null,
+                        List.of(io.switchboard.schema.openai.ToolCall.function("call_1", "get_weather", "{\"city\":\"Paris\"}")), null),
+                new PromptMessage("tool", "sunny", null, null, "call_1"));
+        InferenceJob base = Jobs.job("stories", 8, 0.0, List.of(), true);
+        InferenceJob job = Jobs.withOptions(new InferenceJob(1, "j", "r", "t", "stories", 0, conversation, base.sampling(), 0,
+                Long.MAX_VALUE), new io.switchboard.schema.event.GenerationOptions(1, false, null, null, tools,
+                        io.switchboard.schema.wire.Json.MAPPER.getNodeFactory().textNode("none"), null, null));
+        StringBuilder text = new StringBuilder();
+        var g = engine.generate(job, EventSink.texts(text::append), () -> false);
+
+        assertThat(text).isNotEmpty();
+        assertThat(g.finishReason()).isEqualTo("length");
+        assertThat(g.promptTokens()).isGreaterThan(engine.generate(Jobs.job("stories", 1, 0.0, List.of(), true),
+                EventSink.texts(t -> {
+                }), () -> false).promptTokens() + 10);
+    }
+
+    static EventSink collect(List<TokenEvent.Delta> into) {
+        return new EventSink() {
+            @Override
+            public void delta(TokenEvent.Delta delta) {
+                into.add(delta);
+            }
+
+            @Override
+            public void choiceEnd(int index, String finishReason) {
+            }
+        };
     }
 }

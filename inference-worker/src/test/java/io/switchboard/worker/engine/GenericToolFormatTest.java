@@ -1,0 +1,174 @@
+package io.switchboard.worker.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import io.switchboard.schema.event.FailureCode;
+import io.switchboard.schema.event.GenerationOptions;
+import io.switchboard.schema.event.PromptMessage;
+import io.switchboard.schema.event.TokenEvent;
+import io.switchboard.schema.openai.ToolCall;
+import io.switchboard.schema.wire.Json;
+
+/** llama.cpp's generic tool format: the schema an answer follows, the prompt, and reading answers back. */
+class GenericToolFormatTest {
+    static final String TOOLS = """
+            [{"type":"function","function":{"name":"get_weather","description":"The weather of a city",
+              "parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}},
+             {"type":"function","function":{"name":"get_time","parameters":{"type":"object"}}}]""";
+
+    static GenerationOptions options(String toolChoice, Boolean parallel, String responseFormat) throws Exception {
+        return new GenerationOptions(1, false, null, responseFormat == null ? null : Json.MAPPER.readTree(responseFormat),
+                Json.MAPPER.readTree(TOOLS), toolChoice == null ? null : Json.MAPPER.readTree(toolChoice), parallel, null);
+    }
+
+    static JsonNode schema(GenerationOptions o) throws Exception {
+        return Json.MAPPER.readTree(GenericToolFormat.of(o).schema());
+    }
+
+    @Test
+    void noToolsOrToolChoiceNoneMeansNoFormat() throws Exception {
+        assertThat(GenericToolFormat.of(GenerationOptions.DEFAULT)).isNull();
+        assertThat(GenericToolFormat.of(options("\"none\"", null, null))).isNull();
+    }
+
+    @Test
+    void autoLetsTheModelCallAnyToolOrReplyInText() throws Exception {
+        JsonNode s = schema(options(null, null, null));
+        JsonNode calls = s.at("/anyOf/0/properties/tool_calls");
+        assertThat(calls.get("type").asText()).isEqualTo("array");
+        assertThat(calls.get("minItems").asInt()).isEqualTo(1);
+        assertThat(calls.at("/items/anyOf")).hasSize(2);
+        assertThat(calls.at("/items/anyOf/0/properties/name/const").asText()).isEqualTo("get_weather");
+        assertThat(calls.at("/items/anyOf/0/properties/arguments/required/0").asText()).isEqualTo("city");
+        assertThat(calls.at("/items/anyOf/1/properties/name/const").asText()).isEqualTo("get_time");
+        assertThat(s.at("/anyOf/1/properties/response/type").asText()).isEqualTo("string");
+        assertThat(s.at("/anyOf/1/required/0").asText()).isEqualTo("response");
+    }
+
+    @Test
+    void requiredAllowsOnlyCalls() throws Exception {
+        JsonNode s = schema(options("\"required\"", null, null));
+        assertThat(s.has("anyOf")).isFalse();
+        assertThat(s.at("/required/0").asText()).isEqualTo("tool_calls");
+    }
+
+    @Test
+    void aNamedFunctionIsTheOnlyOneItsAnswerMayCall() throws Exception {
+        JsonNode s = schema(options("{\"type\":\"function\",\"function\":{\"name\":\"get_time\"}}", null, null));
+        assertThat(s.has("anyOf")).isFalse();
+        assertThat(s.at("/properties/tool_calls/items/properties/name/const").asText()).isEqualTo("get_time");
+    }
+
+    @Test
+    void withoutParallelCallsTheAnswerMakesOneCall() throws Exception {
+        JsonNode s = schema(options("\"required\"", false, null));
+        assertThat(s.at("/required/0").asText()).isEqualTo("tool_call");
+        assertThat(s.at("/properties/tool_call/anyOf")).hasSize(2);
+    }
+
+    @Test
+    void aReplyFollowsTheResponseFormatsSchema() throws Exception {
+        JsonNode s = schema(options(null, null, """
+                {"type":"json_schema","json_schema":{"name":"f","schema":{"type":"object","properties":{"x":{"type":"integer"}}}}}"""));
+        assertThat(s.at("/anyOf/1/properties/response/properties/x/type").asText()).isEqualTo("integer");
+    }
+
+    @Test
+    void aNamedFunctionThatIsNotInToolsIsRejected() {
+        assertThatThrownBy(() -> GenericToolFormat.of(options("{\"type\":\"function\",\"function\":{\"name\":\"nope\"}}",
+                null, null)))
+                .isInstanceOfSatisfying(EngineException.class,
+                        e -> assertThat(e.code()).isEqualTo(FailureCode.ENGINE_REJECTED_REQUEST));
+    }
+
+    @Test
+    void thePromptTellsTheToolsInTheFirstSystemMessage() throws Exception {
+        List<PromptMessage> prompt = GenericToolFormat.of(options(null, null, null)).prompt(List.of(
+                new PromptMessage("developer", "Be brief."), new PromptMessage("user", "Weather?")));
+        assertThat(prompt).hasSize(2);
+        assertThat(prompt.getFirst().role()).isEqualTo("system");
+        assertThat(prompt.getFirst().content()).startsWith("Be brief.\n\n").contains("\"name\":\"get_weather\"")
+                .contains("\"description\":\"The weather of a city\"").contains("`tool_calls`").contains("`response`");
+        List<PromptMessage> required = GenericToolFormat.of(options("\"required\"", null, null))
+                .prompt(List.of(new PromptMessage("user", "Weather?")));
+        assertThat(required.getFirst().role()).isEqualTo("system");
+        assertThat(required.getFirst().content()).doesNotContain("`response`");
+        assertThat(required.get(1)).isEqualTo(new PromptMessage("user", "Weather?"));
+    }
+
+    @Test
+    void earlierCallsAndToolResultsAreWrittenAsText() throws Exception {
+        List<PromptMessage> history = GenericToolFormat.history(List.of(
+                new PromptMessage("user", "Weather?"),
+                new PromptMessage("assistant", null, null, List.of(ToolCall.function("call_1", "get_weather", "{\"city\":\"Paris\"}")),
+                        null),
+                new PromptMessage("tool", "sunny", "get_weather", null, "call_1")));
+        assertThat(history.get(1).role()).isEqualTo("assistant");
+        assertThat(Json.MAPPER.readTree(history.get(1).content())).isEqualTo(Json.MAPPER.readTree(
+                "{\"tool_calls\":[{\"name\":\"get_weather\",\"arguments\":{\"city\":\"Paris\"},\"id\":\"call_1\"}]}"));
+        assertThat(history.get(2).role()).isEqualTo("user");
+        assertThat(Json.MAPPER.readTree(history.get(2).content())).isEqualTo(Json.MAPPER.readTree(
+                "{\"tool_response\":{\"tool_call_id\":\"call_1\",\"tool\":\"get_weather\",\"content\":\"sunny\"}}"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            # answer                                                                                  | calls                                     | content
+            {"tool_calls":[{"name":"get_weather","arguments":{"city":"Paris"}}]}                     | get_weather {"city":"Paris"}              |
+            {"tool_calls":[{"name":"get_weather","arguments":{"city":"Rome"}},{"name":"get_time","arguments":{}}]} | get_weather {"city":"Rome"};get_time {} |
+            {"tool_call":{"name":"get_time","arguments":{ }}}                                         | get_time {}                               |
+            {"response":"It is sunny."}                                                               |                                           | It is sunny.
+            {"response":{"x":1}}                                                                      |                                           | {"x":1}
+            {"response":"It is \\"sun                                                                 |                                           | It is "sun
+            {"tool_calls":[{"name":"get_weather","arguments":{"city":"Paris"}},{"name":"get_ti        | get_weather {"city":"Paris"}              |
+            {"tool_calls":[{"name":"get_weather","arguments":{"city":"Par                             | get_weather {"city":"Par                  |
+            {"tool_calls":[{"name":"get_weather","arguments":{"city":"Paris"}},{"name":"get_time","argu | get_weather {"city":"Paris"};get_time   |
+            {"tool_c                                                                                  |                                           |
+            """)
+    void answersAreReadWholeOrAsFarAsTheyGo(String answer, String calls, String content) {
+        GenericToolFormat.Answer read = GenericToolFormat.read(answer);
+        List<String> expected = calls == null ? List.of() : List.of(calls.split(";"));
+        assertThat(read.calls()).extracting(f -> (f.name() + " " + f.arguments()).trim()).containsExactlyElementsOf(expected);
+        assertThat(read.content()).isEqualTo(content == null ? "" : content);
+    }
+
+    @Test
+    void callsAreHandedOnIdTypeAndNameFirstThenArgumentsAndEndTheChoiceAsToolCalls() {
+        List<TokenEvent.Delta> deltas = new ArrayList<>();
+        int[] ids = {0};
+        boolean calling = GenericToolFormat.emit(GenericToolFormat.read(
+                "{\"tool_calls\":[{\"name\":\"a\",\"arguments\":{\"x\":1}},{\"name\":\"b\",\"arguments\":{}}]}"),
+                sink(deltas), () -> "call_" + ++ids[0]);
+        assertThat(calling).isTrue();
+        assertThat(deltas).extracting(d -> d.toolCalls().getFirst()).containsExactly(
+                ToolCall.Chunk.start(0, "call_1", "a"), ToolCall.Chunk.arguments(0, "{\"x\":1}"),
+                ToolCall.Chunk.start(1, "call_2", "b"), ToolCall.Chunk.arguments(1, "{}"));
+
+        deltas.clear();
+        assertThat(GenericToolFormat.emit(GenericToolFormat.read("{\"response\":\"hi\"}"), sink(deltas), () -> "x")).isFalse();
+        assertThat(deltas).extracting(TokenEvent.Delta::text).containsExactly("hi");
+    }
+
+    static InferenceEngine.EventSink sink(List<TokenEvent.Delta> into) {
+        return new InferenceEngine.EventSink() {
+            @Override
+            public void delta(TokenEvent.Delta delta) {
+                into.add(delta);
+            }
+
+            @Override
+            public void choiceEnd(int index, String finishReason) {
+            }
+        };
+    }
+}
