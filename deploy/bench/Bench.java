@@ -21,6 +21,8 @@ import java.util.regex.Pattern;
  * java deploy/bench/Bench.java --url http://127.0.0.1:8080 --key sk-switchboard-local --model M
  *      [--concurrency 8] [--requests 64] [--max-tokens 128] [--warmup 4] [--label name]
  *      [--pause-ms 0]   (each client waits this long after each answer: the previous request's tail work is done)
+ *      [--n 1]          (choices per request: tokens are the usage's, summed over choices; time to first token is
+ *                        the first content of any choice)
  *      [--duration-s 0] (each client sends requests for this long instead of --requests in all)
  *      [--fresh-connections false] (a new connection per request instead of keep-alive: some engines, llama-server
  *      among them, close idle keep-alive connections under a client's feet)
@@ -76,6 +78,7 @@ public class Bench {
         int requests = Integer.parseInt(a.getOrDefault("requests", String.valueOf(concurrency * 8)));
         int maxTokens = Integer.parseInt(a.getOrDefault("max-tokens", "128"));
         int warmup = Integer.parseInt(a.getOrDefault("warmup", "4"));
+        int n = Integer.parseInt(a.getOrDefault("n", "1"));
         String label = a.getOrDefault("label", "c=" + concurrency);
         long pauseMs = Long.parseLong(a.getOrDefault("pause-ms", "0"));
         // with --duration-s, each client sends requests until then, however many that is
@@ -87,7 +90,7 @@ public class Bench {
                 ? () -> HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build()
                 : () -> shared;
         for (int i = 0; i < warmup; i++) {
-            one(clients.get(), url, key, model, maxTokens, i);
+            one(clients.get(), url, key, model, maxTokens, n, i);
         }
         ConcurrentLinkedQueue<Result> results = new ConcurrentLinkedQueue<>();
         CountDownLatch done = new CountDownLatch(concurrency);
@@ -98,7 +101,7 @@ public class Bench {
                 try {
                     long until = System.nanoTime() + durationNanos;
                     for (int r = client; durationNanos > 0 ? System.nanoTime() < until : r < requests; r += concurrency) {
-                        results.add(one(clients.get(), url, key, model, maxTokens, r));
+                        results.add(one(clients.get(), url, key, model, maxTokens, n, r));
                         if (pauseMs > 0) {
                             try {
                                 Thread.sleep(pauseMs);
@@ -134,9 +137,9 @@ public class Bench {
 
     static final Pattern USAGE = Pattern.compile("\"completion_tokens\":(\\d+)");
 
-    static Result one(HttpClient http, String url, String key, String model, int maxTokens, int seed) {
+    static Result one(HttpClient http, String url, String key, String model, int maxTokens, int n, int seed) {
         String body = "{\"model\":\"" + model + "\",\"stream\":true,\"stream_options\":{\"include_usage\":true},"
-                + "\"max_tokens\":" + maxTokens + ",\"ignore_eos\":true,\"seed\":" + seed
+                + (n > 1 ? "\"n\":" + n + "," : "") + "\"max_tokens\":" + maxTokens + ",\"ignore_eos\":true,\"seed\":" + seed
                 + ",\"messages\":[{\"role\":\"user\",\"content\":\"Tell me a story about request " + seed + "\"}]}";
         HttpRequest req = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(120))
                 .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")

@@ -15,7 +15,8 @@
 #      critical tenant alone and beside a batch flood alone (time to first token p50/p99 of each)
 #   6. engines: llama.cpp's own llama-server alone, then Switchboard in front of the same llama-server build and model
 #      (the managed llama-server engine), then Switchboard on the in-process binding, at 1, 4 and 8 concurrent
-#      streams; prints Switchboard's tokens/s as a share of the engine's own and the added time to first token.
+#      streams, each after BENCH_ENGINE_WARMUP_SECONDS (60) of unmeasured load; prints Switchboard's tokens/s as a
+#      share of the engine's own and the added time to first token.
 #      Needs BENCH_LLAMA_SERVER (default ../shared/engines/llama-server/llama-server); skipped when it is absent.
 #   7. open loop (in part platform): requests scheduled at a fixed rate (500/s for 20 s, then 1,000/s for
 #      BENCH_OPEN_LOOP_SECONDS, default 60) over BENCH_OPEN_LOOP_CONNECTIONS (256) keep-alive connections, latency counted
@@ -31,8 +32,11 @@
 #  11. overload: open loop at 5x the rate one simulated worker serves (BENCH_OVERLOAD_FACTOR; BENCH_OVERLOAD_SLOTS 8
 #      slots, jobs of about 1 s) with a 5 s request deadline (BENCH_OVERLOAD_TIMEOUT_S): served, refused and how fast
 #      each refusal came (from its send), errors by status (no 504: nothing may end by its deadline)
+#  12. choices: jobs of n = 1, 2, 4 and 8 choices (BENCH_CHOICES_SLOTS, 32, slots of a simulated engine at
+#      BENCH_CHOICES_TOKENS_PER_SECOND, 500, per choice; 8 streams closed loop, 64 tokens per choice): time to first
+#      token and tokens/s summed over choices; at n = 8 the 64 choices asked for are twice the slots, so jobs wait
 #  A summary at the end repeats every figure, one per line.
-#   BENCH_PARTS=llama,platform,admission,overload,fairness,engines,tokens,idle,streams (default: all) runs only those parts;
+#   BENCH_PARTS=llama,platform,admission,overload,fairness,engines,tokens,idle,streams,choices (default: all) runs only those parts;
 #   BENCH_REQUESTS scales the closed-loop ones; BENCH_AOT_CACHE=1 runs the services with JDK AOT caches (off by default:
 #   see deploy/bench/service-aot.sh).
 set -euo pipefail
@@ -85,7 +89,7 @@ bench() { "$JAVA_HOME/bin/java" "$ROOT/deploy/bench/Bench.java" --url "http://12
 # a load that is not a measurement (a warm-up, a flood beside one): nothing printed
 unmeasured() { "$JAVA_HOME/bin/java" "$ROOT/deploy/bench/Bench.java" --url "http://127.0.0.1:$PORT" "$@" >/dev/null; }
 
-PARTS=,${BENCH_PARTS:-llama,platform,admission,overload,fairness,engines,tokens,idle,streams},
+PARTS=,${BENCH_PARTS:-llama,platform,admission,overload,fairness,engines,tokens,idle,streams,choices},
 part() { [[ $PARTS == *",$1,"* ]]; }
 
 MODEL_ID=$(basename "$MODEL" .gguf)
@@ -373,6 +377,21 @@ awk '
 stop
 fi
 
+if part choices; then
+# issue 7: a job of n choices takes n slots and streams them all; the load they make, beside jobs of one choice
+CSLOTS=${BENCH_CHOICES_SLOTS:-32}
+CTPS=${BENCH_CHOICES_TOKENS_PER_SECOND:-500}
+echo "== choices: jobs of n choices, 8 streams closed loop, 64 tokens per choice, 1 worker x $CSLOTS slots of $CTPS tok/s each"
+start simulated "$CSLOTS" simulated SWITCHBOARD_WORKER_SIMULATED_TIME_TO_FIRST_TOKEN=0ms \
+  SWITCHBOARD_WORKER_SIMULATED_TOKENS_PER_SECOND="$CTPS"
+unmeasured --model simulated --concurrency 8 --duration-s "${BENCH_CHOICES_WARMUP_SECONDS:-30}" --max-tokens 64 --n 4 || true
+for n in 1 2 4 8; do
+  bench --model simulated --concurrency 8 --requests $((REQUESTS * 2)) --max-tokens 64 --warmup 0 --n "$n" \
+    --label "choices n=$n c=8"
+done
+stop
+fi
+
 LLAMA_SERVER=${BENCH_LLAMA_SERVER:-$ROOT/../shared/engines/llama-server/llama-server}
 if part engines && [ ! -x "$LLAMA_SERVER" ]; then
   echo "== engines: skipped ($LLAMA_SERVER is not an executable llama-server; set BENCH_LLAMA_SERVER)"
@@ -383,6 +402,14 @@ ETOK=${BENCH_ENGINE_MAX_TOKENS:-64}
 # the managed engine's default threads (cores - 1, leaving one to the worker), the same for the engine alone
 ETHREADS=${BENCH_ENGINE_THREADS:-$(( $(nproc) > 1 ? $(nproc) - 1 : 1 ))}
 EREQ=${BENCH_ENGINE_REQUESTS:-48}
+# each side is measured warm: an unmeasured closed loop of 8 streams for EWARM s first (the services' JIT compilers
+# need a minute of load on 2 cores; llama-server gets the same, so both sides are measured alike)
+EWARM=${BENCH_ENGINE_WARMUP_SECONDS:-60}
+engine_warmup() { # url
+  echo "   warm-up: 8 streams for $EWARM s, not measured"
+  "$JAVA_HOME/bin/java" "$ROOT/deploy/bench/Bench.java" --url "$1" --model "$MODEL_ID" --concurrency 8 --duration-s "$EWARM" \
+    --max-tokens "$ETOK" --fresh-connections true --label "engine warm-up" >/dev/null || true
+}
 echo "== engines: llama-server alone vs Switchboard in front of it (managed engine) vs the in-process binding"
 echo "   model $MODEL_ID, $ESLOTS slots x $CTX context, $ETHREADS llama.cpp threads, $ETOK tokens per answer, $(nproc) cores, everything on this machine"
 LS_PORT=$(switchboard_free_port 18290)
@@ -391,6 +418,7 @@ LS_PORT=$(switchboard_free_port 18290)
 LS_PID=$!
 trap 'kill -KILL $LS_PID 2>/dev/null || true; stop' EXIT
 for _ in $(seq 300); do curl -fsS "http://127.0.0.1:$LS_PORT/health" >/dev/null 2>&1 && break; sleep 0.1; done
+engine_warmup "http://127.0.0.1:$LS_PORT"
 for c in 1 4 8; do
   "$JAVA_HOME/bin/java" "$ROOT/deploy/bench/Bench.java" --url "http://127.0.0.1:$LS_PORT" --model "$MODEL_ID" --concurrency $c \
     --requests "$EREQ" --max-tokens "$ETOK" --warmup 4 --fresh-connections true --label "engine alone c=$c" \
@@ -400,12 +428,14 @@ kill -KILL $LS_PID 2>/dev/null || true; wait $LS_PID 2>/dev/null || true
 trap stop EXIT
 start llama-server $ESLOTS "$MODEL_ID" SWITCHBOARD_LLAMA_SERVER="$LLAMA_SERVER" SWITCHBOARD_WORKER_LLAMA_CTX_PER_SLOT="$CTX" \
   SWITCHBOARD_WORKER_LLAMA_THREADS="$ETHREADS"
+engine_warmup "http://127.0.0.1:$PORT"
 for c in 1 4 8; do
   bench --model "$MODEL_ID" --concurrency $c --requests "$EREQ" --max-tokens "$ETOK" --warmup 4 --fresh-connections true \
     --label "switchboard+llama-server c=$c" | tee -a "$OUT/engines.txt" || true
 done
 stop
 start llama $ESLOTS "$MODEL_ID" SWITCHBOARD_WORKER_LLAMA_CTX_PER_SLOT="$CTX" SWITCHBOARD_WORKER_LLAMA_THREADS="$ETHREADS"
+engine_warmup "http://127.0.0.1:$PORT"
 for c in 1 4 8; do
   bench --model "$MODEL_ID" --concurrency $c --requests "$EREQ" --max-tokens "$ETOK" --warmup 4 --fresh-connections true \
     --label "switchboard+in-process c=$c" | tee -a "$OUT/engines.txt" || true
