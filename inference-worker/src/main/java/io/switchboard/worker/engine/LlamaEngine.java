@@ -10,6 +10,8 @@ import java.util.function.Supplier;
 
 import org.jboss.logging.Logger;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 import de.kherud.llama.InferenceParameters;
 import de.kherud.llama.LlamaIterator;
 import de.kherud.llama.LlamaModel;
@@ -32,7 +34,7 @@ import io.switchboard.worker.engine.openai.ToolCallIds;
  * {@code json_object} / {@code json_schema}, {@code structured_outputs}) are constrained by a GBNF grammar
  * ({@link Grammars}), so they parse even on a tiny model. {@code tools} use llama.cpp's generic JSON format
  * ({@link GenericToolFormat}): the answer is constrained to a call of the given tools or a reply, read whole, and handed
- * on as tool calls or text. The binding gives no log probabilities of the sampled token,
+ * on as tool calls or text; {@code logit_bias} goes to llama.cpp's sampler. The binding gives no log probabilities of the sampled token,
  * so {@code logprobs} is not announced (the gateway refuses it with a 400 naming the parameter).
  */
 public final class LlamaEngine implements InferenceEngine {
@@ -69,7 +71,8 @@ public final class LlamaEngine implements InferenceEngine {
         this.modelId = modelId;
         this.ctxPerSlot = ctxPerSlot;
         this.capabilities = new EngineCapabilities(List.of(), ctxPerSlot, 8,
-                Set.of(Feature.N, Feature.JSON_OBJECT, Feature.JSON_SCHEMA, Feature.STRUCTURED_OUTPUTS, Feature.TOOLS), true);
+                Set.of(Feature.N, Feature.JSON_OBJECT, Feature.JSON_SCHEMA, Feature.STRUCTURED_OUTPUTS, Feature.TOOLS,
+                        Feature.LOGIT_BIAS), true);
         LOG.infof("loaded %s as '%s' with %d slots of %d tokens in %d ms", gguf.getFileName(), modelId, slots, ctxPerSlot,
                 (System.nanoTime() - t0) / 1_000_000);
     }
@@ -105,6 +108,10 @@ public final class LlamaEngine implements InferenceEngine {
         }
         int maxTokens = Math.min(job.sampling().maxTokens(), ctxPerSlot - promptTokens);
         InferenceParameters params = parameters(prompt, job.sampling(), maxTokens);
+        Map<Integer, Float> bias = logitBias(job.options().extensionsOrEmpty().get("logit_bias"));
+        if (!bias.isEmpty()) {
+            params.setTokenIdBias(bias);
+        }
         String grammar = tools == null ? grammars.of(job.options()) : grammars.ofSchema(tools.schema());
         // an answer that may call tools is read whole (it is one JSON object), then handed on as calls or text
         StringBuilder answer = tools == null ? null : new StringBuilder();
@@ -152,6 +159,19 @@ public final class LlamaEngine implements InferenceEngine {
                 .map(m -> Map.of("role", m.role(), "content", m.content() == null ? "" : m.content()))
                 .toList();
         return Json.write(Map.of("messages", list));
+    }
+
+    /**
+     * OpenAI's {@code logit_bias} (token id to a bias from -100 to 100, validated by the gateway), added to the token's
+     * logit before sampling as OpenAI does; llama.cpp leaves out ids beyond the model's vocabulary.
+     */
+    static Map<Integer, Float> logitBias(JsonNode bias) {
+        if (bias == null || !bias.isObject()) {
+            return Map.of();
+        }
+        Map<Integer, Float> out = new java.util.HashMap<>();
+        bias.properties().forEach(e -> out.put(Integer.valueOf(e.getKey()), (float) e.getValue().asDouble()));
+        return out;
     }
 
     static InferenceParameters parameters(String prompt, SamplingParams s, int maxTokens) {

@@ -190,6 +190,33 @@ class LlamaEngineTest {
                 }), () -> false).promptTokens() + 10);
     }
 
+    @Test
+    void aLogitBiasOfPlus100MakesThatTokenTheAnswerAndMinus100KeepsItOut() throws Exception {
+        InferenceJob plain = Jobs.job("stories", 4, 0.0, List.of(), true);
+        StringBuilder unbiased = new StringBuilder();
+        engine.generate(plain, EventSink.texts(unbiased::append), () -> false);
+        // token 300 of the model's 512: every step picks it
+        StringBuilder forced = new StringBuilder();
+        engine.generate(Jobs.withOptions(plain, new io.switchboard.schema.event.GenerationOptions(1, false, null, null, null,
+                null, null, java.util.Map.of("logit_bias", io.switchboard.schema.wire.Json.MAPPER.readTree("{\"300\": 100}")))),
+                EventSink.texts(forced::append), () -> false);
+        String one = forced.substring(0, forced.length() / 4);
+        assertThat(forced.toString()).isNotEqualTo(unbiased.toString()).isEqualTo(one.repeat(4));
+        // every other token of the vocabulary banned: sampling at temperature 0.9 can only pick token 300
+        var others = io.switchboard.schema.wire.Json.MAPPER.createObjectNode();
+        for (int id = 0; id < 512; id++) {
+            if (id != 300) {
+                others.put(String.valueOf(id), -100);
+            }
+        }
+        StringBuilder banned = new StringBuilder();
+        engine.generate(Jobs.withOptions(Jobs.job("stories", 8, 0.9, List.of(), true),
+                new io.switchboard.schema.event.GenerationOptions(1, false, null, null, null, null, null,
+                        java.util.Map.of("logit_bias", others))),
+                EventSink.texts(banned::append), () -> false);
+        assertThat(banned.toString()).isEqualTo(one.repeat(8));
+    }
+
     static EventSink collect(List<TokenEvent.Delta> into) {
         return new EventSink() {
             @Override
