@@ -69,6 +69,18 @@ public record GenerationOptions(
         return tools != null && !(toolChoice != null && toolChoice.isTextual() && "none".equals(toolChoice.asText()));
     }
 
+    /** The function {@code tool_choice} names ({@code {"type":"function","function":{"name":...}}}), or null. */
+    public String namedTool() {
+        return toolsEnabled() && toolChoice != null && toolChoice.isObject()
+                ? toolChoice.path("function").path("name").asText(null)
+                : null;
+    }
+
+    /** Whether the answer must be a tool call, never text: {@code tool_choice} {@code "required"} or a named function. */
+    public boolean toolCallForced() {
+        return toolsEnabled() && toolChoice != null && (toolChoice.isObject() || "required".equals(toolChoice.asText()));
+    }
+
     /** The features this job needs of its engine. */
     public Set<Feature> needs() {
         java.util.EnumSet<Feature> out = java.util.EnumSet.noneOf(Feature.class);

@@ -224,7 +224,7 @@ public final class SurfaceRules {
         Map<String, Double> bias = r.logitBias();
         if (bias != null) {
             for (Map.Entry<String, Double> e : bias.entrySet()) {
-                if (!e.getKey().matches("\\d+")) {
+                if (!e.getKey().matches("\\d{1,9}")) { // a token id (vocabularies hold well under 10^9)
                     throw invalidValue("logit_bias", "Invalid 'logit_bias': keys must be token ids, not '" + e.getKey() + "'.");
                 }
                 if (e.getValue() == null || e.getValue() < -100 || e.getValue() > 100) {

@@ -82,6 +82,7 @@ class RulesTest {
                         "missing_required_parameter"),
                 Arguments.of("{" + OK + ",\"logit_bias\":{\"50256\":-101}}", "logit_bias", "invalid_value"),
                 Arguments.of("{" + OK + ",\"logit_bias\":{\"hello\":1}}", "logit_bias", "invalid_value"),
+                Arguments.of("{" + OK + ",\"logit_bias\":{\"99999999999\":1}}", "logit_bias", "invalid_value"),
                 Arguments.of("{" + OK + ",\"max_tokens\":8,\"min_tokens\":9}", "min_tokens", "invalid_value"),
                 Arguments.of("{" + OK + ",\"structured_outputs\":{\"regex\":\"a+\",\"choice\":[\"a\"]}}",
                         "structured_outputs", "invalid_value"),

@@ -143,7 +143,17 @@ public class JobRunner {
 
     private Ending generate(InferenceJob job, JobStreamWriter writer, Cancellation cancellation, BooleanSupplier draining,
             java.util.concurrent.atomic.AtomicInteger generated) {
-        FirstToken text = new FirstToken(writer, generated);
+        FirstToken text = new FirstToken(new InferenceEngine.EventSink() {
+            @Override
+            public void delta(TokenEvent.Delta delta) {
+                writer.delta(delta);
+            }
+
+            @Override
+            public void choiceEnd(int index, String finishReason) {
+                writer.choiceEnd(index, finishReason);
+            }
+        }, generated);
         long startedAt = now();
         try {
             // a sequence stops at its deadline too, not only when cancelled: nobody reads it after that
@@ -225,15 +235,17 @@ public class JobRunner {
 
     /**
      * Passes the engine's pieces on to the stream, noting when the first came and counting the tokens so far (a piece is
-     * one token unless its logprobs say how many); choices may call from several threads.
+     * one token unless its logprobs say how many; an engine that reports its progress itself is counted by that
+     * instead); choices may call from several threads.
      */
-    private static final class FirstToken implements InferenceEngine.EventSink {
-        private final JobStreamWriter next;
+    static final class FirstToken implements InferenceEngine.EventSink {
+        private final InferenceEngine.EventSink next;
         private final java.util.concurrent.atomic.AtomicInteger generated;
         private volatile Long at;
         private volatile boolean produced;
+        private volatile boolean selfCounted;
 
-        FirstToken(JobStreamWriter next, java.util.concurrent.atomic.AtomicInteger generated) {
+        FirstToken(InferenceEngine.EventSink next, java.util.concurrent.atomic.AtomicInteger generated) {
             this.next = next;
             this.generated = generated;
         }
@@ -244,8 +256,16 @@ public class JobRunner {
             if (at == null) {
                 at = now();
             }
-            generated.addAndGet(delta.logprobs() == null ? 1 : delta.logprobs().size());
+            if (!selfCounted) {
+                generated.addAndGet(delta.logprobs() == null ? 1 : delta.logprobs().size());
+            }
             next.delta(delta);
+        }
+
+        @Override
+        public void progress(int tokens) {
+            selfCounted = true;
+            generated.addAndGet(tokens);
         }
 
         @Override

@@ -124,6 +124,11 @@ public final class ChoiceFanOut {
         }
 
         @Override
+        public void progress(int tokens) {
+            next.progress(tokens);
+        }
+
+        @Override
         public void choiceEnd(int ignored, String finishReason) {
             // the fan-out reports each choice's end itself
         }

@@ -6,6 +6,8 @@ import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -52,8 +54,7 @@ final class GenericToolFormat {
             throw new EngineException(FailureCode.ENGINE_REJECTED_REQUEST,
                     "This engine cannot combine structured_outputs with tools.", null);
         }
-        JsonNode choice = o.toolChoice();
-        String named = choice != null && choice.isObject() ? choice.path("function").path("name").asText(null) : null;
+        String named = o.namedTool();
         List<JsonNode> functions = new ArrayList<>();
         for (JsonNode tool : o.tools()) {
             JsonNode f = tool.path("function");
@@ -61,11 +62,10 @@ final class GenericToolFormat {
                 functions.add(f);
             }
         }
-        if (functions.isEmpty()) {
+        if (functions.isEmpty()) { // the gateway refuses this first (SurfaceRules); kept for jobs from elsewhere
             throw new EngineException(FailureCode.ENGINE_REJECTED_REQUEST,
                     "tool_choice names the function '" + named + "', which is not in tools.", null);
         }
-        boolean required = named != null || (choice != null && "required".equals(choice.asText()));
         JsonNode response = switch (o.responseFormatType()) {
             case "json_object" -> Json.MAPPER.createObjectNode().put("type", "object");
             case "json_schema" -> o.responseFormat().path("json_schema").path("schema").isObject()
@@ -73,19 +73,26 @@ final class GenericToolFormat {
                     : Json.MAPPER.createObjectNode().put("type", "object");
             default -> Json.MAPPER.createObjectNode().put("type", "string");
         };
-        return new GenericToolFormat(List.copyOf(functions), !Boolean.FALSE.equals(o.parallelToolCalls()), required,
-                response);
+        // a named function is called once, as OpenAI does; otherwise several calls unless parallel_tool_calls is false
+        boolean parallel = named == null && !Boolean.FALSE.equals(o.parallelToolCalls());
+        return new GenericToolFormat(List.copyOf(functions), parallel, o.toolCallForced(), response);
     }
 
-    /** The JSON schema every answer follows (a grammar is made of it). */
+    /**
+     * The JSON schema every answer follows (a grammar is made of it). Each tool's parameters (and the reply's schema)
+     * sit inside it, so their own {@code $defs} / {@code definitions} are moved to its root under names of their own,
+     * and their {@code $ref}s follow.
+     */
     String schema() {
+        ObjectNode defs = Json.MAPPER.createObjectNode();
         List<JsonNode> calls = new ArrayList<>();
-        for (JsonNode f : functions) {
+        for (int i = 0; i < functions.size(); i++) {
+            JsonNode f = functions.get(i);
             ObjectNode call = Json.MAPPER.createObjectNode().put("type", "object");
             ObjectNode properties = call.putObject("properties");
             properties.putObject("name").put("type", "string").put("const", f.path("name").asText());
-            properties.set("arguments", f.path("parameters").isObject() ? f.get("parameters")
-                    : Json.MAPPER.createObjectNode().put("type", "object"));
+            properties.set("arguments", embedded(f.path("parameters").isObject() ? f.get("parameters")
+                    : Json.MAPPER.createObjectNode().put("type", "object"), "tool" + i, defs));
             call.putArray("required").add("name").add("arguments");
             calls.add(call);
         }
@@ -98,13 +105,58 @@ final class GenericToolFormat {
             toolCall.putObject("properties").set(CALL, one);
             toolCall.putArray("required").add(CALL);
         }
+        ObjectNode root;
         if (required) {
-            return Json.write(toolCall);
+            root = toolCall;
+        } else {
+            ObjectNode reply = Json.MAPPER.createObjectNode().put("type", "object");
+            reply.putObject("properties").set(RESPONSE, embedded(responseSchema, "response", defs));
+            reply.putArray("required").add(RESPONSE);
+            root = anyOf(List.of(toolCall, reply));
         }
-        ObjectNode reply = Json.MAPPER.createObjectNode().put("type", "object");
-        reply.putObject("properties").set(RESPONSE, responseSchema);
-        reply.putArray("required").add(RESPONSE);
-        return Json.write(anyOf(List.of(toolCall, reply)));
+        if (!defs.isEmpty()) {
+            root.set("$defs", defs);
+        }
+        return Json.write(root);
+    }
+
+    /** {@code schema} for use inside another: its definitions moved into {@code defs} as {@code prefix_name}. */
+    static JsonNode embedded(JsonNode schema, String prefix, ObjectNode defs) {
+        if (!schema.isObject() || !(schema.has("$defs") || schema.has("definitions"))) {
+            return schema;
+        }
+        ObjectNode copy = (ObjectNode) schema.deepCopy();
+        java.util.Map<String, JsonNode> own = new java.util.LinkedHashMap<>();
+        for (String key : List.of("$defs", "definitions")) {
+            JsonNode d = copy.remove(key);
+            if (d != null && d.isObject()) {
+                d.properties().forEach(e -> own.put(e.getKey(), e.getValue()));
+            }
+        }
+        rewriteRefs(copy, prefix);
+        own.forEach((name, def) -> {
+            JsonNode moved = def.deepCopy();
+            rewriteRefs(moved, prefix);
+            defs.set(prefix + "_" + name, moved);
+        });
+        return copy;
+    }
+
+    private static final Pattern LOCAL_REF = Pattern.compile("^#/(?:\\$defs|definitions)/([^/]+)(.*)$");
+
+    private static void rewriteRefs(JsonNode node, String prefix) {
+        if (node instanceof ObjectNode o) {
+            JsonNode ref = o.get("$ref");
+            if (ref != null && ref.isTextual()) {
+                Matcher m = LOCAL_REF.matcher(ref.asText());
+                if (m.matches()) {
+                    o.put("$ref", "#/$defs/" + prefix + "_" + m.group(1) + m.group(2));
+                }
+            }
+            o.forEach(child -> rewriteRefs(child, prefix));
+        } else if (node instanceof ArrayNode a) {
+            a.forEach(child -> rewriteRefs(child, prefix));
+        }
     }
 
     /** The conversation as the model gets it: the tools and how to answer in a system message, tool use as text. */
@@ -141,11 +193,14 @@ final class GenericToolFormat {
      */
     static List<PromptMessage> history(List<PromptMessage> messages) {
         List<PromptMessage> out = new ArrayList<>(messages.size());
+        boolean lastFromTool = false;
         for (PromptMessage m : messages) {
             String content = m.content() == null ? "" : m.content();
+            boolean fromTool = "tool".equals(m.role());
+            PromptMessage written;
             if ("developer".equals(m.role())) {
-                out.add(new PromptMessage("system", content));
-            } else if ("tool".equals(m.role())) {
+                written = new PromptMessage("system", content);
+            } else if (fromTool) {
                 ObjectNode response = Json.MAPPER.createObjectNode();
                 ObjectNode r = response.putObject("tool_response");
                 if (m.toolCallId() != null) {
@@ -155,7 +210,7 @@ final class GenericToolFormat {
                     r.put("tool", m.name());
                 }
                 r.put("content", content);
-                out.add(new PromptMessage("user", Json.write(response)));
+                written = new PromptMessage("user", Json.write(response));
             } else if (m.toolCalls() != null) {
                 ObjectNode calls = Json.MAPPER.createObjectNode();
                 ArrayNode list = calls.putArray(CALLS);
@@ -164,10 +219,18 @@ final class GenericToolFormat {
                     call.set("arguments", arguments(c.function().arguments()));
                     call.put("id", c.id());
                 }
-                out.add(new PromptMessage(m.role(), (content.isEmpty() ? "" : content + "\n") + Json.write(calls)));
+                written = new PromptMessage(m.role(), (content.isEmpty() ? "" : content + "\n") + Json.write(calls));
             } else {
-                out.add(new PromptMessage(m.role(), content));
+                written = new PromptMessage(m.role(), content);
             }
+            // several tool results, or one and the user's next words, are one user turn: templates that want user and
+            // assistant to take turns (Llama 2, Mistral) refuse two user messages in a row
+            if ((fromTool || lastFromTool) && "user".equals(written.role()) && !out.isEmpty()
+                    && "user".equals(out.getLast().role())) {
+                written = new PromptMessage("user", out.removeLast().content() + "\n" + written.content());
+            }
+            out.add(written);
+            lastFromTool = fromTool;
         }
         return out;
     }
@@ -181,82 +244,98 @@ final class GenericToolFormat {
         }
     }
 
-    /** What one answer says: the calls it makes, or its reply (either may be partial when the answer was cut short). */
-    record Answer(List<ToolCall.Function> calls, String content) {
+    /**
+     * What one answer says: the calls it makes, or its reply; {@code whole} when the answer was a complete JSON object
+     * (else it was cut short, by {@code max_tokens}, and holds what was written so far).
+     */
+    record Answer(List<ToolCall.Function> calls, String content, boolean whole) {
         boolean calling() {
             return !calls.isEmpty();
         }
+
+        /** The reply cut before the first of {@code stop} (calls are not cut); whether it was. */
+        Answer cutAt(List<String> stop) {
+            int at = -1;
+            for (String s : stop) {
+                int i = content.indexOf(s);
+                if (i >= 0 && (at < 0 || i < at)) {
+                    at = i;
+                }
+            }
+            return at < 0 || calling() ? this : new Answer(calls, content.substring(0, at), whole);
+        }
     }
 
-    private static final Pattern NAME = Pattern.compile("\"name\"\\s*:\\s*\"((?:[^\"\\\\]|\\\\.)*)\"");
-    private static final Pattern ARGUMENTS = Pattern.compile("\"arguments\"\\s*:\\s*");
     private static final Pattern REPLY = Pattern.compile("^\\s*\\{\\s*\"response\"\\s*:\\s*");
 
     /**
-     * Reads the model's answer. A whole answer follows the schema (its grammar saw to that); one cut short by
-     * {@code max_tokens} is read as far as it goes: the calls begun (the last one's arguments as far as written), or
-     * the reply's text so far.
+     * Reads the model's answer. A whole answer follows the schema (its grammar saw to that); one cut short is read as
+     * far as it goes: the calls begun (the last one's arguments as far as written), or the reply's text so far. Each
+     * call's arguments are passed on as the model wrote them.
      */
     static Answer read(String output) {
-        JsonNode whole;
-        try {
-            whole = Json.MAPPER.readTree(output);
-        } catch (java.io.IOException e) {
-            whole = null;
-        }
-        if (whole != null && whole.isObject()) {
-            List<ToolCall.Function> calls = new ArrayList<>();
-            whole.path(CALLS).forEach(c -> calls.add(function(c)));
-            if (whole.path(CALL).isObject()) {
-                calls.add(function(whole.get(CALL)));
-            }
-            JsonNode reply = whole.get(RESPONSE);
-            String content = reply == null || reply.isNull() ? "" : reply.isTextual() ? reply.asText() : Json.write(reply);
-            return new Answer(calls, calls.isEmpty() ? content : "");
-        }
-        return readPartial(output);
-    }
-
-    private static ToolCall.Function function(JsonNode call) {
-        JsonNode args = call.path("arguments");
-        return new ToolCall.Function(call.path("name").asText(), args.isMissingNode() ? "{}" : Json.write(args));
-    }
-
-    private static Answer readPartial(String output) {
         Matcher reply = REPLY.matcher(output);
         if (reply.find()) {
-            String rest = output.substring(reply.end());
-            return new Answer(List.of(), rest.startsWith("\"") ? unescapePrefix(rest.substring(1)) : rest);
+            try {
+                JsonNode value = Json.MAPPER.readTree(output).get(RESPONSE);
+                return new Answer(List.of(), value.isTextual() ? value.asText() : Json.write(value), true);
+            } catch (java.io.IOException | RuntimeException e) {
+                String rest = output.substring(reply.end());
+                return new Answer(List.of(), rest.startsWith("\"") ? unescapePrefix(rest.substring(1)) : rest, false);
+            }
         }
         List<ToolCall.Function> calls = new ArrayList<>();
-        Matcher name = NAME.matcher(output);
-        int from = 0;
-        while (name.find(from)) {
-            Matcher args = ARGUMENTS.matcher(output);
-            int end = output.length();
-            String arguments = "";
-            if (args.find(name.end())) {
-                Matcher next = NAME.matcher(output);
-                end = next.find(args.end()) ? next.start() : output.length();
-                arguments = output.substring(args.end(), end);
-                // a whole call's arguments end before the "}" of the call and the "," or "]" after it
-                JsonNode parsed = wholeJsonPrefix(arguments);
-                arguments = parsed != null ? Json.write(parsed) : arguments;
+        boolean whole = false;
+        try (JsonParser p = Json.MAPPER.createParser(output)) {
+            if (p.nextToken() == JsonToken.START_OBJECT) {
+                while (p.nextToken() == JsonToken.FIELD_NAME) {
+                    String field = p.currentName();
+                    JsonToken value = p.nextToken();
+                    if (CALLS.equals(field) && value == JsonToken.START_ARRAY) {
+                        while (p.nextToken() == JsonToken.START_OBJECT) {
+                            readCall(p, output, calls);
+                        }
+                    } else if (CALL.equals(field) && value == JsonToken.START_OBJECT) {
+                        readCall(p, output, calls);
+                    } else {
+                        p.skipChildren();
+                    }
+                }
+                whole = p.currentToken() == JsonToken.END_OBJECT;
             }
-            calls.add(new ToolCall.Function(unescapePrefix(name.group(1)), arguments));
-            from = Math.max(end, name.end());
+        } catch (java.io.IOException e) {
+            // cut short: what was read so far stands
         }
-        return new Answer(calls, "");
+        return new Answer(calls, "", whole);
     }
 
-    /** The first whole JSON value at the start of {@code text}, or null when it is cut short. */
-    private static JsonNode wholeJsonPrefix(String text) {
-        try (var parser = Json.MAPPER.createParser(text)) {
-            JsonNode node = Json.MAPPER.reader().without(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-                    .readTree(parser);
-            return node == null || node.isMissingNode() ? null : node;
-        } catch (java.io.IOException e) {
-            return null;
+    /** One call object, its start already read; a call whose name was written is kept even when cut short. */
+    private static void readCall(JsonParser p, String output, List<ToolCall.Function> calls) throws java.io.IOException {
+        String name = null;
+        String arguments = "";
+        try {
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String field = p.currentName();
+                p.nextToken();
+                if ("name".equals(field)) {
+                    name = p.getText();
+                } else if ("arguments".equals(field)) {
+                    int from = (int) p.currentTokenLocation().getCharOffset();
+                    try {
+                        p.skipChildren();
+                        arguments = output.substring(from, (int) p.currentLocation().getCharOffset());
+                    } catch (java.io.IOException e) {
+                        arguments = output.substring(from).stripTrailing();
+                        throw e;
+                    }
+                } else {
+                    p.skipChildren();
+                }
+            }
+        } finally {
+            if (name != null) {
+                calls.add(new ToolCall.Function(name, arguments));
+            }
         }
     }
 
@@ -284,13 +363,17 @@ final class GenericToolFormat {
                 case 'f' -> out.append('\f');
                 case 'u' -> {
                     if (i + 4 >= body.length()) {
-                        return out.toString();
+                        i = body.length();
+                        continue;
                     }
                     out.append((char) Integer.parseInt(body.substring(i + 1, i + 5), 16));
                     i += 4;
                 }
                 default -> out.append(e);
             }
+        }
+        if (!out.isEmpty() && Character.isHighSurrogate(out.charAt(out.length() - 1))) {
+            out.setLength(out.length() - 1); // cut between the two halves of a pair
         }
         return out.toString();
     }

@@ -68,6 +68,11 @@ final class Grammars {
     }
 
     private String schema(String schema) {
-        return cache.computeIfAbsent(schema, schemaToGrammar);
+        try {
+            return cache.computeIfAbsent(schema, schemaToGrammar);
+        } catch (RuntimeException e) {
+            throw new EngineException(FailureCode.ENGINE_REJECTED_REQUEST,
+                    "This engine cannot constrain its answer to the given JSON schema: " + e.getMessage(), e);
+        }
     }
 }

@@ -44,6 +44,13 @@ public interface InferenceEngine extends AutoCloseable {
         /** Choice {@code index} ended; only needed when a job has several choices that end apart. */
         void choiceEnd(int index, String finishReason);
 
+        /**
+         * {@code tokens} more tokens were generated that are not handed on yet (an answer read whole before it is
+         * passed on): counted as the job's progress. An engine that calls it counts all of its tokens this way.
+         */
+        default void progress(int tokens) {
+        }
+
         /** Plain text of choice 0. */
         default void text(String text) {
             delta(TokenEvent.Delta.of(text));

@@ -100,14 +100,21 @@ public final class LlamaEngine implements InferenceEngine {
     private Generation generateOne(InferenceJob job, EventSink sink, BooleanSupplier cancelled) {
         GenericToolFormat tools = GenericToolFormat.of(job.options());
         List<PromptMessage> messages = tools == null ? GenericToolFormat.history(job.messages()) : tools.prompt(job.messages());
-        String prompt = model.applyTemplate(templateRequest(messages));
+        String prompt;
+        try {
+            prompt = model.applyTemplate(templateRequest(messages));
+        } catch (RuntimeException e) {
+            throw new EngineException(FailureCode.ENGINE_REJECTED_REQUEST,
+                    "The conversation does not fit the model's chat template: " + e.getMessage(), e);
+        }
         int promptTokens = model.encode(prompt).length;
         if (promptTokens >= ctxPerSlot) {
             throw new EngineException(FailureCode.CONTEXT_LENGTH_EXCEEDED, "This model's maximum context length is "
                     + ctxPerSlot + " tokens, but the messages use " + promptTokens + " tokens.", null);
         }
         int maxTokens = Math.min(job.sampling().maxTokens(), ctxPerSlot - promptTokens);
-        InferenceParameters params = parameters(prompt, job.sampling(), maxTokens);
+        // with tools the answer is one JSON object: stop sequences apply to the reply read from it, not to the JSON
+        InferenceParameters params = parameters(prompt, job.sampling(), maxTokens, tools == null);
         Map<Integer, Float> bias = logitBias(job.options().extensionsOrEmpty().get("logit_bias"));
         if (!bias.isEmpty()) {
             params.setTokenIdBias(bias);
@@ -130,6 +137,9 @@ public final class LlamaEngine implements InferenceEngine {
                 // every output but the final one (which only marks the end) is one sampled token
                 if (it.hasNext()) {
                     completionTokens++;
+                    if (answer != null) {
+                        sink.progress(1);
+                    }
                 }
                 if (out.text.isEmpty()) {
                     continue;
@@ -146,9 +156,15 @@ public final class LlamaEngine implements InferenceEngine {
                     completionTokens);
         }
         String finish = FinishReasons.of(completionTokens, maxTokens);
-        if (answer != null && GenericToolFormat.emit(GenericToolFormat.read(answer.toString()), sink, toolCallIds)
-                && "stop".equals(finish)) {
-            finish = "tool_calls";
+        if (answer != null) {
+            GenericToolFormat.Answer read = GenericToolFormat.read(answer.toString());
+            GenericToolFormat.Answer cut = read.cutAt(job.sampling().stop());
+            GenericToolFormat.emit(cut, sink, toolCallIds);
+            if (cut != read) {
+                finish = "stop"; // the reply ended at a stop sequence
+            } else if (read.calling() && read.whole()) {
+                finish = "tool_calls";
+            }
         }
         return new Generation(finish, promptTokens, completionTokens, false);
     }
@@ -170,11 +186,18 @@ public final class LlamaEngine implements InferenceEngine {
             return Map.of();
         }
         Map<Integer, Float> out = new java.util.HashMap<>();
-        bias.properties().forEach(e -> out.put(Integer.valueOf(e.getKey()), (float) e.getValue().asDouble()));
+        for (Map.Entry<String, JsonNode> e : bias.properties()) {
+            try {
+                out.put(Integer.valueOf(e.getKey()), (float) e.getValue().asDouble());
+            } catch (NumberFormatException tooLarge) {
+                throw new EngineException(FailureCode.ENGINE_REJECTED_REQUEST,
+                        "Invalid 'logit_bias': '" + e.getKey() + "' is not a token id of this model.", null);
+            }
+        }
         return out;
     }
 
-    static InferenceParameters parameters(String prompt, SamplingParams s, int maxTokens) {
+    static InferenceParameters parameters(String prompt, SamplingParams s, int maxTokens, boolean withStop) {
         InferenceParameters p = new InferenceParameters(prompt)
                 .setNPredict(maxTokens)
                 .setTemperature((float) s.temperature())
@@ -190,7 +213,7 @@ public final class LlamaEngine implements InferenceEngine {
         if (s.seed() != null) {
             p.setSeed((int) (s.seed() ^ (s.seed() >>> 32)));
         }
-        if (!s.stop().isEmpty()) {
+        if (withStop && !s.stop().isEmpty()) {
             p.setStopStrings(s.stop().toArray(String[]::new));
         }
         return p;

@@ -106,13 +106,11 @@ public final class SimulatedEngine implements InferenceEngine {
         if (!o.toolsEnabled()) {
             return null;
         }
-        JsonNode choice = o.toolChoice();
-        boolean forced = choice != null && (choice.isObject() || "required".equals(choice.asText()));
-        if (!forced && !job.messages().isEmpty() && !"user".equals(job.messages().getLast().role())) {
+        if (!o.toolCallForced() && !job.messages().isEmpty() && !"user".equals(job.messages().getLast().role())) {
             return null; // auto, after a tool's answer: reply in text
         }
-        if (choice != null && choice.isObject()) {
-            String name = choice.path("function").path("name").asText();
+        String name = o.namedTool();
+        if (name != null) {
             for (JsonNode t : o.tools()) {
                 if (name.equals(t.path("function").path("name").asText())) {
                     return t.path("function");

@@ -63,10 +63,31 @@ class GenericToolFormatTest {
     }
 
     @Test
-    void aNamedFunctionIsTheOnlyOneItsAnswerMayCall() throws Exception {
+    void aNamedFunctionIsCalledOnceAndIsTheOnlyOneItsAnswerMayCall() throws Exception {
         JsonNode s = schema(options("{\"type\":\"function\",\"function\":{\"name\":\"get_time\"}}", null, null));
         assertThat(s.has("anyOf")).isFalse();
-        assertThat(s.at("/properties/tool_calls/items/properties/name/const").asText()).isEqualTo("get_time");
+        assertThat(s.at("/required/0").asText()).isEqualTo("tool_call");
+        assertThat(s.at("/properties/tool_call/properties/name/const").asText()).isEqualTo("get_time");
+    }
+
+    @Test
+    void definitionsOfEachToolMoveToTheRootUnderNamesOfTheirOwnAndTheirReferencesFollow() throws Exception {
+        String tools = """
+                [{"type":"function","function":{"name":"a","parameters":{"type":"object","properties":{
+                   "who":{"$ref":"#/$defs/Person"}},"$defs":{"Person":{"type":"object","properties":{
+                   "friend":{"$ref":"#/$defs/Person"}}}}}}},
+                 {"type":"function","function":{"name":"b","parameters":{"type":"object","properties":{
+                   "who":{"$ref":"#/definitions/Person/properties/friend"}},"definitions":{"Person":{"type":"string"}}}}}]""";
+        GenerationOptions o = new GenerationOptions(1, false, null, null, Json.MAPPER.readTree(tools),
+                Json.MAPPER.readTree("\"required\""), null, null);
+        JsonNode s = Json.MAPPER.readTree(GenericToolFormat.of(o).schema());
+        JsonNode items = s.at("/properties/tool_calls/items/anyOf");
+        assertThat(items.at("/0/properties/arguments/properties/who/$ref").asText()).isEqualTo("#/$defs/tool0_Person");
+        assertThat(items.at("/0/properties/arguments").has("$defs")).isFalse();
+        assertThat(s.at("/$defs/tool0_Person/properties/friend/$ref").asText()).isEqualTo("#/$defs/tool0_Person");
+        assertThat(items.at("/1/properties/arguments/properties/who/$ref").asText())
+                .isEqualTo("#/$defs/tool1_Person/properties/friend");
+        assertThat(s.at("/$defs/tool1_Person/type").asText()).isEqualTo("string");
     }
 
     @Test
@@ -121,12 +142,47 @@ class GenericToolFormatTest {
                 "{\"tool_response\":{\"tool_call_id\":\"call_1\",\"tool\":\"get_weather\",\"content\":\"sunny\"}}"));
     }
 
+    @Test
+    void toolResultsAndTheUsersNextWordsAreOneUserTurn() {
+        List<PromptMessage> history = GenericToolFormat.history(List.of(
+                new PromptMessage("user", "Weather?"),
+                new PromptMessage("assistant", null, null, List.of(ToolCall.function("call_1", "get_weather", "{}"),
+                        ToolCall.function("call_2", "get_weather", "{}")), null),
+                new PromptMessage("tool", "sunny", null, null, "call_1"),
+                new PromptMessage("tool", "rainy", null, null, "call_2"),
+                new PromptMessage("user", "And tomorrow?")));
+        assertThat(history).extracting(PromptMessage::role).containsExactly("user", "assistant", "user");
+        assertThat(history.get(2).content()).contains("sunny").contains("rainy").endsWith("\nAnd tomorrow?");
+        assertThat(GenericToolFormat.history(List.of(new PromptMessage("user", "a"), new PromptMessage("user", "b"))))
+                .as("two user messages without a tool between them stay apart").hasSize(2);
+    }
+
+    @Test
+    void aReplyIsCutAtTheFirstStopSequenceAndCallsAreNot() {
+        GenericToolFormat.Answer reply = GenericToolFormat.read("{\"response\":\"one. two. three.\"}");
+        assertThat(reply.cutAt(List.of("three", " two")).content()).isEqualTo("one.");
+        assertThat(reply.cutAt(List.of("four"))).isSameAs(reply);
+        GenericToolFormat.Answer call = GenericToolFormat.read("{\"tool_call\":{\"name\":\"two\",\"arguments\":{}}}");
+        assertThat(call.cutAt(List.of("two"))).isSameAs(call);
+    }
+
+    @Test
+    void onlyACompleteAnswerIsWhole() {
+        assertThat(GenericToolFormat.read("{\"tool_call\":{\"name\":\"a\",\"arguments\":{}}}").whole()).isTrue();
+        assertThat(GenericToolFormat.read("{\"tool_call\":{\"name\":\"a\",\"arguments\":{}}").whole()).isFalse();
+        assertThat(GenericToolFormat.read("{\"response\":\"hi\"}").whole()).isTrue();
+        assertThat(GenericToolFormat.read("{\"response\":\"h").whole()).isFalse();
+        assertThat(GenericToolFormat.read("{\"response\":\"smile \\uD83D").content()).isEqualTo("smile ");
+    }
+
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
             # answer                                                                                  | calls                                     | content
             {"tool_calls":[{"name":"get_weather","arguments":{"city":"Paris"}}]}                     | get_weather {"city":"Paris"}              |
             {"tool_calls":[{"name":"get_weather","arguments":{"city":"Rome"}},{"name":"get_time","arguments":{}}]} | get_weather {"city":"Rome"};get_time {} |
-            {"tool_call":{"name":"get_time","arguments":{ }}}                                         | get_time {}                               |
+            {"tool_call":{"name":"get_time","arguments":{ }}}                                         | get_time { }                              |
+            {"tool_calls":[{"name":"create_user","arguments":{"name":"Bob","age":4                     | create_user {"name":"Bob","age":4          |
+            {"tool_calls":[{"name":"create_user","arguments":{"name":"Bob"}}]}                        | create_user {"name":"Bob"}                 |
             {"response":"It is sunny."}                                                               |                                           | It is sunny.
             {"response":{"x":1}}                                                                      |                                           | {"x":1}
             {"response":"It is \\"sun                                                                 |                                           | It is "sun
@@ -148,27 +204,15 @@ class GenericToolFormatTest {
         int[] ids = {0};
         boolean calling = GenericToolFormat.emit(GenericToolFormat.read(
                 "{\"tool_calls\":[{\"name\":\"a\",\"arguments\":{\"x\":1}},{\"name\":\"b\",\"arguments\":{}}]}"),
-                sink(deltas), () -> "call_" + ++ids[0]);
+                new CollectingSink(deltas), () -> "call_" + ++ids[0]);
         assertThat(calling).isTrue();
         assertThat(deltas).extracting(d -> d.toolCalls().getFirst()).containsExactly(
                 ToolCall.Chunk.start(0, "call_1", "a"), ToolCall.Chunk.arguments(0, "{\"x\":1}"),
                 ToolCall.Chunk.start(1, "call_2", "b"), ToolCall.Chunk.arguments(1, "{}"));
 
         deltas.clear();
-        assertThat(GenericToolFormat.emit(GenericToolFormat.read("{\"response\":\"hi\"}"), sink(deltas), () -> "x")).isFalse();
+        assertThat(GenericToolFormat.emit(GenericToolFormat.read("{\"response\":\"hi\"}"), new CollectingSink(deltas), () -> "x")).isFalse();
         assertThat(deltas).extracting(TokenEvent.Delta::text).containsExactly("hi");
     }
 
-    static InferenceEngine.EventSink sink(List<TokenEvent.Delta> into) {
-        return new InferenceEngine.EventSink() {
-            @Override
-            public void delta(TokenEvent.Delta delta) {
-                into.add(delta);
-            }
-
-            @Override
-            public void choiceEnd(int index, String finishReason) {
-            }
-        };
-    }
 }

@@ -152,7 +152,7 @@ class LlamaEngineTest {
         var g = engine.generate(Jobs.withOptions(Jobs.job("stories", 400, 0.0, List.of(), false),
                 new io.switchboard.schema.event.GenerationOptions(1, false, null, null, tools,
                         io.switchboard.schema.wire.Json.MAPPER.getNodeFactory().textNode("required"), false, null)),
-                collect(deltas), () -> false);
+                new CollectingSink(deltas), () -> false);
         assertThat(g.finishReason()).isEqualTo("tool_calls");
         assertThat(deltas).allSatisfy(d -> assertThat(d.text()).isEmpty());
         var first = deltas.getFirst().toolCalls().getFirst();
@@ -185,6 +185,8 @@ class LlamaEngineTest {
 
         assertThat(text).isNotEmpty();
         assertThat(g.finishReason()).isEqualTo("length");
+        assertThat(LlamaEngine.templateRequest(GenericToolFormat.history(conversation))).contains("get_weather")
+                .contains("call_1").contains("sunny");
         assertThat(g.promptTokens()).isGreaterThan(engine.generate(Jobs.job("stories", 1, 0.0, List.of(), true),
                 EventSink.texts(t -> {
                 }), () -> false).promptTokens() + 10);
@@ -217,16 +219,4 @@ class LlamaEngineTest {
         assertThat(banned.toString()).isEqualTo(one.repeat(8));
     }
 
-    static EventSink collect(List<TokenEvent.Delta> into) {
-        return new EventSink() {
-            @Override
-            public void delta(TokenEvent.Delta delta) {
-                into.add(delta);
-            }
-
-            @Override
-            public void choiceEnd(int index, String finishReason) {
-            }
-        };
-    }
 }

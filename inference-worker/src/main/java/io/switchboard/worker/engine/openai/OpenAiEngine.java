@@ -122,7 +122,7 @@ public final class OpenAiEngine implements InferenceEngine {
                 throw UpstreamFailures.status(status.code(), errorBody(exchange, cancelled), 0, 0);
             }
             return stream ? readStream(exchange, chunks, cancelled, start)
-                    : readWhole(exchange, chunks, cancelled, start, forcesToolCall(job));
+                    : readWhole(exchange, chunks, cancelled, start, job.options().toolCallForced());
         }
     }
 
@@ -169,12 +169,6 @@ public final class OpenAiEngine implements InferenceEngine {
             chunks.accept(parse(data, chunks));
             gotData = true;
         }
-    }
-
-    /** {@code tool_choice} {@code required} or a named function: the answer must be a call, never text. */
-    static boolean forcesToolCall(InferenceJob job) {
-        var choice = job.options().toolChoice();
-        return job.options().toolsEnabled() && choice != null && (choice.isObject() || "required".equals(choice.asText()));
     }
 
     private Generation readWhole(UpstreamExchange exchange, ChunkTranslator chunks, BooleanSupplier cancelled,
