@@ -442,9 +442,12 @@ for c in 1 4 8; do
 done
 stop
 # the platform's own time to first token with the same requests (the bound is it + 1 ms over the engine's):
-# the simulated engine at 0 ms to first token, warmed up the same way
+# the simulated engine at 0 ms to first token, streaming at the engine's own rate (its per-stream p50 alone at 1
+# stream), so the platform carries as many tokens as with the engine; warmed up the same way
+EPACE=$(awk '/^engine alone c=1 / { match($0, /per-stream tok\/s p50=[0-9]+/); print substr($0, RSTART + 21, RLENGTH - 21) }' \
+  "$OUT/engines.txt"); EPACE=${EPACE:-1000}
 start simulated $ESLOTS simulated SWITCHBOARD_WORKER_SIMULATED_TIME_TO_FIRST_TOKEN=0ms \
-  SWITCHBOARD_WORKER_SIMULATED_TOKENS_PER_SECOND=2000
+  SWITCHBOARD_WORKER_SIMULATED_TOKENS_PER_SECOND="$EPACE"
 engine_warmup "http://127.0.0.1:$PORT" simulated
 for c in 1 4 8; do
   bench --model simulated --concurrency $c --requests "$EREQ" --max-tokens "$ETOK" --warmup 4 --fresh-connections true \

@@ -125,7 +125,7 @@ await check('chat.completions.create (streaming, include_usage)', async () => {
 });
 
 // The rest of the OpenAI surface: run against a model whose engine has it (llama-server, openai, simulated;
-// the in-process binding has n only). SWITCHBOARD_SDK_SURFACE=0 skips these checks.
+// the in-process binding has all but logprobs). SWITCHBOARD_SDK_SURFACE=0 skips these checks.
 if (process.env.SWITCHBOARD_SDK_SURFACE !== '0') {
   await check('n: 2 -> two choices, usage summed', async () => {
     const r = await client.chat.completions.create({ model, messages, max_tokens: 8, n: 2 });
@@ -159,7 +159,8 @@ if (process.env.SWITCHBOARD_SDK_SURFACE !== '0') {
     const r = await client.chat.completions.create({
       // greedy, with room: a tiny test model needs a few hundred tokens to close the call's JSON
       model, messages: [{ role: 'user', content: 'What is the weather in Paris?' }], max_tokens: 400, temperature: 0,
-      tool_choice: 'required',
+      // one call: a tiny model allowed several goes on calling until max_tokens (llama-server's default is one)
+      tool_choice: 'required', parallel_tool_calls: false,
       tools: [{
         type: 'function',
         function: {

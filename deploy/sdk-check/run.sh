@@ -5,7 +5,7 @@
 # Environment (all optional): SWITCHBOARD_URL (http://127.0.0.1:8080/v1),
 #   SWITCHBOARD_API_KEY (sk-switchboard-local), SWITCHBOARD_MODEL_ID (default: first listed model),
 #   SWITCHBOARD_SDK_SURFACE=0 to skip the checks of n, JSON schema, tools and logprobs (which need an engine that has
-#   them: llama-server, openai or simulated; the in-process binding has n only, and answers the others with a 400).
+#   them: llama-server, openai or simulated; the in-process binding has all but logprobs, which it answers with a 400).
 # Example, against deploy/local/run.sh with the simulated engine:
 #   SWITCHBOARD_MODEL_ID=simulated deploy/sdk-check/run.sh
 set -euo pipefail

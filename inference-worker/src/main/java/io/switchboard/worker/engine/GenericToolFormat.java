@@ -80,8 +80,8 @@ final class GenericToolFormat {
 
     /**
      * The JSON schema every answer follows (a grammar is made of it). Each tool's parameters (and the reply's schema)
-     * sit inside it, so their own {@code $defs} / {@code definitions} are moved to its root under names of their own,
-     * and their {@code $ref}s follow.
+     * sit inside it; one that refers to its own parts ({@code $ref}) is moved to the root's {@code $defs}, and its
+     * references follow it.
      */
     String schema() {
         ObjectNode defs = Json.MAPPER.createObjectNode();
@@ -120,42 +120,56 @@ final class GenericToolFormat {
         return Json.write(root);
     }
 
-    /** {@code schema} for use inside another: its definitions moved into {@code defs} as {@code prefix_name}. */
-    static JsonNode embedded(JsonNode schema, String prefix, ObjectNode defs) {
-        if (!schema.isObject() || !(schema.has("$defs") || schema.has("definitions"))) {
+    /** Keywords whose values are data, not schemas: a {@code "$ref"} in them is text. */
+    private static final java.util.Set<String> DATA = java.util.Set.of("const", "enum", "default", "examples");
+
+    /**
+     * {@code schema} for use inside the answer's schema: as it is when it refers to nothing; else moved to
+     * {@code $defs/name} with its local references ({@code #}, {@code #/...}) made to point there, and referred to.
+     */
+    static JsonNode embedded(JsonNode schema, String name, ObjectNode defs) {
+        if (!refers(schema)) {
             return schema;
         }
-        ObjectNode copy = (ObjectNode) schema.deepCopy();
-        java.util.Map<String, JsonNode> own = new java.util.LinkedHashMap<>();
-        for (String key : List.of("$defs", "definitions")) {
-            JsonNode d = copy.remove(key);
-            if (d != null && d.isObject()) {
-                d.properties().forEach(e -> own.put(e.getKey(), e.getValue()));
-            }
-        }
-        rewriteRefs(copy, prefix);
-        own.forEach((name, def) -> {
-            JsonNode moved = def.deepCopy();
-            rewriteRefs(moved, prefix);
-            defs.set(prefix + "_" + name, moved);
-        });
-        return copy;
+        JsonNode moved = schema.deepCopy();
+        rewriteRefs(moved, "#/$defs/" + name);
+        defs.set(name, moved);
+        return Json.MAPPER.createObjectNode().put("$ref", "#/$defs/" + name);
     }
 
-    private static final Pattern LOCAL_REF = Pattern.compile("^#/(?:\\$defs|definitions)/([^/]+)(.*)$");
-
-    private static void rewriteRefs(JsonNode node, String prefix) {
+    private static boolean refers(JsonNode node) {
         if (node instanceof ObjectNode o) {
-            JsonNode ref = o.get("$ref");
-            if (ref != null && ref.isTextual()) {
-                Matcher m = LOCAL_REF.matcher(ref.asText());
-                if (m.matches()) {
-                    o.put("$ref", "#/$defs/" + prefix + "_" + m.group(1) + m.group(2));
+            if (o.has("$ref")) {
+                return true;
+            }
+            for (var e : o.properties()) {
+                if (!DATA.contains(e.getKey()) && refers(e.getValue())) {
+                    return true;
                 }
             }
-            o.forEach(child -> rewriteRefs(child, prefix));
         } else if (node instanceof ArrayNode a) {
-            a.forEach(child -> rewriteRefs(child, prefix));
+            for (JsonNode child : a) {
+                if (refers(child)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static void rewriteRefs(JsonNode node, String base) {
+        if (node instanceof ObjectNode o) {
+            JsonNode ref = o.get("$ref");
+            if (ref != null && ref.isTextual() && (ref.asText().equals("#") || ref.asText().startsWith("#/"))) {
+                o.put("$ref", base + ref.asText().substring(1));
+            }
+            o.properties().forEach(e -> {
+                if (!DATA.contains(e.getKey())) {
+                    rewriteRefs(e.getValue(), base);
+                }
+            });
+        } else if (node instanceof ArrayNode a) {
+            a.forEach(child -> rewriteRefs(child, base));
         }
     }
 
@@ -177,7 +191,7 @@ final class GenericToolFormat {
                         : "Respond in JSON format, either with " + key
                                 + ", each call with the tool's `name` and its `arguments`, or with `response`, your reply"
                                 + " to the user's request.");
-        List<PromptMessage> out = new ArrayList<>(history(messages));
+        List<PromptMessage> out = new ArrayList<>(history(messages, parallel));
         if (!out.isEmpty() && "system".equals(out.getFirst().role())) {
             out.set(0, new PromptMessage("system", out.getFirst().content() + "\n\n" + instruction));
         } else {
@@ -192,6 +206,11 @@ final class GenericToolFormat {
      * {@code system}.
      */
     static List<PromptMessage> history(List<PromptMessage> messages) {
+        return history(messages, true);
+    }
+
+    /** The same; {@code list} false writes a single earlier call as {@code {"tool_call": ...}}, as answers then are. */
+    private static List<PromptMessage> history(List<PromptMessage> messages, boolean list) {
         List<PromptMessage> out = new ArrayList<>(messages.size());
         boolean lastFromTool = false;
         for (PromptMessage m : messages) {
@@ -213,9 +232,11 @@ final class GenericToolFormat {
                 written = new PromptMessage("user", Json.write(response));
             } else if (m.toolCalls() != null) {
                 ObjectNode calls = Json.MAPPER.createObjectNode();
-                ArrayNode list = calls.putArray(CALLS);
+                boolean one = !list && m.toolCalls().size() == 1;
+                ArrayNode several = one ? null : calls.putArray(CALLS);
                 for (ToolCall c : m.toolCalls()) {
-                    ObjectNode call = list.addObject().put("name", c.function().name());
+                    ObjectNode call = one ? calls.putObject(CALL) : several.addObject();
+                    call.put("name", c.function().name());
                     call.set("arguments", arguments(c.function().arguments()));
                     call.put("id", c.id());
                 }

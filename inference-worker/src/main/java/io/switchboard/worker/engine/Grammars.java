@@ -62,17 +62,28 @@ final class Grammars {
         };
     }
 
-    /** The grammar of a JSON schema. */
-    String ofSchema(String schema) {
-        return schema(schema);
-    }
-
-    private String schema(String schema) {
+    /**
+     * The grammar of a JSON schema, checked first ({@link GrammarSchemaCheck}: the converter's failures would end the
+     * process). The conversion runs outside the cache's lock, so other slots' lookups do not wait for it.
+     */
+    String schema(String schema) {
+        String known = cache.get(schema);
+        if (known != null) {
+            return known;
+        }
         try {
-            return cache.computeIfAbsent(schema, schemaToGrammar);
+            GrammarSchemaCheck.check(Json.MAPPER.readTree(schema));
+        } catch (java.io.IOException e) {
+            throw new EngineException(FailureCode.ENGINE_REJECTED_REQUEST, "The JSON schema is not JSON.", e);
+        }
+        String grammar;
+        try {
+            grammar = schemaToGrammar.apply(schema);
         } catch (RuntimeException e) {
             throw new EngineException(FailureCode.ENGINE_REJECTED_REQUEST,
                     "This engine cannot constrain its answer to the given JSON schema: " + e.getMessage(), e);
         }
+        cache.putIfAbsent(schema, grammar);
+        return grammar;
     }
 }

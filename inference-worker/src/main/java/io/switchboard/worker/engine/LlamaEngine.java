@@ -119,7 +119,7 @@ public final class LlamaEngine implements InferenceEngine {
         if (!bias.isEmpty()) {
             params.setTokenIdBias(bias);
         }
-        String grammar = tools == null ? grammars.of(job.options()) : grammars.ofSchema(tools.schema());
+        String grammar = tools == null ? grammars.of(job.options()) : grammars.schema(tools.schema());
         // an answer that may call tools is read whole (it is one JSON object), then handed on as calls or text
         StringBuilder answer = tools == null ? null : new StringBuilder();
         if (grammar != null) {

@@ -3,7 +3,6 @@ package io.switchboard.worker.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.util.ArrayList;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
@@ -71,23 +70,27 @@ class GenericToolFormatTest {
     }
 
     @Test
-    void definitionsOfEachToolMoveToTheRootUnderNamesOfTheirOwnAndTheirReferencesFollow() throws Exception {
+    void aToolWhoseParametersReferToTheirOwnPartsMovesToTheRootAndItsReferencesFollow() throws Exception {
         String tools = """
                 [{"type":"function","function":{"name":"a","parameters":{"type":"object","properties":{
-                   "who":{"$ref":"#/$defs/Person"}},"$defs":{"Person":{"type":"object","properties":{
-                   "friend":{"$ref":"#/$defs/Person"}}}}}}},
+                   "who":{"$ref":"#/$defs/Person"},"same":{"$ref":"#"},"why":{"type":"string","default":{"$ref":"#"}}},
+                   "$defs":{"Person":{"type":"object","properties":{"friend":{"$ref":"#/$defs/Person"}}}}}}},
                  {"type":"function","function":{"name":"b","parameters":{"type":"object","properties":{
-                   "who":{"$ref":"#/definitions/Person/properties/friend"}},"definitions":{"Person":{"type":"string"}}}}}]""";
+                   "x":{"type":"integer"},"y":{"$ref":"#/properties/x"}}}}},
+                 {"type":"function","function":{"name":"c","parameters":{"type":"object","properties":{"z":{"type":"string"}}}}}]""";
         GenerationOptions o = new GenerationOptions(1, false, null, null, Json.MAPPER.readTree(tools),
                 Json.MAPPER.readTree("\"required\""), null, null);
         JsonNode s = Json.MAPPER.readTree(GenericToolFormat.of(o).schema());
         JsonNode items = s.at("/properties/tool_calls/items/anyOf");
-        assertThat(items.at("/0/properties/arguments/properties/who/$ref").asText()).isEqualTo("#/$defs/tool0_Person");
-        assertThat(items.at("/0/properties/arguments").has("$defs")).isFalse();
-        assertThat(s.at("/$defs/tool0_Person/properties/friend/$ref").asText()).isEqualTo("#/$defs/tool0_Person");
-        assertThat(items.at("/1/properties/arguments/properties/who/$ref").asText())
-                .isEqualTo("#/$defs/tool1_Person/properties/friend");
-        assertThat(s.at("/$defs/tool1_Person/type").asText()).isEqualTo("string");
+        assertThat(items.at("/0/properties/arguments/$ref").asText()).isEqualTo("#/$defs/tool0");
+        JsonNode a = s.at("/$defs/tool0");
+        assertThat(a.at("/properties/who/$ref").asText()).isEqualTo("#/$defs/tool0/$defs/Person");
+        assertThat(a.at("/properties/same/$ref").asText()).isEqualTo("#/$defs/tool0");
+        assertThat(a.at("/properties/why/default/$ref").asText()).as("data is not a reference").isEqualTo("#");
+        assertThat(a.at("/$defs/Person/properties/friend/$ref").asText()).isEqualTo("#/$defs/tool0/$defs/Person");
+        assertThat(s.at("/$defs/tool1/properties/y/$ref").asText()).isEqualTo("#/$defs/tool1/properties/x");
+        assertThat(items.at("/2/properties/arguments/properties/z/type").asText()).as("nothing to move").isEqualTo("string");
+        GrammarSchemaCheck.check(s); // every reference resolves in the whole
     }
 
     @Test
@@ -140,6 +143,16 @@ class GenericToolFormatTest {
         assertThat(history.get(2).role()).isEqualTo("user");
         assertThat(Json.MAPPER.readTree(history.get(2).content())).isEqualTo(Json.MAPPER.readTree(
                 "{\"tool_response\":{\"tool_call_id\":\"call_1\",\"tool\":\"get_weather\",\"content\":\"sunny\"}}"));
+    }
+
+    @Test
+    void anEarlierSingleCallIsWrittenAsTheFormatAsksForIt() throws Exception {
+        List<PromptMessage> conversation = List.of(new PromptMessage("user", "Weather?"), new PromptMessage("assistant", null,
+                null, List.of(ToolCall.function("call_1", "get_weather", "{\"city\":\"Paris\"}")), null));
+        assertThat(GenericToolFormat.of(options("\"required\"", false, null)).prompt(conversation).get(2).content())
+                .startsWith("{\"tool_call\":{\"name\":\"get_weather\"");
+        assertThat(GenericToolFormat.of(options("\"required\"", null, null)).prompt(conversation).get(2).content())
+                .startsWith("{\"tool_calls\":[{\"name\":\"get_weather\"");
     }
 
     @Test
@@ -200,19 +213,18 @@ class GenericToolFormatTest {
 
     @Test
     void callsAreHandedOnIdTypeAndNameFirstThenArgumentsAndEndTheChoiceAsToolCalls() {
-        List<TokenEvent.Delta> deltas = new ArrayList<>();
+        RecordingSink sink = new RecordingSink();
         int[] ids = {0};
         boolean calling = GenericToolFormat.emit(GenericToolFormat.read(
                 "{\"tool_calls\":[{\"name\":\"a\",\"arguments\":{\"x\":1}},{\"name\":\"b\",\"arguments\":{}}]}"),
-                new CollectingSink(deltas), () -> "call_" + ++ids[0]);
+                sink, () -> "call_" + ++ids[0]);
         assertThat(calling).isTrue();
-        assertThat(deltas).extracting(d -> d.toolCalls().getFirst()).containsExactly(
+        assertThat(sink.deltas).extracting(d -> d.toolCalls().getFirst()).containsExactly(
                 ToolCall.Chunk.start(0, "call_1", "a"), ToolCall.Chunk.arguments(0, "{\"x\":1}"),
                 ToolCall.Chunk.start(1, "call_2", "b"), ToolCall.Chunk.arguments(1, "{}"));
 
-        deltas.clear();
-        assertThat(GenericToolFormat.emit(GenericToolFormat.read("{\"response\":\"hi\"}"), new CollectingSink(deltas), () -> "x")).isFalse();
-        assertThat(deltas).extracting(TokenEvent.Delta::text).containsExactly("hi");
+        RecordingSink reply = new RecordingSink();
+        assertThat(GenericToolFormat.emit(GenericToolFormat.read("{\"response\":\"hi\"}"), reply, () -> "x")).isFalse();
+        assertThat(reply.deltas).extracting(TokenEvent.Delta::text).containsExactly("hi");
     }
-
 }

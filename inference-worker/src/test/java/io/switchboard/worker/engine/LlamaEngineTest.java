@@ -141,7 +141,8 @@ class LlamaEngineTest {
 
     @Test
     void requiredToolChoiceGivesACallOfTheToolWhoseArgumentsFollowItsSchema() throws Exception {
-        List<TokenEvent.Delta> deltas = new ArrayList<>();
+        RecordingSink sink = new RecordingSink();
+        List<TokenEvent.Delta> deltas = sink.deltas;
         var tools = io.switchboard.schema.wire.Json.MAPPER.readTree("""
                 [{"type":"function","function":{"name":"get_weather","description":"The weather of a city",
                   "parameters":{"type":"object","properties":{"city":{"type":"string","enum":["Paris","Rome"]}},
@@ -152,8 +153,9 @@ class LlamaEngineTest {
         var g = engine.generate(Jobs.withOptions(Jobs.job("stories", 400, 0.0, List.of(), false),
                 new io.switchboard.schema.event.GenerationOptions(1, false, null, null, tools,
                         io.switchboard.schema.wire.Json.MAPPER.getNodeFactory().textNode("required"), false, null)),
-                new CollectingSink(deltas), () -> false);
+                sink, () -> false);
         assertThat(g.finishReason()).isEqualTo("tool_calls");
+        assertThat(sink.progressed()).as("progress reported token by token").isEqualTo(g.completionTokens());
         assertThat(deltas).allSatisfy(d -> assertThat(d.text()).isEmpty());
         var first = deltas.getFirst().toolCalls().getFirst();
         assertThat(first.id()).startsWith("call_");
@@ -219,4 +221,18 @@ class LlamaEngineTest {
         assertThat(banned.toString()).isEqualTo(one.repeat(8));
     }
 
+
+    @Test
+    void aSchemaLlamaCppCannotConvertIsRefusedNotLeftToCrashTheProcess() throws Exception {
+        var format = io.switchboard.schema.wire.Json.MAPPER.readTree("""
+                {"type":"json_schema","json_schema":{"name":"f","schema":{"type":"object",
+                 "properties":{"code":{"type":"string","pattern":"[A-Z]+"}}}}}""");
+        assertThatThrownBy(() -> engine.generate(Jobs.withOptions(Jobs.job("stories", 8, 0.0, List.of(), false),
+                new io.switchboard.schema.event.GenerationOptions(1, false, null, format, null, null, null, null)),
+                new RecordingSink(), () -> false))
+                .isInstanceOfSatisfying(EngineException.class, e -> {
+                    assertThat(e.code()).isEqualTo(FailureCode.ENGINE_REJECTED_REQUEST);
+                    assertThat(e.getMessage()).contains("/properties/code/pattern");
+                });
+    }
 }

@@ -78,29 +78,9 @@ class SimulatedEngineTest {
         }
     }
 
-    /** Records every event, as the stream writer would get them. */
-    static final class Recorder implements EventSink {
-        final List<TokenEvent.Delta> deltas = new CopyOnWriteArrayList<>();
-        final Map<Integer, String> ends = new ConcurrentHashMap<>();
-
-        @Override
-        public void delta(TokenEvent.Delta delta) {
-            deltas.add(delta);
-        }
-
-        @Override
-        public void choiceEnd(int index, String finishReason) {
-            ends.put(index, finishReason);
-        }
-
-        String text(int index) {
-            return deltas.stream().filter(d -> d.index() == index).map(TokenEvent.Delta::text).reduce("", String::concat);
-        }
-    }
-
     @Test
     void twoChoicesStreamUnderTheirOwnIndexesAndEndApart() {
-        Recorder r = new Recorder();
+        RecordingSink r = new RecordingSink();
         var g = engine.generate(with(Jobs.job("sim", 4, 1.0, List.of(), false),
                 new GenerationOptions(2, false, null, null, null, null, null, null)), r, () -> false);
         assertThat(r.text(0)).isEqualTo("Once upon a time");
@@ -111,7 +91,7 @@ class SimulatedEngineTest {
 
     @Test
     void logprobsCarryEveryTokenWithItsTopAlternatives() {
-        Recorder r = new Recorder();
+        RecordingSink r = new RecordingSink();
         engine.generate(with(Jobs.job("sim", 3, 1.0, List.of(), false),
                 new GenerationOptions(1, true, 2, null, null, null, null, null)), r, () -> false);
         assertThat(r.deltas).hasSize(3).allSatisfy(d -> {
@@ -124,7 +104,7 @@ class SimulatedEngineTest {
 
     @Test
     void jsonSchemaAnswerParsesAndHasEveryRequiredProperty() {
-        Recorder r = new Recorder();
+        RecordingSink r = new RecordingSink();
         JsonNode format = json("""
                 {"type":"json_schema","json_schema":{"name":"city","strict":true,"schema":{"type":"object",
                  "properties":{"city":{"type":"string"},"population":{"type":"integer","minimum":1},
@@ -142,7 +122,7 @@ class SimulatedEngineTest {
 
     @Test
     void requiredToolChoiceStreamsOneCallIdAndNameFirstThenArgumentFragments() {
-        Recorder r = new Recorder();
+        RecordingSink r = new RecordingSink();
         JsonNode tools = json("""
                 [{"type":"function","function":{"name":"get_weather","description":"Weather",
                   "parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}}]""");
@@ -169,7 +149,7 @@ class SimulatedEngineTest {
                 plain.sampling(), plain.createdAtMs(), plain.deadlineAtMs(), null, null, 1.0,
                 new GenerationOptions(1, false, null, null,
                         json("[{\"type\":\"function\",\"function\":{\"name\":\"w\"}}]"), json("\"auto\""), null, null));
-        Recorder r = new Recorder();
+        RecordingSink r = new RecordingSink();
         var g = engine.generate(afterTool, r, () -> false);
         assertThat(r.text(0)).isEqualTo("Once upon a");
         assertThat(g.finishReason()).isEqualTo("length");
@@ -193,8 +173,20 @@ class SimulatedEngineTest {
             return new InferenceEngine.Generation("length", 1, 1, cancelled.getAsBoolean());
         };
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> ChoiceFanOut.run(with(Jobs.job("sim", 4, 1.0, List.of(), false),
-                new GenerationOptions(2, false, null, null, null, null, null, null)), new Recorder(), () -> false, flaky))
+                new GenerationOptions(2, false, null, null, null, null, null, null)), new RecordingSink(), () -> false, flaky))
                 .isInstanceOf(EngineException.class);
         assertThat(generatedAfterFailure.get()).as("choice 0 stopped within a few steps").isLessThan(100);
+    }
+
+    @Test
+    void eachChoicesProgressReachesTheJobsSink() {
+        ChoiceFanOut.OneChoice reading = (job, sink, cancelled) -> {
+            sink.progress(5); // an answer read whole: its tokens are reported before anything is handed on
+            return new InferenceEngine.Generation("stop", 1, 5, false);
+        };
+        RecordingSink sink = new RecordingSink();
+        ChoiceFanOut.run(with(Jobs.job("sim", 8, 1.0, List.of(), false),
+                new GenerationOptions(3, false, null, null, null, null, null, null)), sink, () -> false, reading);
+        assertThat(sink.progressed()).isEqualTo(15);
     }
 }

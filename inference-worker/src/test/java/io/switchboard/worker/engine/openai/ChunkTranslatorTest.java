@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import org.junit.jupiter.api.Test;
 
 import io.switchboard.schema.wire.Json;
+import io.switchboard.worker.engine.RecordingSink;
 
 /** How one stream of chunks is read: quirks dropped, usage and cached tokens wherever the upstream puts them. */
 class ChunkTranslatorTest {

@@ -22,6 +22,7 @@ import io.switchboard.schema.wire.Json;
 import io.switchboard.worker.Jobs;
 import io.switchboard.worker.TestLlamaServer;
 import io.switchboard.worker.engine.InferenceEngine.Generation;
+import io.switchboard.worker.engine.RecordingSink;
 
 /** The openai engine against the real llama-server fixture (llama-server flavour, n by fan-out, tools whole). */
 class OpenAiEngineOnLlamaServerTest {

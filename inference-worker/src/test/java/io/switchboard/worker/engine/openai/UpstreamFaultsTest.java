@@ -19,6 +19,7 @@ import io.switchboard.schema.event.InferenceJob;
 import io.switchboard.worker.Jobs;
 import io.switchboard.worker.TestLlamaServer;
 import io.switchboard.worker.engine.EngineException;
+import io.switchboard.worker.engine.RecordingSink;
 
 /** What the client sees when the upstream misbehaves, proved against a local HTTP test double. */
 class UpstreamFaultsTest {

@@ -13,6 +13,7 @@ import io.switchboard.schema.event.FailureCode;
 import io.switchboard.worker.Jobs;
 import io.switchboard.worker.TestLlamaServer;
 import io.switchboard.worker.engine.EngineException;
+import io.switchboard.worker.engine.RecordingSink;
 
 /** A llama-server started with {@code --api-key}: the worker's key opens it, a wrong one fails as ours (500). */
 class UpstreamKeyOnLlamaServerTest {

@@ -1,4 +1,4 @@
-package io.switchboard.worker.engine.openai;
+package io.switchboard.worker.engine;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -11,10 +11,11 @@ import io.switchboard.schema.openai.TokenLogprob;
 import io.switchboard.schema.openai.ToolCall;
 import io.switchboard.worker.engine.InferenceEngine.EventSink;
 
-/** Keeps every piece and choice end an engine hands out (calls may come from several threads). */
-final class RecordingSink implements EventSink {
-    final List<TokenEvent.Delta> deltas = new ArrayList<>();
-    final Map<Integer, String> ends = new TreeMap<>();
+/** Keeps every piece, choice end and progress report an engine hands out (calls may come from several threads). */
+public final class RecordingSink implements EventSink {
+    public final List<TokenEvent.Delta> deltas = java.util.Collections.synchronizedList(new ArrayList<>());
+    public final Map<Integer, String> ends = java.util.Collections.synchronizedMap(new TreeMap<>());
+    private int progressed;
 
     @Override
     public synchronized void delta(TokenEvent.Delta delta) {
@@ -26,19 +27,29 @@ final class RecordingSink implements EventSink {
         ends.put(index, finishReason);
     }
 
-    synchronized String text(int index) {
+    @Override
+    public synchronized void progress(int tokens) {
+        progressed += tokens;
+    }
+
+    /** The tokens reported with {@link #progress}. */
+    public synchronized int progressed() {
+        return progressed;
+    }
+
+    public synchronized String text(int index) {
         return deltas.stream().filter(d -> d.index() == index).map(TokenEvent.Delta::text).collect(Collectors.joining());
     }
 
-    synchronized List<TokenLogprob> logprobs() {
+    public synchronized List<TokenLogprob> logprobs() {
         return deltas.stream().filter(d -> d.logprobs() != null).flatMap(d -> d.logprobs().stream()).toList();
     }
 
-    synchronized List<ToolCall.Chunk> toolCalls() {
+    public synchronized List<ToolCall.Chunk> toolCalls() {
         return deltas.stream().filter(d -> d.toolCalls() != null).flatMap(d -> d.toolCalls().stream()).toList();
     }
 
-    synchronized int size() {
+    public synchronized int size() {
         return deltas.size();
     }
 }
