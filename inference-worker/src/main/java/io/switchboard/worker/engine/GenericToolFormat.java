@@ -122,55 +122,75 @@ final class GenericToolFormat {
 
     /** Keywords whose values are data, not schemas: a {@code "$ref"} in them is text. */
     private static final java.util.Set<String> DATA = java.util.Set.of("const", "enum", "default", "examples");
+    /** Keywords whose values map names to schemas (a name there is not a keyword). */
+    private static final java.util.Set<String> MAPS = java.util.Set.of("properties", "patternProperties", "$defs",
+            "definitions", "dependentSchemas");
 
     /**
-     * {@code schema} for use inside the answer's schema: as it is when it refers to nothing; else moved to
-     * {@code $defs/name} with its local references ({@code #}, {@code #/...}) made to point there, and referred to.
+     * {@code schema} for use inside the answer's schema, under the unique {@code name}. Its own definitions move to the
+     * root's {@code $defs} as {@code name-definition} (llama.cpp names a rule after a reference's last segment, so two
+     * tools' {@code Person}s must not meet), and its references follow; one that refers to other parts of it
+     * ({@code #}, {@code #/properties/...}) is itself moved to {@code $defs/name} and referred to.
      */
     static JsonNode embedded(JsonNode schema, String name, ObjectNode defs) {
-        if (!refers(schema)) {
+        if (!schema.isObject()) {
             return schema;
         }
-        JsonNode moved = schema.deepCopy();
-        rewriteRefs(moved, "#/$defs/" + name);
+        ObjectNode moved = (ObjectNode) schema.deepCopy();
+        java.util.Map<String, JsonNode> own = new java.util.LinkedHashMap<>();
+        for (String key : List.of("$defs", "definitions")) {
+            JsonNode d = moved.remove(key);
+            if (d != null && d.isObject()) {
+                d.properties().forEach(e -> own.put(e.getKey(), e.getValue()));
+            }
+        }
+        boolean[] self = {false};
+        java.util.function.UnaryOperator<String> follow = ref -> {
+            Matcher m = OWN_DEFINITION.matcher(ref);
+            if (m.matches() && own.containsKey(m.group(1))) {
+                return "#/$defs/" + name + "-" + m.group(1) + m.group(2);
+            }
+            if (ref.equals("#") || ref.startsWith("#/")) {
+                self[0] = true;
+                return "#/$defs/" + name + ref.substring(1);
+            }
+            return ref;
+        };
+        rewriteRefs(moved, follow);
+        own.forEach((definition, value) -> {
+            JsonNode copy = value.deepCopy();
+            rewriteRefs(copy, follow);
+            defs.set(name + "-" + definition, copy);
+        });
+        if (!self[0]) {
+            return moved;
+        }
         defs.set(name, moved);
         return Json.MAPPER.createObjectNode().put("$ref", "#/$defs/" + name);
     }
 
-    private static boolean refers(JsonNode node) {
-        if (node instanceof ObjectNode o) {
-            if (o.has("$ref")) {
-                return true;
-            }
-            for (var e : o.properties()) {
-                if (!DATA.contains(e.getKey()) && refers(e.getValue())) {
-                    return true;
-                }
-            }
-        } else if (node instanceof ArrayNode a) {
-            for (JsonNode child : a) {
-                if (refers(child)) {
-                    return true;
-                }
-            }
-        }
-        return false;
-    }
+    private static final Pattern OWN_DEFINITION = Pattern.compile("^#/(?:\\$defs|definitions)/([^/]+)(.*)$");
 
-    private static void rewriteRefs(JsonNode node, String base) {
-        if (node instanceof ObjectNode o) {
-            JsonNode ref = o.get("$ref");
-            if (ref != null && ref.isTextual() && (ref.asText().equals("#") || ref.asText().startsWith("#/"))) {
-                o.put("$ref", base + ref.asText().substring(1));
-            }
-            o.properties().forEach(e -> {
-                if (!DATA.contains(e.getKey())) {
-                    rewriteRefs(e.getValue(), base);
-                }
-            });
-        } else if (node instanceof ArrayNode a) {
-            a.forEach(child -> rewriteRefs(child, base));
+    /** Rewrites every {@code $ref} of a schema (not those inside data, nor a property that is merely named so). */
+    private static void rewriteRefs(JsonNode schema, java.util.function.UnaryOperator<String> follow) {
+        if (schema instanceof ArrayNode a) {
+            a.forEach(child -> rewriteRefs(child, follow));
+            return;
         }
+        if (!(schema instanceof ObjectNode o)) {
+            return;
+        }
+        JsonNode ref = o.get("$ref");
+        if (ref != null && ref.isTextual()) {
+            o.put("$ref", follow.apply(ref.asText()));
+        }
+        o.properties().forEach(e -> {
+            if (MAPS.contains(e.getKey()) && e.getValue().isObject()) {
+                e.getValue().forEach(child -> rewriteRefs(child, follow));
+            } else if (!DATA.contains(e.getKey())) {
+                rewriteRefs(e.getValue(), follow);
+            }
+        });
     }
 
     /** The conversation as the model gets it: the tools and how to answer in a system message, tool use as text. */

@@ -1,42 +1,44 @@
 package io.switchboard.worker.engine;
 
-import java.util.Collections;
-import java.util.LinkedHashMap;
+import java.lang.reflect.Field;
 import java.util.Map;
-import java.util.function.UnaryOperator;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import de.kherud.llama.InferenceParameters;
 import io.switchboard.schema.event.FailureCode;
 import io.switchboard.schema.event.GenerationOptions;
 import io.switchboard.schema.wire.Json;
 
 /**
- * The GBNF grammar that constrains a job's answer, for engines that take a grammar (llama.cpp): from
- * {@code response_format} ({@code json_object}: any JSON object; {@code json_schema}: its schema) or from vLLM's
- * {@code structured_outputs} ({@code json}, {@code grammar}, {@code choice}). Converting a schema costs a native call,
- * so the last few grammars are kept.
+ * What constrains a job's answer on llama.cpp: a GBNF grammar ({@code structured_outputs.grammar}, {@code choice}), or
+ * a JSON schema llama.cpp turns into one ({@code response_format} {@code json_object} / {@code json_schema},
+ * {@code structured_outputs.json}, the tool format).
+ * <p>
+ * A schema goes to llama.cpp with the request ({@code json_schema}), not through the binding's own
+ * {@code LlamaModel.jsonSchemaToGrammar}: that call does not catch the converter's C++ exceptions, so a schema the
+ * converter refuses ended the whole process, where the request's path turns them into an exception of the request.
+ * What even that path cannot survive is refused first ({@link GrammarSchemaCheck}).
  */
-final class Grammars {
-    private static final int KEPT = 64;
-    private final UnaryOperator<String> schemaToGrammar;
-    private final Map<String, String> cache = Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
-            return size() > KEPT;
-        }
-    });
+record Grammars(String grammar, String jsonSchema) {
+    private static final Field PARAMETERS;
 
-    Grammars(UnaryOperator<String> schemaToGrammar) {
-        this.schemaToGrammar = schemaToGrammar;
+    static {
+        try {
+            // the binding's request parameters (JSON values by name): it has no setter for json_schema
+            PARAMETERS = InferenceParameters.class.getSuperclass().getDeclaredField("parameters");
+            PARAMETERS.setAccessible(true);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
     }
 
-    /** The grammar for the job's options, or null when its answer is free text. */
-    String of(GenerationOptions options) {
+    /** The constraint of a job's options, or null when its answer is free text. */
+    static Grammars of(GenerationOptions options) {
         JsonNode structured = options.extensionsOrEmpty().get("structured_outputs");
         if (structured != null && structured.isObject()) {
             if (structured.hasNonNull("grammar")) {
-                return structured.get("grammar").asText();
+                return new Grammars(structured.get("grammar").asText(), null);
             }
             if (structured.hasNonNull("json")) {
                 JsonNode json = structured.get("json");
@@ -47,7 +49,7 @@ final class Grammars {
                 for (int i = 0; i < structured.get("choice").size(); i++) {
                     g.append(i == 0 ? "" : " | ").append(Json.write(structured.get("choice").get(i).asText()));
                 }
-                return g.toString();
+                return new Grammars(g.toString(), null);
             }
             throw new EngineException(FailureCode.ENGINE_REJECTED_REQUEST,
                     "This engine supports structured_outputs with 'json', 'grammar' or 'choice' only.", null);
@@ -62,28 +64,29 @@ final class Grammars {
         };
     }
 
-    /**
-     * The grammar of a JSON schema, checked first ({@link GrammarSchemaCheck}: the converter's failures would end the
-     * process). The conversion runs outside the cache's lock, so other slots' lookups do not wait for it.
-     */
-    String schema(String schema) {
-        String known = cache.get(schema);
-        if (known != null) {
-            return known;
-        }
+    /** A JSON schema as the constraint, checked first and written anew (as JSON llama.cpp reads). */
+    static Grammars schema(String schema) {
+        JsonNode tree;
         try {
-            GrammarSchemaCheck.check(Json.MAPPER.readTree(schema));
+            tree = Json.MAPPER.readTree(schema);
         } catch (java.io.IOException e) {
             throw new EngineException(FailureCode.ENGINE_REJECTED_REQUEST, "The JSON schema is not JSON.", e);
         }
-        String grammar;
-        try {
-            grammar = schemaToGrammar.apply(schema);
-        } catch (RuntimeException e) {
-            throw new EngineException(FailureCode.ENGINE_REJECTED_REQUEST,
-                    "This engine cannot constrain its answer to the given JSON schema: " + e.getMessage(), e);
+        GrammarSchemaCheck.check(tree);
+        return new Grammars(null, Json.write(tree));
+    }
+
+    /** Puts the constraint on a request. */
+    @SuppressWarnings("unchecked")
+    void applyTo(InferenceParameters params) {
+        if (grammar != null) {
+            params.setGrammar(grammar);
+            return;
         }
-        cache.putIfAbsent(schema, grammar);
-        return grammar;
+        try {
+            ((Map<String, String>) PARAMETERS.get(params)).put("json_schema", jsonSchema);
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException(e);
+        }
     }
 }

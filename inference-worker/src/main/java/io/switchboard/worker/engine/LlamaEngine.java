@@ -44,7 +44,6 @@ public final class LlamaEngine implements InferenceEngine {
     private final String modelId;
     private final int ctxPerSlot;
     private final EngineCapabilities capabilities;
-    private final Grammars grammars = new Grammars(LlamaModel::jsonSchemaToGrammar);
     private final Supplier<String> toolCallIds = ToolCallIds.random();
 
     public LlamaEngine(Path gguf, String modelId, int slots, int ctxPerSlot, Integer threads, int gpuLayers,
@@ -68,6 +67,8 @@ public final class LlamaEngine implements InferenceEngine {
         }
         long t0 = System.nanoTime();
         this.model = new LlamaModel(params);
+        // llama.cpp's schema converter fills its tables on first use, unguarded: once here, before slots run at once
+        LlamaModel.jsonSchemaToGrammar("{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"string\"}}}");
         this.modelId = modelId;
         this.ctxPerSlot = ctxPerSlot;
         this.capabilities = new EngineCapabilities(List.of(), ctxPerSlot, 8,
@@ -119,14 +120,20 @@ public final class LlamaEngine implements InferenceEngine {
         if (!bias.isEmpty()) {
             params.setTokenIdBias(bias);
         }
-        String grammar = tools == null ? grammars.of(job.options()) : grammars.schema(tools.schema());
+        Grammars constraint = tools == null ? Grammars.of(job.options()) : Grammars.schema(tools.schema());
         // an answer that may call tools is read whole (it is one JSON object), then handed on as calls or text
         StringBuilder answer = tools == null ? null : new StringBuilder();
-        if (grammar != null) {
-            params.setGrammar(grammar);
+        if (constraint != null) {
+            constraint.applyTo(params);
         }
         int completionTokens = 0;
-        LlamaIterator it = model.generate(params).iterator();
+        LlamaIterator it;
+        try {
+            it = model.generate(params).iterator();
+        } catch (RuntimeException e) { // llama.cpp refused the request (a schema it cannot convert, a bad grammar)
+            throw new EngineException(FailureCode.ENGINE_REJECTED_REQUEST, "llama.cpp refused the request: "
+                    + refusal(e.getMessage()), e, promptTokens, 0);
+        }
         try {
             while (it.hasNext()) {
                 if (cancelled.getAsBoolean()) {
@@ -167,6 +174,16 @@ public final class LlamaEngine implements InferenceEngine {
             }
         }
         return new Generation(finish, promptTokens, completionTokens, false);
+    }
+
+    /** The message of llama.cpp's error answer ({@code {"code":..,"message":..}}), or the text as it is. */
+    static String refusal(String error) {
+        try {
+            JsonNode e = Json.MAPPER.readTree(error);
+            return e.path("message").asText(error);
+        } catch (java.io.IOException | RuntimeException notJson) {
+            return String.valueOf(error);
+        }
     }
 
     /** The chat template's input: the messages as the model's template takes them (tool use already written as text). */

@@ -70,27 +70,31 @@ class GenericToolFormatTest {
     }
 
     @Test
-    void aToolWhoseParametersReferToTheirOwnPartsMovesToTheRootAndItsReferencesFollow() throws Exception {
+    void eachToolsDefinitionsMoveToTheRootUnderNamesOfTheirOwnAndItsReferencesFollow() throws Exception {
         String tools = """
                 [{"type":"function","function":{"name":"a","parameters":{"type":"object","properties":{
-                   "who":{"$ref":"#/$defs/Person"},"same":{"$ref":"#"},"why":{"type":"string","default":{"$ref":"#"}}},
+                   "who":{"$ref":"#/$defs/Person"},"default":{"$ref":"#/$defs/Person"},"why":{"type":"string","default":{"$ref":"#"}}},
                    "$defs":{"Person":{"type":"object","properties":{"friend":{"$ref":"#/$defs/Person"}}}}}}},
                  {"type":"function","function":{"name":"b","parameters":{"type":"object","properties":{
-                   "x":{"type":"integer"},"y":{"$ref":"#/properties/x"}}}}},
-                 {"type":"function","function":{"name":"c","parameters":{"type":"object","properties":{"z":{"type":"string"}}}}}]""";
+                   "who":{"$ref":"#/definitions/Person"}},"definitions":{"Person":{"type":"string"}}}}},
+                 {"type":"function","function":{"name":"c","parameters":{"type":"object","properties":{
+                   "x":{"type":"integer"},"y":{"$ref":"#/properties/x"},"again":{"$ref":"#"}}}}}]""";
         GenerationOptions o = new GenerationOptions(1, false, null, null, Json.MAPPER.readTree(tools),
                 Json.MAPPER.readTree("\"required\""), null, null);
         JsonNode s = Json.MAPPER.readTree(GenericToolFormat.of(o).schema());
         JsonNode items = s.at("/properties/tool_calls/items/anyOf");
-        assertThat(items.at("/0/properties/arguments/$ref").asText()).isEqualTo("#/$defs/tool0");
-        JsonNode a = s.at("/$defs/tool0");
-        assertThat(a.at("/properties/who/$ref").asText()).isEqualTo("#/$defs/tool0/$defs/Person");
-        assertThat(a.at("/properties/same/$ref").asText()).isEqualTo("#/$defs/tool0");
+        JsonNode a = items.at("/0/properties/arguments");
+        assertThat(a.at("/properties/who/$ref").asText()).isEqualTo("#/$defs/tool0-Person");
+        assertThat(a.at("/properties/default/$ref").asText()).as("a property named default").isEqualTo("#/$defs/tool0-Person");
         assertThat(a.at("/properties/why/default/$ref").asText()).as("data is not a reference").isEqualTo("#");
-        assertThat(a.at("/$defs/Person/properties/friend/$ref").asText()).isEqualTo("#/$defs/tool0/$defs/Person");
-        assertThat(s.at("/$defs/tool1/properties/y/$ref").asText()).isEqualTo("#/$defs/tool1/properties/x");
-        assertThat(items.at("/2/properties/arguments/properties/z/type").asText()).as("nothing to move").isEqualTo("string");
-        GrammarSchemaCheck.check(s); // every reference resolves in the whole
+        assertThat(a.has("$defs")).isFalse();
+        assertThat(s.at("/$defs/tool0-Person/properties/friend/$ref").asText()).isEqualTo("#/$defs/tool0-Person");
+        assertThat(items.at("/1/properties/arguments/properties/who/$ref").asText()).isEqualTo("#/$defs/tool1-Person");
+        assertThat(s.at("/$defs/tool1-Person/type").asText()).as("the other tool's Person is its own").isEqualTo("string");
+        assertThat(items.at("/2/properties/arguments/$ref").asText()).as("a tool that refers to itself moves")
+                .isEqualTo("#/$defs/tool2");
+        assertThat(s.at("/$defs/tool2/properties/y/$ref").asText()).isEqualTo("#/$defs/tool2/properties/x");
+        assertThat(s.at("/$defs/tool2/properties/again/$ref").asText()).isEqualTo("#/$defs/tool2");
     }
 
     @Test

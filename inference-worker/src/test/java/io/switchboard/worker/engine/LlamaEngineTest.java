@@ -13,6 +13,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
 
 import io.switchboard.schema.event.FailureCode;
 import io.switchboard.schema.event.InferenceJob;
@@ -222,17 +223,24 @@ class LlamaEngineTest {
     }
 
 
-    @Test
-    void aSchemaLlamaCppCannotConvertIsRefusedNotLeftToCrashTheProcess() throws Exception {
-        var format = io.switchboard.schema.wire.Json.MAPPER.readTree("""
-                {"type":"json_schema","json_schema":{"name":"f","schema":{"type":"object",
-                 "properties":{"code":{"type":"string","pattern":"[A-Z]+"}}}}}""");
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {
+            "{\"type\":\"object\",\"properties\":{\"code\":{\"type\":\"string\",\"pattern\":\"[A-Z]+\"}}}",
+            "{\"type\":\"object\",\"properties\":{\"x\":{\"description\":\"no type\"}}}",
+            "{\"type\":\"object\",\"properties\":{\"x\":{\"$ref\":\"#/$defs/Missing\"}}}",
+            "{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"minItems\":\"two\"}"})
+    void aSchemaLlamaCppCannotConvertIsThatRequestsErrorAndTheEngineServesOn(String schema) throws Exception {
+        var format = io.switchboard.schema.wire.Json.MAPPER.createObjectNode().put("type", "json_schema");
+        format.putObject("json_schema").put("name", "f").set("schema", io.switchboard.schema.wire.Json.MAPPER.readTree(schema));
         assertThatThrownBy(() -> engine.generate(Jobs.withOptions(Jobs.job("stories", 8, 0.0, List.of(), false),
                 new io.switchboard.schema.event.GenerationOptions(1, false, null, format, null, null, null, null)),
                 new RecordingSink(), () -> false))
-                .isInstanceOfSatisfying(EngineException.class, e -> {
-                    assertThat(e.code()).isEqualTo(FailureCode.ENGINE_REJECTED_REQUEST);
-                    assertThat(e.getMessage()).contains("/properties/code/pattern");
-                });
+                .isInstanceOfSatisfying(EngineException.class,
+                        e -> assertThat(e.code()).isEqualTo(FailureCode.ENGINE_REJECTED_REQUEST))
+                .hasMessageContaining("json_schema");
+        // the process is alive and the engine serves the next request
+        StringBuilder text = new StringBuilder();
+        engine.generate(Jobs.job("stories", 4, 0.0, List.of(), true), EventSink.texts(text::append), () -> false);
+        assertThat(text).isNotEmpty();
     }
 }
