@@ -1,6 +1,7 @@
 package io.switchboard.worker.engine;
 
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -12,13 +13,21 @@ import io.switchboard.schema.event.FailureCode;
  * Refuses the JSON schemas llama.cpp's converter (b4916, {@code json-schema-to-grammar.cpp}) cannot take without
  * undefined behaviour or endless recursion, which no exception handler survives: a {@code pattern} its reader
  * mishandles (a group that opens with {@code (?}, a quantifier with nothing before it, a {@code {...}} that is not
- * counts, a count above {@value #MAX_REPEAT}, an unclosed class or group), and an {@code allOf} part whose
- * {@code $ref}s lead back to themselves. Every other schema goes to llama.cpp with the request, whose errors come back
+ * counts, a count above {@value #MAX_REPEAT}, an unclosed class or group, a stray {@code ]} or {@code }} (its
+ * reader loops on them), a backwards range, groups nested deeper than {@value #MAX_GROUP_DEPTH}), lengths or item
+ * counts above {@value #MAX_COUNT} (a rule per repetition), a {@code minimum} above its {@code maximum} (a grammar
+ * no answer satisfies), and an {@code allOf} part whose {@code $ref}s lead back to themselves. Every other schema goes to llama.cpp with the request, whose errors come back
  * as an error of that request ({@link Grammars}).
  */
 final class GrammarSchemaCheck {
     /** The largest count a pattern may repeat a piece (the grammar grows with it). */
     static final int MAX_REPEAT = 1000;
+    /** The largest length or item count a schema may ask for (llama.cpp writes a rule per optional repetition). */
+    static final int MAX_COUNT = 10_000;
+    /** How deep a pattern's groups may nest, and how long it may be (llama.cpp reads both recursively). */
+    static final int MAX_GROUP_DEPTH = 32;
+    static final int MAX_PATTERN = 4096;
+    private static final java.util.Set<String> DATA = java.util.Set.of("const", "enum", "default", "examples");
 
     private GrammarSchemaCheck() {
     }
@@ -34,6 +43,17 @@ final class GrammarSchemaCheck {
             if (pattern != null && pattern.isTextual()) {
                 pattern(pattern.asText(), at + "/pattern");
             }
+            for (String count : List.of("minLength", "maxLength", "minItems", "maxItems")) {
+                JsonNode n = node.get(count);
+                if (n != null && n.isNumber() && (n.asDouble() > MAX_COUNT || n.asDouble() < 0)) {
+                    refuse(at + "/" + count, "is outside 0.." + MAX_COUNT);
+                }
+            }
+            JsonNode min = node.get("minimum");
+            JsonNode max = node.get("maximum");
+            if (min != null && max != null && min.isNumber() && max.isNumber() && min.asDouble() > max.asDouble()) {
+                refuse(at + "/minimum", "is above its maximum: no value fits");
+            }
             JsonNode all = node.get("allOf");
             if (all != null && all.isArray()) {
                 for (int i = 0; i < all.size(); i++) {
@@ -48,13 +68,19 @@ final class GrammarSchemaCheck {
                 }
             }
             for (Map.Entry<String, JsonNode> e : node.properties()) {
-                walk(e.getValue(), root, at + "/" + e.getKey());
+                if (!DATA.contains(e.getKey()) || "properties".equals(lastStep(at))) {
+                    walk(e.getValue(), root, at + "/" + e.getKey());
+                }
             }
         } else if (node.isArray()) {
             for (int i = 0; i < node.size(); i++) {
                 walk(node.get(i), root, at + "/" + i);
             }
         }
+    }
+
+    private static String lastStep(String at) {
+        return at.substring(at.lastIndexOf('/') + 1);
     }
 
     /** An {@code allOf} part is followed through {@code $ref} after {@code $ref} with no guard: refuse a loop. */
@@ -79,6 +105,9 @@ final class GrammarSchemaCheck {
         if (pattern.length() < 2 || !pattern.startsWith("^") || !pattern.endsWith("$")) {
             return; // llama.cpp answers this with an error of the request
         }
+        if (pattern.length() > MAX_PATTERN) {
+            refuse(at, "is longer than " + MAX_PATTERN + " characters");
+        }
         String body = pattern.substring(1, pattern.length() - 1);
         boolean piece = false; // something before that a quantifier may repeat
         int depth = 0;
@@ -89,7 +118,9 @@ final class GrammarSchemaCheck {
                     if (i + 1 < body.length() && body.charAt(i + 1) == '?') {
                         refuse(at, "uses '(?', which llama.cpp does not read");
                     }
-                    depth++;
+                    if (++depth > MAX_GROUP_DEPTH) {
+                        refuse(at, "nests groups deeper than " + MAX_GROUP_DEPTH);
+                    }
                     piece = false;
                 }
                 case ')' -> {
@@ -100,8 +131,24 @@ final class GrammarSchemaCheck {
                 }
                 case '[' -> {
                     int end = i + 1;
+                    int last = -1; // the class's previous character, for a range's start
                     while (end < body.length() && body.charAt(end) != ']') {
-                        end += body.charAt(end) == '\\' ? 2 : 1;
+                        char k = body.charAt(end);
+                        if (k == '\\') {
+                            escape(body, end, CLASS_ESCAPES, at);
+                            last = body.charAt(end + 1);
+                            end += 2;
+                        } else if (k == '-' && last >= 0 && end + 1 < body.length() && body.charAt(end + 1) != ']') {
+                            char to = body.charAt(end + 1);
+                            if (to != '\\' && to < last) {
+                                refuse(at, "has a range '" + (char) last + "-" + to + "' that runs backwards");
+                            }
+                            last = -1;
+                            end += 2;
+                        } else {
+                            last = k;
+                            end++;
+                        }
                     }
                     if (end >= body.length()) {
                         refuse(at, "has a character class that does not close");
@@ -109,6 +156,7 @@ final class GrammarSchemaCheck {
                     i = end;
                     piece = true;
                 }
+                case ']', '}' -> refuse(at, "has a '" + c + "' that closes nothing");
                 case '|' -> piece = false;
                 case '*', '+', '?' -> {
                     if (!piece) {
@@ -129,9 +177,8 @@ final class GrammarSchemaCheck {
                     i = end;
                 }
                 case '\\' -> {
-                    if (++i >= body.length()) {
-                        refuse(at, "ends with a lone '\\'");
-                    }
+                    escape(body, i, ESCAPES, at);
+                    i++;
                     piece = true;
                 }
                 default -> piece = true;
@@ -139,6 +186,26 @@ final class GrammarSchemaCheck {
         }
         if (depth != 0) {
             refuse(at, "has a group that does not close");
+        }
+    }
+
+    /** Escapes llama.cpp turns into a literal, or passes on to a grammar that reads them (GBNF's own). */
+    private static final String ESCAPES = "[](){}|*+?trn\\\"xuU";
+    /** In a class the escape is passed on as written, so only GBNF's own. */
+    private static final String CLASS_ESCAPES = "trn\\\"[]xuU";
+
+    /**
+     * An escape llama.cpp passes on unread ({@code \d}, {@code \w}, {@code \.}, ...) makes a grammar it cannot parse,
+     * which it then drops: the answer would not be constrained at all.
+     */
+    private static void escape(String body, int at, String allowed, String where) {
+        if (at + 1 >= body.length()) {
+            refuse(where, "ends with a lone '\\'");
+        }
+        char e = body.charAt(at + 1);
+        if (allowed.indexOf(e) < 0) {
+            refuse(where, "uses the escape '\\" + e + "', which llama.cpp does not read (write a class such as [0-9]"
+                    + " or the character itself)");
         }
     }
 

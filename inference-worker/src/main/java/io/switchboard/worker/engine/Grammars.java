@@ -33,12 +33,23 @@ record Grammars(String grammar, String jsonSchema) {
         }
     }
 
+    /** Loads the class (its reflection), so that a binding it does not fit fails the worker's start, not a request. */
+    static void ready() {
+        // the static initializer has run
+    }
+
     /** The constraint of a job's options, or null when its answer is free text. */
     static Grammars of(GenerationOptions options) {
         JsonNode structured = options.extensionsOrEmpty().get("structured_outputs");
         if (structured != null && structured.isObject()) {
             if (structured.hasNonNull("grammar")) {
-                return new Grammars(structured.get("grammar").asText(), null);
+                String grammar = structured.get("grammar").asText();
+                if (grammar.stripLeading().startsWith("%llguidance")) { // llama.cpp b4916 aborts on it
+                    throw new EngineException(FailureCode.ENGINE_REJECTED_REQUEST,
+                            "This engine takes GBNF grammars only, not llguidance.", null);
+                }
+                GbnfCheck.check(grammar);
+                return new Grammars(grammar, null);
             }
             if (structured.hasNonNull("json")) {
                 JsonNode json = structured.get("json");

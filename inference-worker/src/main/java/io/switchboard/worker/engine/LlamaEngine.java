@@ -67,7 +67,8 @@ public final class LlamaEngine implements InferenceEngine {
         }
         long t0 = System.nanoTime();
         this.model = new LlamaModel(params);
-        // llama.cpp's schema converter fills its tables on first use, unguarded: once here, before slots run at once
+        // the schema path once at start: a binding or library that does not fit fails the start, not a request
+        Grammars.ready();
         LlamaModel.jsonSchemaToGrammar("{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"string\"}}}");
         this.modelId = modelId;
         this.ctxPerSlot = ctxPerSlot;
@@ -130,7 +131,7 @@ public final class LlamaEngine implements InferenceEngine {
         LlamaIterator it;
         try {
             it = model.generate(params).iterator();
-        } catch (RuntimeException e) { // llama.cpp refused the request (a schema it cannot convert, a bad grammar)
+        } catch (RuntimeException e) { // llama.cpp refused the request (a JSON schema it cannot convert)
             throw new EngineException(FailureCode.ENGINE_REJECTED_REQUEST, "llama.cpp refused the request: "
                     + refusal(e.getMessage()), e, promptTokens, 0);
         }
@@ -159,6 +160,11 @@ public final class LlamaEngine implements InferenceEngine {
             }
         } catch (RuntimeException e) {
             it.cancel();
+            if (completionTokens == 0 && constraint != null && String.valueOf(e.getMessage()).contains("grammar")) {
+                // a grammar llama.cpp could not parse is reported when its slot starts, before any token
+                throw new EngineException(FailureCode.ENGINE_REJECTED_REQUEST, "llama.cpp refused the request: "
+                        + refusal(e.getMessage()), e, promptTokens, 0);
+            }
             throw new EngineException(FailureCode.INFERENCE_FAILED, "llama.cpp failed: " + e.getMessage(), e, promptTokens,
                     completionTokens);
         }

@@ -38,6 +38,20 @@ class GrammarSchemaCheckTest {
             {"type":"string","pattern":"^[ab$"}  =>  /pattern
             {"type":"object","properties":{"deep":{"type":"array","items":{"pattern":"^(?i)x$"}}}}  =>  /properties/deep/items/pattern
             {"allOf":[{"$ref":"#/$defs/A"}],"$defs":{"A":{"$ref":"#/$defs/B"},"B":{"$ref":"#/$defs/A"}}}  =>  /allOf/0
+            {"type":"string","pattern":"^a]$"}  =>  /pattern
+            {"type":"string","pattern":"^a{2}}$"}  =>  /pattern
+            {"type":"string","pattern":"^[z-a]$"}  =>  /pattern
+            {"type":"string","pattern":"^[a-z0-9_-]$"}  =>
+            {"type":"string","pattern":"^\\\\d{3}$"}  =>  /pattern
+            {"type":"string","pattern":"^a\\\\.b$"}  =>  /pattern
+            {"type":"string","pattern":"^[\\\\w]$"}  =>  /pattern
+            {"type":"string","pattern":"^\\\\(a\\\\)\\\\*$"}  =>
+            {"type":"string","pattern":"^((((((((((((((((((((((((((((((((((a))))))))))))))))))))))))))))))))))$"}  =>  /pattern
+            {"type":"string","maxLength":1000000000}  =>  /maxLength
+            {"type":"array","items":{"type":"string"},"minItems":20000}  =>  /minItems
+            {"type":"integer","minimum":5,"maximum":1}  =>  /minimum
+            {"type":"string","enum":["a"],"default":{"pattern":"^(?:x)$"}}  =>
+            {"type":"object","properties":{"default":{"type":"string","pattern":"^(?:x)$"}}}  =>  /properties/default/pattern
             """)
     void refusesWhatTheConverterCannotSurvive(String schema, String refused) throws Exception {
         var node = Json.MAPPER.readTree(schema);

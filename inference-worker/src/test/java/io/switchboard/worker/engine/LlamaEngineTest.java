@@ -224,6 +224,7 @@ class LlamaEngineTest {
 
 
     @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.api.Timeout(30) // a request llama.cpp cannot serve ends; it never hangs the slot
     @org.junit.jupiter.params.provider.ValueSource(strings = {
             "{\"type\":\"object\",\"properties\":{\"code\":{\"type\":\"string\",\"pattern\":\"[A-Z]+\"}}}",
             "{\"type\":\"object\",\"properties\":{\"x\":{\"description\":\"no type\"}}}",
@@ -242,5 +243,33 @@ class LlamaEngineTest {
         StringBuilder text = new StringBuilder();
         engine.generate(Jobs.job("stories", 4, 0.0, List.of(), true), EventSink.texts(text::append), () -> false);
         assertThat(text).isNotEmpty();
+    }
+
+    @org.junit.jupiter.api.Test
+    @org.junit.jupiter.api.Timeout(30)
+    void aGrammarLlamaCppCannotParseIsThatRequestsErrorAndTheEngineServesOn() throws Exception {
+        var structured = io.switchboard.schema.wire.Json.MAPPER.readTree("{\"grammar\":\"root ::= [\"}");
+        assertThatThrownBy(() -> engine.generate(Jobs.withOptions(Jobs.job("stories", 8, 0.0, List.of(), false),
+                new io.switchboard.schema.event.GenerationOptions(1, false, null, null, null, null, null,
+                        java.util.Map.of("structured_outputs", structured))),
+                new RecordingSink(), () -> false))
+                .isInstanceOfSatisfying(EngineException.class,
+                        e -> assertThat(e.code()).isEqualTo(FailureCode.ENGINE_REJECTED_REQUEST));
+        StringBuilder text = new StringBuilder();
+        engine.generate(Jobs.job("stories", 4, 0.0, List.of(), true), EventSink.texts(text::append), () -> false);
+        assertThat(text).isNotEmpty();
+    }
+
+    @org.junit.jupiter.api.Test
+    void aPatternConstrainsTheAnswer() throws Exception {
+        StringBuilder text = new StringBuilder();
+        var format = io.switchboard.schema.wire.Json.MAPPER.readTree("""
+                {"type":"json_schema","json_schema":{"name":"f","schema":{"type":"object",
+                 "properties":{"code":{"type":"string","pattern":"^[0-9]{3}-[a-z]$"}},"required":["code"]}}}""");
+        engine.generate(Jobs.withOptions(Jobs.job("stories", 64, 0.8, List.of(), false),
+                new io.switchboard.schema.event.GenerationOptions(1, false, null, format, null, null, null, null)),
+                EventSink.texts(text::append), () -> false);
+        assertThat(io.switchboard.schema.wire.Json.MAPPER.readTree(text.toString()).get("code").asText())
+                .matches("[0-9]{3}-[a-z]");
     }
 }
