@@ -37,7 +37,22 @@ final class GrammarSchemaCheck {
         walk(schema, schema, "");
     }
 
+    /** Keywords whose values map names to schemas. */
+    private static final java.util.Set<String> MAPS = java.util.Set.of("properties", "patternProperties", "$defs",
+            "definitions", "dependentSchemas");
+
+    /** Walks a schema ({@code names} false) or a map of names to schemas ({@code names} true). */
     private static void walk(JsonNode node, JsonNode root, String at) {
+        walk(node, root, at, false);
+    }
+
+    private static void walk(JsonNode node, JsonNode root, String at, boolean names) {
+        if (node.isObject() && names) {
+            for (Map.Entry<String, JsonNode> e : node.properties()) {
+                walk(e.getValue(), root, at + "/" + e.getKey(), false);
+            }
+            return;
+        }
         if (node.isObject()) {
             JsonNode pattern = node.get("pattern");
             if (pattern != null && pattern.isTextual()) {
@@ -68,19 +83,15 @@ final class GrammarSchemaCheck {
                 }
             }
             for (Map.Entry<String, JsonNode> e : node.properties()) {
-                if (!DATA.contains(e.getKey()) || "properties".equals(lastStep(at))) {
-                    walk(e.getValue(), root, at + "/" + e.getKey());
+                if (!DATA.contains(e.getKey())) {
+                    walk(e.getValue(), root, at + "/" + e.getKey(), MAPS.contains(e.getKey()));
                 }
             }
         } else if (node.isArray()) {
             for (int i = 0; i < node.size(); i++) {
-                walk(node.get(i), root, at + "/" + i);
+                walk(node.get(i), root, at + "/" + i, false);
             }
         }
-    }
-
-    private static String lastStep(String at) {
-        return at.substring(at.lastIndexOf('/') + 1);
     }
 
     /** An {@code allOf} part is followed through {@code $ref} after {@code $ref} with no guard: refuse a loop. */
@@ -130,30 +141,25 @@ final class GrammarSchemaCheck {
                     piece = true;
                 }
                 case '[' -> {
-                    int end = i + 1;
-                    int last = -1; // the class's previous character, for a range's start
-                    while (end < body.length() && body.charAt(end) != ']') {
-                        char k = body.charAt(end);
-                        if (k == '\\') {
-                            escape(body, end, CLASS_ESCAPES, at);
-                            last = body.charAt(end + 1);
-                            end += 2;
-                        } else if (k == '-' && last >= 0 && end + 1 < body.length() && body.charAt(end + 1) != ']') {
-                            char to = body.charAt(end + 1);
-                            if (to != '\\' && to < last) {
-                                refuse(at, "has a range '" + (char) last + "-" + to + "' that runs backwards");
+                    int j = i + 1;
+                    if (j < body.length() && body.charAt(j) == '^') {
+                        j++;
+                    }
+                    while (j < body.length() && body.charAt(j) != ']') {
+                        int[] from = member(body, j, at);
+                        j = from[1];
+                        if (j + 1 < body.length() && body.charAt(j) == '-' && body.charAt(j + 1) != ']') {
+                            int[] to = member(body, j + 1, at);
+                            if (to[0] < from[0]) {
+                                refuse(at, "has a range that runs backwards");
                             }
-                            last = -1;
-                            end += 2;
-                        } else {
-                            last = k;
-                            end++;
+                            j = to[1];
                         }
                     }
-                    if (end >= body.length()) {
+                    if (j >= body.length()) {
                         refuse(at, "has a character class that does not close");
                     }
-                    i = end;
+                    i = j;
                     piece = true;
                 }
                 case ']', '}' -> refuse(at, "has a '" + c + "' that closes nothing");
@@ -177,8 +183,7 @@ final class GrammarSchemaCheck {
                     i = end;
                 }
                 case '\\' -> {
-                    escape(body, i, ESCAPES, at);
-                    i++;
+                    i = escape(body, i, ESCAPES, at)[1] - 1;
                     piece = true;
                 }
                 default -> piece = true;
@@ -194,11 +199,21 @@ final class GrammarSchemaCheck {
     /** In a class the escape is passed on as written, so only GBNF's own. */
     private static final String CLASS_ESCAPES = "trn\\\"[]xuU";
 
+    /** A member of a class at {@code j}: its value (a code point) and where the next begins. */
+    private static int[] member(String body, int j, String at) {
+        if (body.charAt(j) == '\\') {
+            return escape(body, j, CLASS_ESCAPES, at);
+        }
+        int c = body.codePointAt(j);
+        return new int[] {c, j + Character.charCount(c)};
+    }
+
     /**
-     * An escape llama.cpp passes on unread ({@code \d}, {@code \w}, {@code \.}, ...) makes a grammar it cannot parse,
-     * which it then drops: the answer would not be constrained at all.
+     * The escape at {@code at}: its value and where what follows begins. One llama.cpp passes on unread
+     * ({@code \\d}, {@code \\w}, {@code \\.}, ...) makes a grammar it cannot parse, which it then drops: the answer would
+     * not be constrained at all; so does {@code \\x}, {@code \\u} or {@code \\U} without 2, 4 or 8 hex digits.
      */
-    private static void escape(String body, int at, String allowed, String where) {
+    private static int[] escape(String body, int at, String allowed, String where) {
         if (at + 1 >= body.length()) {
             refuse(where, "ends with a lone '\\'");
         }
@@ -207,6 +222,21 @@ final class GrammarSchemaCheck {
             refuse(where, "uses the escape '\\" + e + "', which llama.cpp does not read (write a class such as [0-9]"
                     + " or the character itself)");
         }
+        int digits = e == 'x' ? 2 : e == 'u' ? 4 : e == 'U' ? 8 : 0;
+        if (digits == 0) {
+            int value = switch (e) {
+                case 't' -> '\t';
+                case 'r' -> '\r';
+                case 'n' -> '\n';
+                default -> e;
+            };
+            return new int[] {value, at + 2};
+        }
+        String hex = body.substring(at + 2, Math.min(body.length(), at + 2 + digits));
+        if (hex.length() < digits || !hex.matches("[0-9a-fA-F]+")) {
+            refuse(where, "has '\\" + e + "' without " + digits + " hex digits");
+        }
+        return new int[] {(int) Long.parseLong(hex, 16), at + 2 + digits};
     }
 
     private static void refuse(String at, String why) {

@@ -58,8 +58,9 @@ record Grammars(String grammar, String jsonSchema) {
             if (structured.path("choice").isArray()) {
                 StringBuilder g = new StringBuilder("root ::= ");
                 for (int i = 0; i < structured.get("choice").size(); i++) {
-                    g.append(i == 0 ? "" : " | ").append(Json.write(structured.get("choice").get(i).asText()));
+                    g.append(i == 0 ? "" : " | ").append(literal(structured.get("choice").get(i).asText()));
                 }
+                GbnfCheck.check(g.toString());
                 return new Grammars(g.toString(), null);
             }
             throw new EngineException(FailureCode.ENGINE_REJECTED_REQUEST,
@@ -73,6 +74,28 @@ record Grammars(String grammar, String jsonSchema) {
             }
             default -> null;
         };
+    }
+
+    /** {@code text} as a GBNF literal: only the escapes GBNF reads ({@code \\ \" \n \r \t \xHH}). */
+    static String literal(String text) {
+        StringBuilder out = new StringBuilder("\"");
+        text.codePoints().forEach(c -> {
+            switch (c) {
+                case '\\' -> out.append("\\\\");
+                case '"' -> out.append("\\\"");
+                case '\n' -> out.append("\\n");
+                case '\r' -> out.append("\\r");
+                case '\t' -> out.append("\\t");
+                default -> {
+                    if (c < 0x20 || c == 0x7f) {
+                        out.append(String.format("\\x%02x", c));
+                    } else {
+                        out.appendCodePoint(c);
+                    }
+                }
+            }
+        });
+        return out.append('"').toString();
     }
 
     /** A JSON schema as the constraint, checked first and written anew (as JSON llama.cpp reads). */

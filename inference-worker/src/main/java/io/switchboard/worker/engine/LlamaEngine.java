@@ -160,11 +160,6 @@ public final class LlamaEngine implements InferenceEngine {
             }
         } catch (RuntimeException e) {
             it.cancel();
-            if (completionTokens == 0 && constraint != null && String.valueOf(e.getMessage()).contains("grammar")) {
-                // a grammar llama.cpp could not parse is reported when its slot starts, before any token
-                throw new EngineException(FailureCode.ENGINE_REJECTED_REQUEST, "llama.cpp refused the request: "
-                        + refusal(e.getMessage()), e, promptTokens, 0);
-            }
             throw new EngineException(FailureCode.INFERENCE_FAILED, "llama.cpp failed: " + e.getMessage(), e, promptTokens,
                     completionTokens);
         }

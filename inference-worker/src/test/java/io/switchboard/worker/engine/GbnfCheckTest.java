@@ -28,14 +28,30 @@ class GbnfCheckTest {
             root ::= "a"{x}  =>  expecting an integer
             root ::= "\\q"  =>  unknown escape
             root ::= "a" ) "b"  =>  expecting a new line
+            root ::= x{2,} x{0,3}\\r\\nx ::= "a" |  =>
+            root ::= root "a" | "a"  =>  left-recursive
+            root ::= x? root "a" | "a"\\nx ::= "b"  =>  left-recursive
+            root ::= x "a"\\nx ::= ( "" | y ) root\\ny ::= "c"  =>  left-recursive
+            root ::= "a" root | "a"  =>
+            root ::= "a"{2000}  =>  above 1000
+            root ::= ""*  =>  nothing before it
+            root ::= []+  =>  nothing before it
+            root ::= "\\x4"  =>  hex digits
             """)
     void refusesWhatLlamaCppWouldNotParse(String grammar, String refused) {
-        String g = grammar.replace("\\n", "\n");
+        String g = grammar.replace("\\r", "\r").replace("\\n", "\n");
         if (refused == null) {
             assertThatCode(() -> GbnfCheck.check(g)).doesNotThrowAnyException();
         } else {
             assertThatThrownBy(() -> GbnfCheck.check(g)).isInstanceOfSatisfying(EngineException.class,
                     e -> assertThat(e.code()).isEqualTo(FailureCode.ENGINE_REJECTED_REQUEST)).hasMessageContaining(refused);
         }
+    }
+
+    @org.junit.jupiter.api.Test
+    void aChoiceIsWrittenAsLiteralsGbnfReads() {
+        String literal = Grammars.literal("a\"b\\c\nd\be");
+        assertThat(literal).isEqualTo("\"a\\\"b\\\\c\\nd\\x08e\"");
+        assertThatCode(() -> GbnfCheck.check("root ::= " + literal)).doesNotThrowAnyException();
     }
 }

@@ -42,6 +42,14 @@ class GrammarSchemaCheckTest {
             {"type":"string","pattern":"^a{2}}$"}  =>  /pattern
             {"type":"string","pattern":"^[z-a]$"}  =>  /pattern
             {"type":"string","pattern":"^[a-z0-9_-]$"}  =>
+            {"type":"string","pattern":"^[!-\\\\]]$"}  =>
+            {"type":"string","pattern":"^[\\\\n-Z]$"}  =>
+            {"type":"string","pattern":"^[^-!]\\\\x41$"}  =>
+            {"type":"string","pattern":"^[a-\\\\d]$"}  =>  /pattern
+            {"type":"string","pattern":"^\\\\x4g$"}  =>  /pattern
+            {"type":"integer","minimum":3,"maximum":3}  =>
+            {"type":"string","maxLength":10000}  =>
+            {"type":"object","$defs":{"default":{"type":"string","pattern":"^(?:x)$"}}}  =>  /$defs/default/pattern
             {"type":"string","pattern":"^\\\\d{3}$"}  =>  /pattern
             {"type":"string","pattern":"^a\\\\.b$"}  =>  /pattern
             {"type":"string","pattern":"^[\\\\w]$"}  =>  /pattern

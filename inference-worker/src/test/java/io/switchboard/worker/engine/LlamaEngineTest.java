@@ -261,12 +261,13 @@ class LlamaEngineTest {
     }
 
     @org.junit.jupiter.api.Test
+    @org.junit.jupiter.api.Timeout(30)
     void aPatternConstrainsTheAnswer() throws Exception {
         StringBuilder text = new StringBuilder();
         var format = io.switchboard.schema.wire.Json.MAPPER.readTree("""
                 {"type":"json_schema","json_schema":{"name":"f","schema":{"type":"object",
                  "properties":{"code":{"type":"string","pattern":"^[0-9]{3}-[a-z]$"}},"required":["code"]}}}""");
-        engine.generate(Jobs.withOptions(Jobs.job("stories", 64, 0.8, List.of(), false),
+        engine.generate(Jobs.withOptions(Jobs.job("stories", 200, 0.0, List.of(), false),
                 new io.switchboard.schema.event.GenerationOptions(1, false, null, format, null, null, null, null)),
                 EventSink.texts(text::append), () -> false);
         assertThat(io.switchboard.schema.wire.Json.MAPPER.readTree(text.toString()).get("code").asText())
