@@ -182,11 +182,14 @@ public class JobRunner {
         } catch (EngineException e) {
             LOG.warnf("job %s of tenant %s failed: %s", job.jobId(), job.tenantId(), e.getMessage());
             FailureCode code = failureCode(e.code(), config.provider());
+            meters.counter("switchboard_worker_engine_failures_total", "code", e.code().wire()).increment();
             return new Ending(new JobEnd(job, Outcome.FAILED, code.wire(), null, e.promptTokens(),
                     e.completionTokens(), startedAt, text.firstAt(), now(), e.getMessage(), false),
                     TokenEvent.Failure.of(code, e.getMessage()), text.produced());
         } catch (RuntimeException e) {
             LOG.errorf(e, "job %s of tenant %s failed in the engine", job.jobId(), job.tenantId());
+            meters.counter("switchboard_worker_engine_failures_total", "code", FailureCode.INFERENCE_FAILED.wire())
+                    .increment();
             String message = "The model failed while generating.";
             return new Ending(new JobEnd(job, Outcome.FAILED, FailureCode.INFERENCE_FAILED.wire(), null, 0, 0, startedAt,
                     text.firstAt(), now(), message, false), TokenEvent.Failure.of(FailureCode.INFERENCE_FAILED, message),
