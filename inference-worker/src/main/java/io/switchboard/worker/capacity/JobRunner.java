@@ -143,17 +143,7 @@ public class JobRunner {
 
     private Ending generate(InferenceJob job, JobStreamWriter writer, Cancellation cancellation, BooleanSupplier draining,
             java.util.concurrent.atomic.AtomicInteger generated) {
-        FirstToken text = new FirstToken(new InferenceEngine.EventSink() {
-            @Override
-            public void delta(TokenEvent.Delta delta) {
-                writer.delta(delta);
-            }
-
-            @Override
-            public void choiceEnd(int index, String finishReason) {
-                writer.choiceEnd(index, finishReason);
-            }
-        }, generated);
+        FirstToken text = new FirstToken(writer, generated);
         long startedAt = now();
         try {
             // a sequence stops at its deadline too, not only when cancelled: nobody reads it after that

@@ -66,13 +66,8 @@ final class GenericToolFormat {
             throw new EngineException(FailureCode.ENGINE_REJECTED_REQUEST,
                     "tool_choice names the function '" + named + "', which is not in tools.", null);
         }
-        JsonNode response = switch (o.responseFormatType()) {
-            case "json_object" -> Json.MAPPER.createObjectNode().put("type", "object");
-            case "json_schema" -> o.responseFormat().path("json_schema").path("schema").isObject()
-                    ? o.responseFormat().path("json_schema").path("schema")
-                    : Json.MAPPER.createObjectNode().put("type", "object");
-            default -> Json.MAPPER.createObjectNode().put("type", "string");
-        };
+        JsonNode format = Grammars.responseSchema(o);
+        JsonNode response = format != null ? format : Json.MAPPER.createObjectNode().put("type", "string");
         // a named function is called once, as OpenAI does; otherwise several calls unless parallel_tool_calls is false
         boolean parallel = named == null && !Boolean.FALSE.equals(o.parallelToolCalls());
         return new GenericToolFormat(List.copyOf(functions), parallel, o.toolCallForced(), response);
@@ -83,7 +78,7 @@ final class GenericToolFormat {
      * sit inside it; one that refers to its own parts ({@code $ref}) is moved to the root's {@code $defs}, and its
      * references follow it.
      */
-    String schema() {
+    ObjectNode schema() {
         ObjectNode defs = Json.MAPPER.createObjectNode();
         List<JsonNode> calls = new ArrayList<>();
         for (int i = 0; i < functions.size(); i++) {
@@ -117,14 +112,8 @@ final class GenericToolFormat {
         if (!defs.isEmpty()) {
             root.set("$defs", defs);
         }
-        return Json.write(root);
+        return root;
     }
-
-    /** Keywords whose values are data, not schemas: a {@code "$ref"} in them is text. */
-    private static final java.util.Set<String> DATA = java.util.Set.of("const", "enum", "default", "examples");
-    /** Keywords whose values map names to schemas (a name there is not a keyword). */
-    private static final java.util.Set<String> MAPS = java.util.Set.of("properties", "patternProperties", "$defs",
-            "definitions", "dependentSchemas");
 
     /**
      * {@code schema} for use inside the answer's schema, under the unique {@code name}. Its own definitions move to the
@@ -173,22 +162,10 @@ final class GenericToolFormat {
 
     /** Rewrites every {@code $ref} of a schema (not those inside data, nor a property that is merely named so). */
     private static void rewriteRefs(JsonNode schema, java.util.function.UnaryOperator<String> follow) {
-        if (schema instanceof ArrayNode a) {
-            a.forEach(child -> rewriteRefs(child, follow));
-            return;
-        }
-        if (!(schema instanceof ObjectNode o)) {
-            return;
-        }
-        JsonNode ref = o.get("$ref");
-        if (ref != null && ref.isTextual()) {
-            o.put("$ref", follow.apply(ref.asText()));
-        }
-        o.properties().forEach(e -> {
-            if (MAPS.contains(e.getKey()) && e.getValue().isObject()) {
-                e.getValue().forEach(child -> rewriteRefs(child, follow));
-            } else if (!DATA.contains(e.getKey())) {
-                rewriteRefs(e.getValue(), follow);
+        SchemaWalk.each(schema, (node, at) -> {
+            JsonNode ref = node.get("$ref");
+            if (ref != null && ref.isTextual()) {
+                node.put("$ref", follow.apply(ref.asText()));
             }
         });
     }

@@ -2,7 +2,6 @@ package io.switchboard.worker.engine;
 
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -13,83 +12,53 @@ import io.switchboard.schema.event.FailureCode;
  * Refuses the JSON schemas llama.cpp's converter (b4916, {@code json-schema-to-grammar.cpp}) cannot take without
  * undefined behaviour or endless recursion, which no exception handler survives: a {@code pattern} its reader
  * mishandles (a group that opens with {@code (?}, a quantifier with nothing before it, a {@code {...}} that is not
- * counts, a count above {@value #MAX_REPEAT}, an unclosed class or group, a stray {@code ]} or {@code }} (its
- * reader loops on them), a backwards range, groups nested deeper than {@value #MAX_GROUP_DEPTH}), lengths or item
+ * counts, a count above {@value GbnfCheck#MAX_REPEAT}, an unclosed class or group, a stray {@code ]} or {@code }} (its
+ * reader loops on them), a backwards range, groups nested deeper than {@value GbnfCheck#MAX_DEPTH}), lengths or item
  * counts above {@value #MAX_COUNT} (a rule per repetition), a {@code minimum} above its {@code maximum} (a grammar
  * no answer satisfies), and an {@code allOf} part whose {@code $ref}s lead back to themselves. Every other schema goes to llama.cpp with the request, whose errors come back
  * as an error of that request ({@link Grammars}).
  */
 final class GrammarSchemaCheck {
-    /** The largest count a pattern may repeat a piece (the grammar grows with it). */
-    static final int MAX_REPEAT = 1000;
     /** The largest length or item count a schema may ask for (llama.cpp writes a rule per optional repetition). */
     static final int MAX_COUNT = 10_000;
-    /** How deep a pattern's groups may nest, and how long it may be (llama.cpp reads both recursively). */
-    static final int MAX_GROUP_DEPTH = 32;
+    /** How long a pattern may be (llama.cpp reads it recursively). */
     static final int MAX_PATTERN = 4096;
-    private static final java.util.Set<String> DATA = java.util.Set.of("const", "enum", "default", "examples");
 
     private GrammarSchemaCheck() {
     }
 
     /** Throws {@link EngineException} ({@code engine_rejected_request}) for a schema llama.cpp cannot safely convert. */
     static void check(JsonNode schema) {
-        walk(schema, schema, "");
+        SchemaWalk.each(schema, (node, at) -> checkOne(node, schema, at));
     }
 
-    /** Keywords whose values map names to schemas. */
-    private static final java.util.Set<String> MAPS = java.util.Set.of("properties", "patternProperties", "$defs",
-            "definitions", "dependentSchemas");
-
-    /** Walks a schema ({@code names} false) or a map of names to schemas ({@code names} true). */
-    private static void walk(JsonNode node, JsonNode root, String at) {
-        walk(node, root, at, false);
-    }
-
-    private static void walk(JsonNode node, JsonNode root, String at, boolean names) {
-        if (node.isObject() && names) {
-            for (Map.Entry<String, JsonNode> e : node.properties()) {
-                walk(e.getValue(), root, at + "/" + e.getKey(), false);
-            }
-            return;
+    private static void checkOne(JsonNode node, JsonNode root, String at) {
+        JsonNode pattern = node.get("pattern");
+        if (pattern != null && pattern.isTextual()) {
+            pattern(pattern.asText(), at + "/pattern");
         }
-        if (node.isObject()) {
-            JsonNode pattern = node.get("pattern");
-            if (pattern != null && pattern.isTextual()) {
-                pattern(pattern.asText(), at + "/pattern");
+        for (String count : List.of("minLength", "maxLength", "minItems", "maxItems")) {
+            JsonNode n = node.get(count);
+            if (n != null && n.isNumber() && (n.asDouble() > MAX_COUNT || n.asDouble() < 0)) {
+                refuse(at + "/" + count, "is outside 0.." + MAX_COUNT);
             }
-            for (String count : List.of("minLength", "maxLength", "minItems", "maxItems")) {
-                JsonNode n = node.get(count);
-                if (n != null && n.isNumber() && (n.asDouble() > MAX_COUNT || n.asDouble() < 0)) {
-                    refuse(at + "/" + count, "is outside 0.." + MAX_COUNT);
-                }
-            }
-            JsonNode min = node.get("minimum");
-            JsonNode max = node.get("maximum");
-            if (min != null && max != null && min.isNumber() && max.isNumber() && min.asDouble() > max.asDouble()) {
-                refuse(at + "/minimum", "is above its maximum: no value fits");
-            }
-            JsonNode all = node.get("allOf");
-            if (all != null && all.isArray()) {
-                for (int i = 0; i < all.size(); i++) {
-                    JsonNode part = all.get(i);
-                    if (part.path("anyOf").isArray()) {
-                        for (JsonNode alternative : part.get("anyOf")) {
-                            refChain(alternative, root, at + "/allOf/" + i);
-                        }
-                    } else {
-                        refChain(part, root, at + "/allOf/" + i);
+        }
+        JsonNode min = node.get("minimum");
+        JsonNode max = node.get("maximum");
+        if (min != null && max != null && min.isNumber() && max.isNumber() && min.asDouble() > max.asDouble()) {
+            refuse(at + "/minimum", "is above its maximum: no value fits");
+        }
+        JsonNode all = node.get("allOf");
+        if (all != null && all.isArray()) {
+            for (int i = 0; i < all.size(); i++) {
+                JsonNode part = all.get(i);
+                if (part.path("anyOf").isArray()) {
+                    for (JsonNode alternative : part.get("anyOf")) {
+                        refChain(alternative, root, at + "/allOf/" + i);
                     }
+                } else {
+                    refChain(part, root, at + "/allOf/" + i);
                 }
-            }
-            for (Map.Entry<String, JsonNode> e : node.properties()) {
-                if (!DATA.contains(e.getKey())) {
-                    walk(e.getValue(), root, at + "/" + e.getKey(), MAPS.contains(e.getKey()));
-                }
-            }
-        } else if (node.isArray()) {
-            for (int i = 0; i < node.size(); i++) {
-                walk(node.get(i), root, at + "/" + i, false);
             }
         }
     }
@@ -129,8 +98,8 @@ final class GrammarSchemaCheck {
                     if (i + 1 < body.length() && body.charAt(i + 1) == '?') {
                         refuse(at, "uses '(?', which llama.cpp does not read");
                     }
-                    if (++depth > MAX_GROUP_DEPTH) {
-                        refuse(at, "nests groups deeper than " + MAX_GROUP_DEPTH);
+                    if (++depth > GbnfCheck.MAX_DEPTH) {
+                        refuse(at, "nests groups deeper than " + GbnfCheck.MAX_DEPTH);
                     }
                     piece = false;
                 }
@@ -176,8 +145,8 @@ final class GrammarSchemaCheck {
                         refuse(at, "has a '{' that is not a count of the piece before it");
                     }
                     for (String n : counts.split(",")) {
-                        if (!n.isEmpty() && (n.length() > 4 || Integer.parseInt(n) > MAX_REPEAT)) {
-                            refuse(at, "repeats a piece more than " + MAX_REPEAT + " times");
+                        if (!n.isEmpty() && (n.length() > 4 || Integer.parseInt(n) > GbnfCheck.MAX_REPEAT)) {
+                            refuse(at, "repeats a piece more than " + GbnfCheck.MAX_REPEAT + " times");
                         }
                     }
                     i = end;

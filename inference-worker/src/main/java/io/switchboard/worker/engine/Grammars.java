@@ -53,7 +53,7 @@ record Grammars(String grammar, String jsonSchema) {
             }
             if (structured.hasNonNull("json")) {
                 JsonNode json = structured.get("json");
-                return schema(json.isTextual() ? json.asText() : Json.write(json));
+                return json.isTextual() ? schema(json.asText()) : schema(json);
             }
             if (structured.path("choice").isArray()) {
                 StringBuilder g = new StringBuilder("root ::= ");
@@ -66,11 +66,20 @@ record Grammars(String grammar, String jsonSchema) {
             throw new EngineException(FailureCode.ENGINE_REJECTED_REQUEST,
                     "This engine supports structured_outputs with 'json', 'grammar' or 'choice' only.", null);
         }
+        JsonNode format = responseSchema(options);
+        return format == null ? null : schema(format);
+    }
+
+    /**
+     * The schema {@code response_format} asks for: any object for {@code json_object}, the given one (or any object)
+     * for {@code json_schema}; null for text.
+     */
+    static JsonNode responseSchema(GenerationOptions options) {
         return switch (options.responseFormatType()) {
-            case "json_object" -> schema("{\"type\":\"object\"}");
+            case "json_object" -> Json.MAPPER.createObjectNode().put("type", "object");
             case "json_schema" -> {
                 JsonNode s = options.responseFormat().path("json_schema").path("schema");
-                yield schema(s.isObject() ? Json.write(s) : "{\"type\":\"object\"}");
+                yield s.isObject() ? s : Json.MAPPER.createObjectNode().put("type", "object");
             }
             default -> null;
         };
@@ -98,16 +107,19 @@ record Grammars(String grammar, String jsonSchema) {
         return out.append('"').toString();
     }
 
-    /** A JSON schema as the constraint, checked first and written anew (as JSON llama.cpp reads). */
+    /** A JSON schema given as text ({@code structured_outputs.json} may be), read first. */
     static Grammars schema(String schema) {
-        JsonNode tree;
         try {
-            tree = Json.MAPPER.readTree(schema);
+            return schema(Json.MAPPER.readTree(schema));
         } catch (java.io.IOException e) {
             throw new EngineException(FailureCode.ENGINE_REJECTED_REQUEST, "The JSON schema is not JSON.", e);
         }
-        GrammarSchemaCheck.check(tree);
-        return new Grammars(null, Json.write(tree));
+    }
+
+    /** A JSON schema as the constraint, checked first and written as JSON llama.cpp reads. */
+    static Grammars schema(JsonNode schema) {
+        GrammarSchemaCheck.check(schema);
+        return new Grammars(null, Json.write(schema));
     }
 
     /** Puts the constraint on a request. */

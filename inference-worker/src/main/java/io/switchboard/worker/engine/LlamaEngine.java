@@ -67,9 +67,7 @@ public final class LlamaEngine implements InferenceEngine {
         }
         long t0 = System.nanoTime();
         this.model = new LlamaModel(params);
-        // the schema path once at start: a binding or library that does not fit fails the start, not a request
-        Grammars.ready();
-        LlamaModel.jsonSchemaToGrammar("{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"string\"}}}");
+        Grammars.ready(); // a binding the schema path does not fit fails the start, not a request
         this.modelId = modelId;
         this.ctxPerSlot = ctxPerSlot;
         this.capabilities = new EngineCapabilities(List.of(), ctxPerSlot, 8,
@@ -96,10 +94,15 @@ public final class LlamaEngine implements InferenceEngine {
 
     @Override
     public Generation generate(InferenceJob job, EventSink sink, BooleanSupplier cancelled) {
-        return ChoiceFanOut.run(job, sink, cancelled, this::generateOne);
+        Prompt prompt = prompt(job); // the same for every choice: read and counted once
+        return ChoiceFanOut.run(job, sink, cancelled, (choice, s, c) -> generateOne(prompt, choice, s, c));
     }
 
-    private Generation generateOne(InferenceJob job, EventSink sink, BooleanSupplier cancelled) {
+    /** What every choice of a job shares: its tool format (or none), prompt, prompt tokens, constraint and biases. */
+    private record Prompt(GenericToolFormat tools, String text, int tokens, Grammars constraint, Map<Integer, Float> bias) {
+    }
+
+    private Prompt prompt(InferenceJob job) {
         GenericToolFormat tools = GenericToolFormat.of(job.options());
         List<PromptMessage> messages = tools == null ? GenericToolFormat.history(job.messages()) : tools.prompt(job.messages());
         String prompt;
@@ -114,14 +117,21 @@ public final class LlamaEngine implements InferenceEngine {
             throw new EngineException(FailureCode.CONTEXT_LENGTH_EXCEEDED, "This model's maximum context length is "
                     + ctxPerSlot + " tokens, but the messages use " + promptTokens + " tokens.", null);
         }
+        Grammars constraint = tools == null ? Grammars.of(job.options()) : Grammars.schema(tools.schema());
+        return new Prompt(tools, prompt, promptTokens, constraint,
+                logitBias(job.options().extensionsOrEmpty().get("logit_bias")));
+    }
+
+    private Generation generateOne(Prompt prompt, InferenceJob job, EventSink sink, BooleanSupplier cancelled) {
+        GenericToolFormat tools = prompt.tools();
+        int promptTokens = prompt.tokens();
         int maxTokens = Math.min(job.sampling().maxTokens(), ctxPerSlot - promptTokens);
         // with tools the answer is one JSON object: stop sequences apply to the reply read from it, not to the JSON
-        InferenceParameters params = parameters(prompt, job.sampling(), maxTokens, tools == null);
-        Map<Integer, Float> bias = logitBias(job.options().extensionsOrEmpty().get("logit_bias"));
-        if (!bias.isEmpty()) {
-            params.setTokenIdBias(bias);
+        InferenceParameters params = parameters(prompt.text(), job.sampling(), maxTokens, tools == null);
+        if (!prompt.bias().isEmpty()) {
+            params.setTokenIdBias(prompt.bias());
         }
-        Grammars constraint = tools == null ? Grammars.of(job.options()) : Grammars.schema(tools.schema());
+        Grammars constraint = prompt.constraint();
         // an answer that may call tools is read whole (it is one JSON object), then handed on as calls or text
         StringBuilder answer = tools == null ? null : new StringBuilder();
         if (constraint != null) {

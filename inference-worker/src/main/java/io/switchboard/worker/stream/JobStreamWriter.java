@@ -13,6 +13,7 @@ import io.switchboard.schema.event.FailureCode;
 import io.switchboard.schema.event.TokenEvent;
 import io.switchboard.schema.wire.Json;
 import io.switchboard.schema.wire.RedisKeys;
+import io.switchboard.worker.engine.InferenceEngine;
 
 /**
  * Writes one job's token events to its Redis stream without ever blocking generation: one XADD is in
@@ -30,7 +31,7 @@ import io.switchboard.schema.wire.RedisKeys;
  * be, becomes a {@code inference_failed} failure, tried again for longer ({@value #TERMINAL_RETRIES} times, backoff up
  * to a second): the client gets an error, not a stream that stays silent until its deadline.
  */
-public final class JobStreamWriter {
+public final class JobStreamWriter implements InferenceEngine.EventSink {
     private static final Logger LOG = Logger.getLogger(JobStreamWriter.class);
 
     private final ReactiveRedisDataSource redis;
@@ -91,6 +92,7 @@ public final class JobStreamWriter {
         delta(TokenEvent.Delta.of(text));
     }
 
+    @Override
     public synchronized void delta(TokenEvent.Delta delta) {
         if (done.isDone() || broken || delta.empty()) {
             return;
@@ -100,6 +102,7 @@ public final class JobStreamWriter {
     }
 
     /** Choice {@code index} ended; written after its pending delta. */
+    @Override
     public synchronized void choiceEnd(int index, String finishReason) {
         if (done.isDone() || broken) {
             return;

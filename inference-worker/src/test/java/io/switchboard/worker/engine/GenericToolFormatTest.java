@@ -31,7 +31,7 @@ class GenericToolFormatTest {
     }
 
     static JsonNode schema(GenerationOptions o) throws Exception {
-        return Json.MAPPER.readTree(GenericToolFormat.of(o).schema());
+        return GenericToolFormat.of(o).schema();
     }
 
     @Test
@@ -81,7 +81,7 @@ class GenericToolFormatTest {
                    "x":{"type":"integer"},"y":{"$ref":"#/properties/x"},"again":{"$ref":"#"}}}}}]""";
         GenerationOptions o = new GenerationOptions(1, false, null, null, Json.MAPPER.readTree(tools),
                 Json.MAPPER.readTree("\"required\""), null, null);
-        JsonNode s = Json.MAPPER.readTree(GenericToolFormat.of(o).schema());
+        JsonNode s = GenericToolFormat.of(o).schema();
         JsonNode items = s.at("/properties/tool_calls/items/anyOf");
         JsonNode a = items.at("/0/properties/arguments");
         assertThat(a.at("/properties/who/$ref").asText()).isEqualTo("#/$defs/tool0-Person");
