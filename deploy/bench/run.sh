@@ -312,8 +312,8 @@ fi
 
 if part streams; then
 NSTREAMS=${BENCH_STREAMS:-10000}
-# Worker slots: the simulated engine wakes each running sequence every 5 ms (one platform thread per slot), so 10,000
-# running sequences would take the worker alone past this machine's cores. By default a few run (they get their
+# Worker slots: each running sequence holds a platform thread (its slot), which checks every 5 ms whether its job was
+# cancelled, so 10,000 running sequences would take the worker alone past this machine's cores. By default a few run (they get their
 # first token and then idle) and the others wait in the router's queue; both are open streams at the gateway, which
 # relays each the same way (an XREAD loop on the job's stream). BENCH_STREAMS_SLOTS=$BENCH_STREAMS runs them all.
 SSLOTS=${BENCH_STREAMS_SLOTS:-128}

@@ -58,6 +58,13 @@ public interface WorkerConfig {
     @WithDefault("10000")
     long streamMaxLen();
 
+    /**
+     * Redis connections held for writing token streams, each on an event loop of its own; every job's writes are
+     * pipelined on one of them ({@code StreamConnections}).
+     */
+    @WithDefault("2")
+    int streamConnections();
+
     /** How long a job stream is kept after its terminal event: a client may resume it meanwhile. */
     @WithDefault("5m")
     Duration streamTtlAfterEnd();

@@ -10,7 +10,6 @@ import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.switchboard.common.usage.UsageReporter;
 import io.switchboard.schema.event.FailureCode;
 import io.switchboard.schema.event.InferenceJob;
@@ -22,6 +21,7 @@ import io.switchboard.worker.engine.EngineException;
 import io.switchboard.worker.engine.InferenceEngine;
 import io.switchboard.worker.engine.InferenceEngine.Generation;
 import io.switchboard.worker.stream.JobStreamWriter;
+import io.switchboard.worker.stream.StreamConnections;
 
 /**
  * Runs one job on the calling slot thread: the engine's text goes to the job's Redis stream as it is produced,
@@ -38,7 +38,7 @@ public class JobRunner {
 
     private final WorkerConfig config;
     private final InferenceEngine engine;
-    private final ReactiveRedisDataSource redis;
+    private final StreamConnections streams;
     private final CompletionReporter completions;
     private final UsageReporter usage;
     private final WorkerIdentity identity;
@@ -46,13 +46,13 @@ public class JobRunner {
     private final JobClaims claims;
 
     @Inject
-    public JobRunner(WorkerConfig config, InferenceEngine engine, ReactiveRedisDataSource redis,
+    public JobRunner(WorkerConfig config, InferenceEngine engine, StreamConnections streams,
             CompletionReporter completions, UsageReporter usage, WorkerIdentity identity,
             MeterRegistry meters, JobClaims claims) {
         this.claims = claims;
         this.config = config;
         this.engine = engine;
-        this.redis = redis;
+        this.streams = streams;
         this.completions = completions;
         this.usage = usage;
         this.identity = identity;
@@ -212,7 +212,7 @@ public class JobRunner {
 
     private JobStreamWriter writerFor(InferenceJob job) {
         long ttlWhileRunning = Math.max(1000, job.deadlineAtMs() - now()) + config.streamTtlAfterEnd().toMillis();
-        return new JobStreamWriter(redis, job.jobId(), identity.id(), config.provider(), config.streamMaxLen(),
+        return new JobStreamWriter(streams, job.jobId(), identity.id(), config.provider(), config.streamMaxLen(),
                 Duration.ofMillis(ttlWhileRunning),
                 config.streamTtlAfterEnd());
     }

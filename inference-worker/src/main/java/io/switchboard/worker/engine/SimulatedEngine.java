@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -49,12 +48,12 @@ public final class SimulatedEngine implements InferenceEngine {
 
     private final String modelId;
     private final long ttftNanos;
-    private final long tokenNanos;
+    private final DecodeSteps steps;
 
     public SimulatedEngine(String modelId, Duration timeToFirstToken, double tokensPerSecond) {
         this.modelId = modelId;
         this.ttftNanos = timeToFirstToken.toNanos();
-        this.tokenNanos = (long) (1_000_000_000L / tokensPerSecond);
+        this.steps = new DecodeSteps("simulated-decode", (long) (1_000_000_000L / tokensPerSecond));
     }
 
     @Override
@@ -83,21 +82,10 @@ public final class SimulatedEngine implements InferenceEngine {
             promptTokens += 4 + (m.content() == null ? 0 : m.content().split("\\s+").length);
         }
         Sequence seq = new Sequence(job, sink, cancelled);
-        if (job.options().extensionsOrEmpty().containsKey("reasoning_effort") && !seq.emit(
-                TokenEvent.Delta.reasoning(0, "The user wants a story; a short one will do."))) {
-            return new Generation("stop", promptTokens, seq.tokens, true);
+        if (!seq.ended()) {
+            steps.run(seq, ttftNanos, cancelled);
         }
-        GenerationOptions o = job.options();
-        JsonNode tool = toolToCall(job);
-        String outcome;
-        if (tool != null) {
-            outcome = seq.toolCall(tool);
-        } else if (!"text".equals(o.responseFormatType())) {
-            outcome = seq.json(document(o));
-        } else {
-            outcome = seq.text();
-        }
-        return new Generation(outcome == null ? "stop" : outcome, promptTokens, seq.tokens, outcome == null);
+        return new Generation(seq.outcome == null ? "stop" : seq.outcome, promptTokens, seq.tokens, seq.outcome == null);
     }
 
     /** The function to call, or null to answer in text. */
@@ -127,16 +115,31 @@ public final class SimulatedEngine implements InferenceEngine {
         return "{\"story\": \"Once upon a time\"}";
     }
 
-    /** One sequence being generated: paces tokens, counts them, stops when cancelled or out of tokens. */
-    private final class Sequence {
+    /**
+     * One sequence being generated, one token per {@link #step()} (the engine's {@link DecodeSteps} paces them): an
+     * optional reasoning piece, then a tool call, a JSON document or text; counts its tokens and ends on max_tokens, a
+     * stop sequence or cancellation ({@link #outcome} null).
+     */
+    private final class Sequence implements DecodeSteps.Stepped {
         final InferenceJob job;
         final EventSink sink;
         final BooleanSupplier cancelled;
         final int max;
         final boolean logprobs;
         final int top;
-        long next;
+        final List<String> stops;
+        /** The reasoning piece still to come first, or null. */
+        TokenEvent.Delta reasoning;
+        /** A tool call's or a JSON document's pieces, in order (null for text), and what ends them. */
+        final List<TokenEvent.Delta> pieces;
+        final String piecesEnd;
+        int next;
+        /** Text so far, kept only to look for stop sequences. */
+        final StringBuilder text = new StringBuilder();
         int tokens;
+        boolean ended;
+        /** How it ended: a finish reason, or null when cancelled. */
+        String outcome;
 
         Sequence(InferenceJob job, EventSink sink, BooleanSupplier cancelled) {
             this.job = job;
@@ -145,78 +148,114 @@ public final class SimulatedEngine implements InferenceEngine {
             this.max = job.sampling().maxTokens();
             this.logprobs = job.options().logprobs();
             this.top = job.options().topLogprobs() == null ? 0 : job.options().topLogprobs();
-            this.next = System.nanoTime() + ttftNanos;
+            this.stops = job.sampling().stop();
+            GenerationOptions o = job.options();
+            if (o.extensionsOrEmpty().containsKey("reasoning_effort")) {
+                reasoning = TokenEvent.Delta.reasoning(0, "The user wants a story; a short one will do.");
+            }
+            JsonNode tool = toolToCall(job);
+            if (tool != null) {
+                pieces = toolCall(tool);
+                piecesEnd = "tool_calls";
+            } else if (!"text".equals(o.responseFormatType())) {
+                pieces = json(document(o));
+                piecesEnd = "stop";
+            } else {
+                pieces = null;
+                piecesEnd = null;
+            }
+            if (reasoning == null) {
+                endIfOutOfTokens();
+            }
         }
 
-        /** Waits for the next token's turn; false when cancelled meanwhile. */
-        boolean turn() {
-            sleepUntil(next, cancelled);
-            next += tokenNanos;
-            return !cancelled.getAsBoolean();
+        boolean ended() {
+            return ended;
         }
 
-        boolean emit(TokenEvent.Delta delta) {
-            if (!turn()) {
+        @Override
+        public boolean step() {
+            if (cancelled.getAsBoolean()) {
+                end(null);
                 return false;
             }
             tokens++;
-            sink.delta(delta);
-            return true;
+            if (reasoning != null) {
+                sink.delta(reasoning);
+                reasoning = null;
+            } else if (pieces != null) {
+                sink.delta(pieces.get(next++));
+            } else if (!textStep()) {
+                return false;
+            }
+            return !endIfOutOfTokens();
         }
 
-        /** Free text; the finish reason, or null when cancelled. */
-        String text() {
-            StringBuilder text = new StringBuilder();
-            for (int i = 0; i < max; i++) {
-                if (!turn()) {
-                    return null;
-                }
+        /** The next word of the text; false when a stop sequence ended it. */
+        private boolean textStep() {
+            int i = next++;
+            String token = (i == 0 ? "" : " ") + WORDS[i % WORDS.length];
+            if (!stops.isEmpty()) {
                 int emitted = text.length();
-                String token = (i == 0 ? "" : " ") + WORDS[i % WORDS.length];
                 text.append(token);
-                int cut = firstStop(text, job.sampling().stop());
-                tokens++;
+                int cut = firstStop(text, stops, emitted);
                 if (cut >= 0) {
                     if (cut > emitted) {
                         sink.delta(piece(text.substring(emitted, cut), i));
                     }
-                    return "stop";
+                    end("stop");
+                    return false;
                 }
-                sink.delta(piece(token, i));
             }
-            return "length";
+            sink.delta(piece(token, i));
+            return true;
         }
 
-        /** A JSON document, a few characters per token; {@code length} if it does not fit. */
-        String json(String document) {
-            for (int at = 0, i = 0; at < document.length(); at += JSON_CHARS_PER_TOKEN, i++) {
-                if (tokens >= max) {
-                    return "length";
-                }
-                if (!emit(piece(document.substring(at, Math.min(document.length(), at + JSON_CHARS_PER_TOKEN)), i))) {
-                    return null;
-                }
+        /**
+         * Ends the sequence if nothing more is to come: the pieces all written, the text at max_tokens, or a tool
+         * call or document cut by max_tokens ({@code length}, as its next piece would be one token too many).
+         */
+        private boolean endIfOutOfTokens() {
+            if (ended || reasoning != null) {
+                return ended;
             }
-            return "stop";
+            if (pieces == null) {
+                return next >= max && end("length");
+            }
+            if (next >= pieces.size()) {
+                return end(piecesEnd);
+            }
+            // a tool call's opening piece is always written; what follows it stops at max_tokens
+            boolean opening = piecesEnd.equals("tool_calls") && next == 0;
+            return !opening && tokens >= max && end("length");
+        }
+
+        private boolean end(String how) {
+            ended = true;
+            outcome = how;
+            return true;
+        }
+
+        /** A JSON document, a few characters per token. */
+        private List<TokenEvent.Delta> json(String document) {
+            List<TokenEvent.Delta> out = new ArrayList<>();
+            for (int at = 0, i = 0; at < document.length(); at += JSON_CHARS_PER_TOKEN, i++) {
+                out.add(piece(document.substring(at, Math.min(document.length(), at + JSON_CHARS_PER_TOKEN)), i));
+            }
+            return out;
         }
 
         /** One call of {@code function}: id, type and name first, then the arguments in fragments. */
-        String toolCall(JsonNode function) {
+        private List<TokenEvent.Delta> toolCall(JsonNode function) {
             String id = "call_" + UUID.randomUUID().toString().replace("-", "").substring(0, 24);
-            if (!emit(TokenEvent.Delta.toolCalls(0, List.of(ToolCall.Chunk.start(0, id, function.path("name").asText()))))) {
-                return null;
-            }
+            List<TokenEvent.Delta> out = new ArrayList<>();
+            out.add(TokenEvent.Delta.toolCalls(0, List.of(ToolCall.Chunk.start(0, id, function.path("name").asText()))));
             String arguments = Json.write(SchemaInstance.of(function.path("parameters")));
             for (int at = 0; at < arguments.length(); at += JSON_CHARS_PER_TOKEN) {
-                if (tokens >= max) {
-                    return "length";
-                }
                 String fragment = arguments.substring(at, Math.min(arguments.length(), at + JSON_CHARS_PER_TOKEN));
-                if (!emit(TokenEvent.Delta.toolCalls(0, List.of(ToolCall.Chunk.arguments(0, fragment))))) {
-                    return null;
-                }
+                out.add(TokenEvent.Delta.toolCalls(0, List.of(ToolCall.Chunk.arguments(0, fragment))));
             }
-            return "tool_calls";
+            return out;
         }
 
         private TokenEvent.Delta piece(String text, int position) {
@@ -238,10 +277,11 @@ public final class SimulatedEngine implements InferenceEngine {
         return new TokenLogprob(token, lp, TokenLogprob.utf8(token), alternatives);
     }
 
-    private static int firstStop(CharSequence text, java.util.List<String> stops) {
+    /** Where the first stop sequence begins in {@code text}, looking only where one could end past {@code from}. */
+    private static int firstStop(StringBuilder text, List<String> stops, int from) {
         int cut = -1;
         for (String stop : stops) {
-            int at = text.toString().indexOf(stop);
+            int at = text.indexOf(stop, stop.isEmpty() ? 0 : Math.max(0, from - stop.length() + 1));
             if (at >= 0 && (cut < 0 || at < cut)) {
                 cut = at;
             }
@@ -249,13 +289,8 @@ public final class SimulatedEngine implements InferenceEngine {
         return cut;
     }
 
-    private static void sleepUntil(long deadline, BooleanSupplier cancelled) {
-        for (long left = deadline - System.nanoTime(); left > 0 && !cancelled.getAsBoolean(); left = deadline - System.nanoTime()) {
-            LockSupport.parkNanos(Math.min(left, 5_000_000L));
-        }
-    }
-
     @Override
     public void close() {
+        steps.close();
     }
 }

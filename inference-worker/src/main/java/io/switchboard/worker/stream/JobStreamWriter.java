@@ -1,19 +1,17 @@
 package io.switchboard.worker.stream;
 
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 import org.jboss.logging.Logger;
 
-import io.quarkus.redis.datasource.ReactiveRedisDataSource;
-import io.vertx.mutiny.redis.client.Command;
-import io.vertx.mutiny.redis.client.Request;
 import io.switchboard.schema.event.FailureCode;
 import io.switchboard.schema.event.TokenEvent;
 import io.switchboard.schema.wire.Json;
 import io.switchboard.schema.wire.RedisKeys;
 import io.switchboard.worker.engine.InferenceEngine;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
 
 /**
  * Writes one job's token events to its Redis stream without ever blocking generation: one XADD is in
@@ -34,7 +32,7 @@ import io.switchboard.worker.engine.InferenceEngine;
 public final class JobStreamWriter implements InferenceEngine.EventSink {
     private static final Logger LOG = Logger.getLogger(JobStreamWriter.class);
 
-    private final ReactiveRedisDataSource redis;
+    private final StreamConnections redis;
     private final String jobId;
     private final String key;
     private final long maxLen;
@@ -75,7 +73,7 @@ public final class JobStreamWriter implements InferenceEngine.EventSink {
      * @param owner    this worker's id, which must hold the job's owner claim for the first event to be written
      * @param provider which provider serves the job ({@code local}, {@code cloud}): the first event says so
      */
-    public JobStreamWriter(ReactiveRedisDataSource redis, String jobId, String owner, String provider, long maxLen,
+    public JobStreamWriter(StreamConnections redis, String jobId, String owner, String provider, long maxLen,
             Duration ttlWhileRunning, Duration ttlAfterEnd) {
         this.provider = provider;
         this.redis = redis;
@@ -173,8 +171,9 @@ public final class JobStreamWriter implements InferenceEngine.EventSink {
                 default -> next;
             };
             Duration ttl = isTerminal ? ttlAfterEnd : ttlWhileRunning;
-            retried(redis.execute("EVAL", WRITE_IF_OWNER, "2", ownerKey, key, owner, RedisKeys.EVENT_FIELD,
-                    Json.write(next), String.valueOf(ttl.toMillis()), String.valueOf(maxLen)), retries)
+            Request firstWrite = Request.cmd(Command.EVAL).arg(WRITE_IF_OWNER).arg(2).arg(ownerKey).arg(key).arg(owner)
+                    .arg(RedisKeys.EVENT_FIELD).arg(Json.write(next)).arg(ttl.toMillis()).arg(maxLen);
+            retried(redis.send(key, firstWrite), retries)
                     .subscribe().with(r -> {
                         if (r != null && r.toInteger() == 0) {
                             fenceOff();
@@ -189,10 +188,11 @@ public final class JobStreamWriter implements InferenceEngine.EventSink {
         }
         Request add = Request.cmd(Command.XADD).arg(key).arg("MAXLEN").arg("~").arg(maxLen).arg("*")
                 .arg(RedisKeys.EVENT_FIELD).arg(Json.write(next));
-        // the end goes with the stream's after-end expiry: one round trip
-        io.smallrye.mutiny.Uni<?> send = isTerminal
-                ? redis.getRedis().batch(List.of(add, Request.cmd(Command.PEXPIRE).arg(key).arg(ttlAfterEnd.toMillis())))
-                : redis.getRedis().send(add);
+        io.smallrye.mutiny.Uni<?> send = redis.send(key, add);
+        if (isTerminal) { // the end goes with the stream's after-end expiry, pipelined right behind it
+            Request expire = Request.cmd(Command.PEXPIRE).arg(key).arg(ttlAfterEnd.toMillis());
+            send = io.smallrye.mutiny.Uni.combine().all().unis(send, redis.send(key, expire)).discardItems();
+        }
         retried(send, retries).subscribe().with(r -> written(isTerminal, null), t -> written(isTerminal, t));
     }
 

@@ -26,6 +26,11 @@ import io.switchboard.worker.Jobs;
 class SimulatedEngineTest {
     final SimulatedEngine engine = new SimulatedEngine("sim", Duration.ZERO, 100_000);
 
+    @org.junit.jupiter.api.AfterEach
+    void close() {
+        engine.close();
+    }
+
     @Test
     void producesTheSameTextEveryTimeUpToMaxTokens() {
         List<String> first = new ArrayList<>();
@@ -58,10 +63,11 @@ class SimulatedEngineTest {
 
     @Test
     void pacesTokensAtTheConfiguredRate() {
-        SimulatedEngine slow = new SimulatedEngine("sim", Duration.ofMillis(50), 100);
         long t0 = System.nanoTime();
-        slow.generate(Jobs.job("sim", 6, 1.0, List.of(), false), EventSink.texts(d -> {
-        }), () -> false);
+        try (SimulatedEngine slow = new SimulatedEngine("sim", Duration.ofMillis(50), 100)) {
+            slow.generate(Jobs.job("sim", 6, 1.0, List.of(), false), EventSink.texts(d -> {
+            }), () -> false);
+        }
         // 50 ms to the first token, then 5 more at 10 ms each: at least 100 ms in all
         assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(Duration.ofMillis(100));
     }

@@ -11,7 +11,6 @@ import jakarta.inject.Inject;
 
 import org.junit.jupiter.api.Test;
 
-import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.redis.datasource.stream.StreamRange;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -33,7 +32,7 @@ import io.switchboard.testing.Wait;
 @QuarkusTestResource(InfraTestResource.class)
 class JobStreamWriterTest {
     @Inject
-    ReactiveRedisDataSource reactive;
+    StreamConnections connections;
     @Inject
     RedisDataSource redis;
 
@@ -107,7 +106,7 @@ class JobStreamWriterTest {
     private Job ownedJob() {
         String jobId = "chatcmpl-writer-" + System.nanoTime();
         redis.value(String.class).set(RedisKeys.jobOwner(jobId), "worker-w");
-        return new Job(jobId, RedisKeys.jobStream(jobId), new JobStreamWriter(reactive, jobId, "worker-w", "local", 1000,
+        return new Job(jobId, RedisKeys.jobStream(jobId), new JobStreamWriter(connections, jobId, "worker-w", "local", 1000,
                 Duration.ofMinutes(1), Duration.ofMinutes(1)));
     }
 
