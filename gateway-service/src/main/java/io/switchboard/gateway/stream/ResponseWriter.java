@@ -147,29 +147,22 @@ public final class ResponseWriter {
         }
     }
 
-    /** Streaming: writes one event as SSE; null when nothing was written (the response is over). */
-    public Future<Void> stream(StreamedEvent streamed) {
+    /**
+     * Streaming: adds a non-terminal event (a piece, a choice's end) to {@code out} as SSE, the answer's head and role
+     * chunks first if it has not begun; written by {@link #write(Buffer)}, so the events of one read leave in one write.
+     */
+    public void append(StreamedEvent streamed, Buffer out) {
         if (!writable()) {
-            return null;
+            return;
         }
         TokenEvent event = streamed.event();
         notice(event);
+        startIfNot(out);
         String id = streamed.id();
-        Buffer out = Buffer.buffer();
-        if (!started) {
-            if (event instanceof TokenEvent.Failure failure) {
-                return error(response, Errors.from(failure));
-            }
-            begin();
-            for (int i = 0; i < choices.length; i++) {
-                out.appendBuffer(sse(TokenStreamReader.START, chunk(ChatCompletionChunk.role(header.id(), header.created(),
-                        header.model(), header.fingerprint(), i))));
-            }
-        }
         switch (event) {
             case TokenEvent.Delta delta -> {
                 if (delta.empty()) {
-                    return out.length() == 0 ? Future.succeededFuture() : response.write(out);
+                    return;
                 }
                 ChatCompletionChunk.Delta d = new ChatCompletionChunk.Delta(null,
                         delta.text().isEmpty() && (delta.toolCalls() != null || delta.reasoning() != null) ? null : delta.text(),
@@ -178,7 +171,6 @@ public final class ResponseWriter {
                         : delta.logprobs()) : null;
                 out.appendBuffer(sse(id, chunk(ChatCompletionChunk.piece(header.id(), header.created(), header.model(),
                         header.fingerprint(), delta.index(), d, logprobs))));
-                return response.write(out);
             }
             case TokenEvent.ChoiceEnd end -> {
                 Choice c = choices[end.index()];
@@ -187,8 +179,34 @@ public final class ResponseWriter {
                     out.appendBuffer(sse(id, chunk(ChatCompletionChunk.finish(header.id(), header.created(), header.model(),
                             header.fingerprint(), end.index(), end.finishReason()))));
                 }
-                return out.length() == 0 ? Future.succeededFuture() : response.write(out);
             }
+            case TokenEvent.Finish f -> throw new IllegalArgumentException("a terminal event ends the answer: end(..)");
+            case TokenEvent.Failure f -> throw new IllegalArgumentException("a terminal event ends the answer: end(..)");
+        }
+    }
+
+    /** Streaming: writes what {@link #append} gathered; null when nothing was written (nothing, or the response is over). */
+    public Future<Void> write(Buffer out) {
+        return out.length() == 0 || !writable() ? null : response.write(out);
+    }
+
+    /**
+     * Streaming: ends the answer with its terminal event (after what {@code before} holds, from {@link #append}); null
+     * when nothing was written (the response is over).
+     */
+    public Future<Void> end(StreamedEvent streamed, Buffer before) {
+        if (!writable()) {
+            return null;
+        }
+        TokenEvent event = streamed.event();
+        notice(event);
+        if (!started && event instanceof TokenEvent.Failure failure) {
+            return error(response, Errors.from(failure));
+        }
+        Buffer out = before;
+        startIfNot(out);
+        String id = streamed.id();
+        switch (event) {
             case TokenEvent.Finish finish -> {
                 for (int i = 0; i < choices.length; i++) {
                     if (choices[i].finishReason == null) {
@@ -206,6 +224,19 @@ public final class ResponseWriter {
             case TokenEvent.Failure failure -> {
                 return response.end(out.appendBuffer(sse(null, Json.writeBytes(Errors.from(failure).body()))).appendBuffer(DONE));
             }
+            default -> throw new IllegalArgumentException("not a terminal event: " + event.getClass().getSimpleName());
+        }
+    }
+
+    /** The answer's head and a role chunk per choice, before its first event. */
+    private void startIfNot(Buffer out) {
+        if (started) {
+            return;
+        }
+        begin();
+        for (int i = 0; i < choices.length; i++) {
+            out.appendBuffer(sse(TokenStreamReader.START, chunk(ChatCompletionChunk.role(header.id(), header.created(),
+                    header.model(), header.fingerprint(), i))));
         }
     }
 

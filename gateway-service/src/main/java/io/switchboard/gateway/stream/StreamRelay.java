@@ -17,6 +17,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpServerResponse;
 
@@ -135,19 +136,26 @@ public final class StreamRelay {
         if (over) {
             return;
         }
+        Buffer out = streaming ? Buffer.buffer() : null; // the read's events leave in one write
         for (StreamedEvent e : events) {
             if (!writer.fits(e.event())) {
+                flush(out);
                 readFailed(new BadEventException(jobId, e.id(), "undecodable", "a choice index beyond the request's n"));
                 return;
             }
             cursor = e.id();
             produced = true;
             if (e.event().terminal()) {
-                finish(e);
+                finish(e, out);
                 return;
             }
-            write(e);
+            if (streaming) {
+                writer.append(e, out);
+            } else {
+                writer.collect(e);
+            }
         }
+        flush(out);
         if (streaming && response.writeQueueFull()) {
             pause();
         } else {
@@ -155,47 +163,53 @@ public final class StreamRelay {
         }
     }
 
+    private void flush(Buffer out) {
+        if (out != null) {
+            watch(writer.write(out));
+        }
+    }
+
     /**
      * The job ended: no more reads, and a client leaving now cancels nothing; the end is written (and the relay ends)
      * once the listener is done with it. A drain meanwhile waits for that end instead of writing its own.
      */
-    private void finish(StreamedEvent last) {
+    private void finish(StreamedEvent last, Buffer gathered) {
         over = true;
         cancelSlowTimer();
-        Uni<Void> before;
+        Uni<Void> first;
         try {
-            before = listener.finishing();
+            first = listener.finishing();
         } catch (RuntimeException e) {
             LOG.warnf("job %s: finishing its answer failed (%s); ending it all the same", jobId, e.toString());
-            before = Listener.NOTHING;
+            first = Listener.NOTHING;
         }
-        if (before == Listener.NOTHING) {
-            ending = writeEnd(last);
+        if (first == Listener.NOTHING) {
+            ending = writeEnd(last, gathered);
             return;
         }
+        flush(gathered); // what came before the end leaves now; the end waits for the listener
         Promise<Void> written = Promise.promise();
         ending = written.future();
-        before.ifNoItem().after(Duration.ofMillis(FINISHING_WAIT_MS)).recoverWithItem((Void) null)
+        first.ifNoItem().after(Duration.ofMillis(FINISHING_WAIT_MS)).recoverWithItem((Void) null)
                 .onFailure().recoverWithNull()
-                .subscribe().with(v -> context.runOnContext(x -> writeEnd(last).onComplete(written)));
+                .subscribe().with(v -> context.runOnContext(x -> writeEnd(last, null).onComplete(written)));
     }
 
-    /** Writes the end and ends the relay; completes once the end is written (or could not be). */
-    private Future<Void> writeEnd(StreamedEvent last) {
-        Future<Void> write = write(last);
+    /**
+     * Writes the end (after {@code before}, the events of its read that came before it, when not yet written) and
+     * ends the relay; completes once the end is written (or could not be).
+     */
+    private Future<Void> writeEnd(StreamedEvent last, Buffer before) {
+        Future<Void> write;
+        if (streaming) {
+            write = writer.end(last, before == null ? Buffer.buffer() : before);
+            watch(write);
+        } else {
+            writer.collect(last);
+            write = null;
+        }
         end();
         return write == null ? Future.succeededFuture() : write.otherwiseEmpty();
-    }
-
-    /** Writes a streamed event, or adds it to the answer written at the end; the write, when one was made. */
-    private Future<Void> write(StreamedEvent e) {
-        if (!streaming) {
-            writer.collect(e);
-            return null;
-        }
-        Future<Void> write = writer.stream(e);
-        watch(write);
-        return write;
     }
 
     /** The client's write queue is full: read no more until it drains, and not longer than the slow-client timeout. */
