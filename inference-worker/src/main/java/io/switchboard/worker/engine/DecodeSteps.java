@@ -109,8 +109,32 @@ final class DecodeSteps implements AutoCloseable {
         return Math.ceilDiv(dueAt, quantumNanos) * quantumNanos;
     }
 
+    /** The steps' thread: should it die (it should not), every sequence in it ends with the error, and none is taken. */
     private void loop() {
-        List<Running> ready = new ArrayList<>();
+        try {
+            run();
+        } catch (Throwable t) {
+            IllegalStateException died = new IllegalStateException("the simulated engine's decode steps failed", t);
+            lock.lock();
+            try {
+                closed = true;
+                due.forEach(r -> r.end(died));
+                due.clear();
+            } finally {
+                lock.unlock();
+            }
+            ready.forEach(r -> {
+                if (r != null) {
+                    r.end(died);
+                }
+            });
+        }
+    }
+
+    /** Sequences being stepped now (only the steps' thread touches it). */
+    private final List<Running> ready = new ArrayList<>();
+
+    private void run() {
         while (true) {
             lock.lock();
             try {

@@ -65,6 +65,7 @@ class DecodeStepsTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Timeout(10)
     void aCancelledSequenceWhoseNextTokenIsFarOffEndsWithinAFewMilliseconds() {
         DecodeSteps slow = new DecodeSteps("decode-slow", TimeUnit.SECONDS.toNanos(1000));
         try {

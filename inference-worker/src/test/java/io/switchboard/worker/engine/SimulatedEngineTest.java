@@ -145,6 +145,46 @@ class SimulatedEngineTest {
         assertThat(json(arguments).path("city").isTextual()).isTrue();
     }
 
+    @org.junit.jupiter.params.ParameterizedTest(name = "max_tokens {0}: {1} pieces, {2}")
+    @org.junit.jupiter.params.provider.CsvSource({
+            "0, 1, length", // a call's opening piece is always written
+            "1, 1, length",
+            "3, 3, length",
+            "100, 5, tool_calls", // {"city":"x"} is 12 characters: 3 fragments of 4 after the opening
+    })
+    void maxTokensCutsAToolCallAfterItsOpeningPiece(int maxTokens, int pieces, String finish) {
+        RecordingSink r = new RecordingSink();
+        JsonNode tools = json("""
+                [{"type":"function","function":{"name":"f","parameters":{"type":"object",
+                  "properties":{"city":{"type":"string"}},"required":["city"]}}}]""");
+        var g = engine.generate(with(Jobs.job("sim", maxTokens, 1.0, List.of(), false),
+                new GenerationOptions(1, false, null, null, tools, json("\"required\""), null, null)), r, () -> false);
+        assertThat(r.deltas).hasSize(pieces);
+        assertThat(g.completionTokens()).isEqualTo(pieces);
+        assertThat(g.finishReason()).isEqualTo(finish);
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest(name = "max_tokens {0}, reasoning {1}: {2} pieces, {3}")
+    @org.junit.jupiter.params.provider.CsvSource({
+            "0, false, 0, length",
+            "2, false, 2, length",
+            "100, false, 3, stop", // {"a":true} is 10 characters: 3 pieces of 4
+            "1, true, 1, length", // the reasoning piece took the only token
+            "100, true, 4, stop",
+    })
+    void maxTokensCutsAJsonAnswerAndReasoningCountsAsAToken(int maxTokens, boolean reasoning, int pieces, String finish) {
+        RecordingSink r = new RecordingSink();
+        JsonNode format = json("""
+                {"type":"json_schema","json_schema":{"name":"a","schema":{"type":"object",
+                 "properties":{"a":{"type":"boolean"}},"required":["a"]}}}""");
+        var options = new GenerationOptions(1, false, null, format, null, null, null,
+                reasoning ? java.util.Map.of("reasoning_effort", json("\"low\"")) : null);
+        var g = engine.generate(with(Jobs.job("sim", maxTokens, 1.0, List.of(), false), options), r, () -> false);
+        assertThat(r.deltas).hasSize(pieces);
+        assertThat(g.completionTokens()).isEqualTo(pieces);
+        assertThat(g.finishReason()).isEqualTo(finish);
+    }
+
     @Test
     void autoToolChoiceAnswersInTextAfterTheToolReplied() {
         InferenceJob plain = Jobs.job("sim", 3, 1.0, List.of(), false);

@@ -95,6 +95,32 @@ class StreamConnectionsTest {
         assertThat(counter()).isGreaterThan(opened);
     }
 
+    @Test
+    void aConnectionThatStopsAnsweringIsGivenUpItsWritesFailAndTheNextWriteLands() {
+        String key = "test:silent:" + System.nanoTime();
+        long silent = clientId(key);
+        double opened = counter();
+        // Redis holds every write for 6.5 s: the command on the connection stays unanswered past the 5 s limit
+        redis.execute("CLIENT", "PAUSE", "6500", "WRITE");
+        long t0 = System.nanoTime();
+
+        assertThatThrownBy(() -> connections.send(key, Request.cmd(Command.SET).arg(key).arg("during")).await()
+                .atMost(Duration.ofSeconds(10))).hasMessageContaining("unanswered");
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofMillis(6500));
+        assertThat(gauge("switchboard.worker.stream.writes.in.flight")).isZero();
+
+        Wait.until(WAIT, "a write lands once Redis answers again", () -> {
+            try {
+                connections.send(key, Request.cmd(Command.SET).arg(key).arg("after")).await().atMost(WAIT);
+                return true;
+            } catch (RuntimeException e) {
+                return false;
+            }
+        });
+        assertThat(clientId(key)).isNotEqualTo(silent);
+        assertThat(counter()).isGreaterThan(opened);
+    }
+
     /** The Redis client id of the connection {@code key}'s writes go on. */
     private long clientId(String key) {
         return connections.send(key, Request.cmd(Command.CLIENT).arg("ID")).await().atMost(WAIT).toLong();
