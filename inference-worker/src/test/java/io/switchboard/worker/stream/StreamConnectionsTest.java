@@ -82,14 +82,7 @@ class StreamConnectionsTest {
         redis.execute("CLIENT", "KILL", "ID", String.valueOf(killed));
 
         // a write racing the drop may fail (its writer tries again); the one after it goes on a new connection
-        Wait.until(WAIT, "a write lands after the drop", () -> {
-            try {
-                connections.send(key, Request.cmd(Command.SET).arg(key).arg("after")).await().atMost(WAIT);
-                return true;
-            } catch (RuntimeException e) {
-                return false;
-            }
-        });
+        writeLands(key, "after");
         assertThat(redis.value(String.class).get(key)).isEqualTo("after");
         assertThat(clientId(key)).isNotEqualTo(killed);
         assertThat(counter()).isGreaterThan(opened);
@@ -109,16 +102,21 @@ class StreamConnectionsTest {
         assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofMillis(6500));
         assertThat(gauge("switchboard.worker.stream.writes.in.flight")).isZero();
 
-        Wait.until(WAIT, "a write lands once Redis answers again", () -> {
+        writeLands(key, "after"); // once Redis answers again
+        assertThat(clientId(key)).isNotEqualTo(silent);
+        assertThat(counter()).isGreaterThan(opened);
+    }
+
+    /** Sets {@code key} to {@code value} through the connections, trying again until a write lands. */
+    private void writeLands(String key, String value) {
+        Wait.until(WAIT, "a write lands", () -> {
             try {
-                connections.send(key, Request.cmd(Command.SET).arg(key).arg("after")).await().atMost(WAIT);
+                connections.send(key, Request.cmd(Command.SET).arg(key).arg(value)).await().atMost(WAIT);
                 return true;
             } catch (RuntimeException e) {
                 return false;
             }
         });
-        assertThat(clientId(key)).isNotEqualTo(silent);
-        assertThat(counter()).isGreaterThan(opened);
     }
 
     /** The Redis client id of the connection {@code key}'s writes go on. */
