@@ -65,6 +65,14 @@ public interface WorkerConfig {
     @WithDefault("2")
     int streamConnections();
 
+    /**
+     * How long a token-stream connection may leave a command unanswered (or take to connect) before it is given up and
+     * the writes on it are tried again on a new one. Long enough that a Redis that is only slow (a fork, a slow fsync)
+     * answers first: a write given up on may still run, and its retry would then repeat it.
+     */
+    @WithDefault("30s")
+    Duration streamUnansweredTimeout();
+
     /** How long a job stream is kept after its terminal event: a client may resume it meanwhile. */
     @WithDefault("5m")
     Duration streamTtlAfterEnd();

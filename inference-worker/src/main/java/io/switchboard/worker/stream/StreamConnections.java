@@ -15,7 +15,8 @@ import org.jboss.logging.Logger;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.quarkus.redis.datasource.ReactiveRedisDataSource;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
 import io.quarkus.runtime.Startup;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.UniEmitter;
@@ -23,44 +24,50 @@ import io.switchboard.worker.WorkerConfig;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.impl.VertxInternal;
+import io.vertx.core.net.NetClientOptions;
 import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 
 /**
  * The Redis connections the worker writes its token streams on: a few connections held for that alone
- * ({@code stream-connections}, each on an event loop of its own), every job's writes pipelined on one of them (chosen
- * by the job's stream key), instead of a pooled connection per command.
+ * ({@code stream-connections}), each made by a Redis client of its own on an event loop of its own, every job's writes
+ * pipelined on one of them (chosen by the job's stream key), instead of a pooled connection per command.
  *
  * <p>Why: a pooled command holds its connection until Redis answers, so N jobs writing at once take N connections, and
- * every write costs a system call on each side. Here every command is sent from its connection's own event loop, and
- * its answer is handled there: a job's next write, sent from the handler of its last one's answer, is flushed with the
- * others at the end of the read that brought the answers (Vert.x flushes a connection once per read it handles), so
- * one socket write carries many jobs' writes, and Redis reads and answers them in one go.
+ * every write costs a system call on each side. Here each connection lives on its own event loop and every command is
+ * sent from there, and its answer is handled there: a job's next write, sent from the handler of its last one's
+ * answer, is flushed with the others at the end of the read that brought the answers (Vert.x flushes a connection
+ * once per read it handles), so one socket write carries many jobs' writes, and Redis reads and answers them in one go.
  *
  * <p>Failures: an error answer (a key of the wrong type) fails that command alone. A connection that closes or fails
- * is forgotten, with the commands still on it failed (their writers try again, see {@link JobStreamWriter}); the next
- * write takes a new one. A connection that stops answering (a network that drops it without a word) is given up the
- * same way once its oldest unanswered command is {@code UNANSWERED_MS} old.
+ * is dropped (its client closed), with the commands still on it failed (their writers try again, see
+ * {@link JobStreamWriter}); the next write takes a new one. A connection that stops answering for
+ * {@code stream-unanswered-timeout} (30 s: a network that dropped it without a word; a Redis that is only slow answers
+ * well before, and its commands, once run, are not written twice by a retry), or one that cannot be taken within it, is
+ * given up the same way.
  */
 @Startup
 @ApplicationScoped
 public class StreamConnections {
     private static final Logger LOG = Logger.getLogger(StreamConnections.class);
-    /** How long a command may stay unanswered before its connection is given up. */
-    static final long UNANSWERED_MS = 5000;
-
-    private final Redis redis;
     private final Vertx vertx;
+    private final String uri;
+    private final long unansweredNanos;
     private final Held[] held;
     private final Counter opened;
+    /** Commands a connection may have unanswered (the client's waiting queue): every running job has one at most. */
+    static final int MAX_UNANSWERED = 65536;
     private final long watchdog;
 
     @Inject
-    public StreamConnections(ReactiveRedisDataSource redis, Vertx vertx, WorkerConfig config, MeterRegistry registry) {
-        this.redis = redis.getRedis().getDelegate();
+    public StreamConnections(@ConfigProperty(name = "quarkus.redis.hosts") String hosts, Vertx vertx, WorkerConfig config,
+            MeterRegistry registry) {
+        this.uri = hosts.split(",")[0].trim(); // the Redis the rest of the worker uses (one server, not a cluster)
         this.vertx = vertx;
+        this.unansweredNanos = config.streamUnansweredTimeout().toNanos();
         this.held = new Held[Math.max(1, config.streamConnections())];
         for (int i = 0; i < held.length; i++) {
             // a context on the next event loop of Vert.x's group (round robin): the connections' I/O spreads over them
@@ -77,7 +84,7 @@ public class StreamConnections {
                 .register(registry);
         this.watchdog = vertx.setPeriodic(1000, id -> {
             for (Held h : held) {
-                if (h.inFlight.get() > 0) {
+                if (h.inFlight.get() > 0 || h.connecting) {
                     h.context.runOnContext(v -> h.giveUpIfUnanswered());
                 }
             }
@@ -112,6 +119,9 @@ public class StreamConnections {
     @PreDestroy
     void close() {
         vertx.cancelTimer(watchdog);
+        for (Held h : held) {
+            h.context.runOnContext(v -> h.drop(new IOException("the worker is stopping")));
+        }
     }
 
     /** A send waiting for its connection. */
@@ -119,7 +129,7 @@ public class StreamConnections {
     }
 
     /** A command sent and not answered yet. */
-    private record Sent(long atMs, UniEmitter<? super Response> emitter) {
+    private record Sent(long atNanos, UniEmitter<? super Response> emitter) {
     }
 
     /**
@@ -130,9 +140,12 @@ public class StreamConnections {
         private final int index;
         private final Context context;
         private final AtomicInteger inFlight = new AtomicInteger();
+        /** The client that made the connection (made on this event loop, so its connections live here too). */
+        private Redis client;
         /** The connection; null when there is none (volatile: the gauge reads it from elsewhere). */
         private volatile RedisConnection connection;
-        private boolean connecting;
+        private volatile boolean connecting;
+        private long connectingSince;
         /** Sends waiting for the connection to be taken. */
         private final List<Waiting> waitingForConnection = new ArrayList<>();
         /** On the connection, oldest first: its answers come in this order. */
@@ -159,7 +172,7 @@ public class StreamConnections {
                 connect();
                 return;
             }
-            Sent sent = new Sent(System.currentTimeMillis(), emitter);
+            Sent sent = new Sent(System.nanoTime(), emitter);
             unanswered.add(sent);
             inFlight.incrementAndGet();
             c.send(request).onComplete(ar -> {
@@ -169,8 +182,8 @@ public class StreamConnections {
                 if (ar.succeeded()) {
                     emitter.complete(ar.result());
                 } else {
-                    if (lost(ar.cause())) {
-                        forget(c, ar.cause());
+                    if (lost(ar.cause()) && connection == c) {
+                        drop(ar.cause());
                     }
                     emitter.fail(ar.cause());
                 }
@@ -182,52 +195,81 @@ public class StreamConnections {
                 return;
             }
             connecting = true;
-            redis.connect().onComplete(ar -> {
+            connectingSince = System.nanoTime();
+            Redis made = Redis.createClient(vertx, new RedisOptions().setConnectionString(uri).setMaxPoolSize(1)
+                    .setMaxPoolWaiting(1).setMaxWaitingHandlers(MAX_UNANSWERED)
+                    .setNetClientOptions(new NetClientOptions().setConnectTimeout((int) Math.min(Integer.MAX_VALUE,
+                            java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(unansweredNanos)))));
+            client = made;
+            made.connect().onComplete(ar -> {
+                if (client != made) { // given up meanwhile (drop closed it)
+                    return;
+                }
                 connecting = false;
                 List<Waiting> waiting = new ArrayList<>(waitingForConnection);
                 waitingForConnection.clear();
                 if (ar.failed()) {
                     LOG.warnf("token-stream connection %d: connecting to Redis failed: %s", index, ar.cause().toString());
+                    client = null;
+                    made.close();
                     // the sends fail (their writers try again, with backoff) rather than wait here without bound
                     waiting.forEach(w -> w.emitter().fail(ar.cause()));
                     return;
                 }
                 RedisConnection c = ar.result();
                 opened.increment();
-                c.exceptionHandler(t -> context.runOnContext(v -> forget(c, t)));
-                c.endHandler(x -> context.runOnContext(v -> forget(c, null)));
+                c.exceptionHandler(t -> context.runOnContext(v -> {
+                    if (connection == c) {
+                        drop(t);
+                    }
+                }));
+                c.endHandler(x -> context.runOnContext(v -> {
+                    if (connection == c) {
+                        drop(null);
+                    }
+                }));
                 connection = c;
                 waiting.forEach(w -> send(w.request(), w.emitter()));
             });
         }
 
         /**
-         * The connection closed, failed, or stopped answering: forgotten, and every command still on it failed (an
-         * answer that comes later finds its command already ended). It is not closed: closing a pooled connection
-         * with commands pending blocks the event loop (the pool resets it); one that ended or failed is evicted by
-         * Vert.x, and one that went silent ends when the system gives up on its socket.
+         * The connection closed, failed, or stopped answering, or could not be taken: its client is closed (and the
+         * connection with it), and every command still on it, and every send waiting for it, fails (an answer that
+         * comes later finds its command already ended). The next send takes a new one.
          */
-        private void forget(RedisConnection c, Throwable cause) {
-            if (connection != c) {
-                return;
-            }
+        void drop(Throwable cause) {
+            Redis gone = client;
+            boolean had = connection != null || connecting;
+            client = null;
             connection = null;
-            LOG.warnf("token-stream connection %d to Redis lost%s; the next write takes a new one", index,
-                    cause == null ? "" : ": " + cause);
-            IOException gone = new IOException("token-stream connection to Redis lost"
+            connecting = false;
+            if (had) {
+                LOG.warnf("token-stream connection %d to Redis lost%s; the next write takes a new one", index,
+                        cause == null ? "" : ": " + cause);
+            }
+            IOException lost = new IOException("token-stream connection to Redis lost"
                     + (cause == null ? "" : ": " + cause.getMessage()));
             List<Sent> failed = new ArrayList<>(unanswered);
             unanswered.clear();
             inFlight.addAndGet(-failed.size());
-            failed.forEach(s -> s.emitter().fail(gone));
+            List<Waiting> waiting = new ArrayList<>(waitingForConnection);
+            waitingForConnection.clear();
+            if (gone != null) {
+                gone.close();
+            }
+            failed.forEach(s -> s.emitter().fail(lost));
+            waiting.forEach(w -> w.emitter().fail(lost));
         }
 
-        /** Called every second on the event loop: a connection whose oldest command waits too long is given up. */
+        /** Called every second on the event loop: a command unanswered, or a connection not taken, for too long. */
         void giveUpIfUnanswered() {
+            long now = System.nanoTime();
             Sent oldest = unanswered.peek();
-            RedisConnection c = connection;
-            if (c != null && oldest != null && System.currentTimeMillis() - oldest.atMs() > UNANSWERED_MS) {
-                forget(c, new IOException("a command unanswered for " + UNANSWERED_MS + " ms"));
+            if (connection != null && oldest != null && now - oldest.atNanos() > unansweredNanos) {
+                drop(new IOException("a command unanswered for " + unansweredNanos / 1_000_000 + " ms"));
+            } else if (connecting && now - connectingSince > unansweredNanos) {
+                drop(new IOException("no connection after " + unansweredNanos / 1_000_000 + " ms"));
             }
         }
 
