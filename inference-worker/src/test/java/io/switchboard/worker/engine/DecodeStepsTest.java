@@ -95,6 +95,27 @@ class DecodeStepsTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Timeout(20)
+    void sequencesWhoseNextTokenIsFarOffWaitForItWhileOthersJoin() throws Exception {
+        DecodeSteps slow = new DecodeSteps("decode-far", TimeUnit.SECONDS.toNanos(1000));
+        try {
+            List<Counting> all = new ArrayList<>();
+            List<Thread> waiting = new ArrayList<>();
+            for (int i = 0; i < 64; i++) {
+                Counting c = new Counting(2);
+                all.add(c);
+                waiting.add(Thread.ofVirtual().start(() -> slow.run(c, 0, () -> false)));
+                Thread.sleep(5);
+            }
+            Thread.sleep(500);
+            assertThat(all).allSatisfy(c -> assertThat(c.given()).hasValue(1)); // the first token each, not the second
+            assertThat(waiting).allSatisfy(t -> assertThat(t.isAlive()).isTrue());
+        } finally {
+            slow.close();
+        }
+    }
+
+    @Test
     void aStepThatThrowsEndsItsSequenceAndIsThrownToTheCaller() {
         DecodeSteps.Stepped failing = () -> {
             throw new EngineException(io.switchboard.schema.event.FailureCode.INFERENCE_FAILED, "boom", null);
