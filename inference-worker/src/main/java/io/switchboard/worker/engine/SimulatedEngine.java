@@ -82,7 +82,7 @@ public final class SimulatedEngine implements InferenceEngine {
             promptTokens += 4 + (m.content() == null ? 0 : m.content().split("\\s+").length);
         }
         Sequence seq = new Sequence(job, sink, cancelled);
-        if (!seq.ended()) {
+        if (!seq.ended) {
             steps.run(seq, ttftNanos, cancelled);
         }
         return new Generation(seq.outcome == null ? "stop" : seq.outcome, promptTokens, seq.tokens, seq.outcome == null);
@@ -167,10 +167,6 @@ public final class SimulatedEngine implements InferenceEngine {
             if (reasoning == null) {
                 endIfOutOfTokens();
             }
-        }
-
-        boolean ended() {
-            return ended;
         }
 
         @Override

@@ -7,8 +7,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
@@ -18,7 +16,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.switchboard.schema.event.GenerationOptions;
 import io.switchboard.schema.event.InferenceJob;
 import io.switchboard.schema.event.PromptMessage;
-import io.switchboard.schema.event.TokenEvent;
 import io.switchboard.schema.openai.ToolCall;
 import io.switchboard.schema.wire.Json;
 import io.switchboard.worker.Jobs;
