@@ -5,60 +5,110 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.mutiny.Uni;
 import io.switchboard.gateway.GatewayConfig;
 import io.switchboard.schema.wire.RedisKeys;
+import io.vertx.core.Context;
 import io.vertx.core.Vertx;
-import io.vertx.mutiny.redis.client.Request;
-import io.vertx.mutiny.redis.client.Command;
+import io.vertx.core.impl.VertxInternal;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisOptions;
+import io.vertx.redis.client.Request;
 
 /**
  * Keeps {@link RedisKeys#jobReader} present for every job whose stream this gateway relays: one pipelined batch of
  * {@code SET key PX grace} every grace/3 for all of them (never a round trip per token or per request). A relay that
  * ends releases its job; the key then lapses within the grace, and a worker cancels a running job whose reader has
  * been gone longer than that (unless a client resumed it meanwhile, here or on another replica).
+ *
+ * <p>The refresh has a Redis connection of its own (a client of one connection, on an event loop of its own), not
+ * the gateway's pool: while the gateway admits a burst of requests that pool can have thousands of commands waiting
+ * for a connection, and a refresh waiting behind them for longer than the grace lets the keys of streams still being
+ * relayed lapse, so that workers cancel them. One refresh is in flight at a time; one still unanswered after a whole
+ * grace gives its connection up (a connection dropped without a word) and the next tick starts afresh on a new one.
  */
 @ApplicationScoped
 public class ReaderLeases {
     private static final Logger LOG = Logger.getLogger(ReaderLeases.class);
+    /** Commands per refresh batch: one batch is pipelined on the connection and answered in one go. */
+    static final int CHUNK = 1024;
+    /** Batches that may wait for the connection at once (a refresh sends held/CHUNK of them): a million held jobs. */
+    private static final int MAX_BATCHES = 1024;
 
     private final ReactiveRedisDataSource redis;
     private final Vertx vertx;
+    private final String uri;
     private final long graceMs;
     /** The value of the reader keys this gateway holds: which replica relays the job (for operators). */
     private final String holder = "gateway-" + UUID.randomUUID();
     /** Job id → how many relays of this gateway hold it (a client may resume here before its old relay noticed). */
     private final Map<String, Integer> held = new ConcurrentHashMap<>();
-    /** Commands per refresh batch (a connection queues at most 2048 waiting replies by default). */
-    private static final int CHUNK = 512;
+    /** Where refreshes run and their answers arrive: every field below is used on it alone. */
+    private final Context context;
+    private final Timer refreshes;
+    private final Counter failures;
+    private final Counter givenUp;
+    private Redis client;
+    /** The refresh in flight: when it started (System.nanoTime), its batches still unanswered, and which one it is. */
+    private long refreshStarted;
+    private int unanswered;
+    private long generation;
     private long timer = -1;
 
     @Inject
-    public ReaderLeases(ReactiveRedisDataSource redis, Vertx vertx, GatewayConfig config) {
+    public ReaderLeases(ReactiveRedisDataSource redis, Vertx vertx, GatewayConfig config,
+            @ConfigProperty(name = "quarkus.redis.hosts") String hosts, MeterRegistry registry) {
         this.redis = redis;
         this.vertx = vertx;
+        this.uri = hosts.split(",")[0].trim(); // the Redis the rest of the gateway uses (one server, not a cluster)
         this.graceMs = config.resume().grace().toMillis();
+        this.context = ((VertxInternal) vertx).createEventLoopContext();
+        Gauge.builder("switchboard.gateway.reader.leases", held, Map::size)
+                .description("Jobs whose reader key this gateway keeps alive (the streams it relays)").register(registry);
+        this.refreshes = Timer.builder("switchboard.gateway.reader.lease.refresh")
+                .description("Time to refresh every held reader key (it must stay well under the resume grace)")
+                .register(registry);
+        this.failures = Counter.builder("switchboard.gateway.reader.lease.refresh.failures")
+                .description("Batches of reader-key refreshes Redis failed or did not take (retried at the next refresh)")
+                .register(registry);
+        this.givenUp = Counter.builder("switchboard.gateway.reader.lease.refresh.given.up")
+                .description("Refreshes still unanswered after a whole resume grace: their connection was given up")
+                .register(registry);
     }
 
     void start(@Observes StartupEvent event) {
-        timer = vertx.setPeriodic(Math.max(100, graceMs / 3), id -> refresh());
+        context.runOnContext(v -> timer = vertx.setPeriodic(Math.max(100, graceMs / 3), id -> refresh()));
     }
 
     @PreDestroy
     void stop() {
-        if (timer >= 0) {
-            vertx.cancelTimer(timer);
-        }
+        context.runOnContext(v -> {
+            if (timer >= 0) {
+                vertx.cancelTimer(timer);
+            }
+            if (client != null) {
+                client.close();
+                client = null;
+            }
+        });
     }
 
     /** The arguments of the {@code SET} that marks a job as read: for the publish script and the refresh batch. */
@@ -82,28 +132,65 @@ public class ReaderLeases {
         return held.size();
     }
 
+    /** One refresh of every held key (on {@link #context}, from the timer). */
     void refresh() {
+        if (unanswered > 0) {
+            long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - refreshStarted);
+            if (waited < graceMs) {
+                return; // the last one is still being answered: the next tick looks again
+            }
+            LOG.warnf("refreshing reader keys: %d batches unanswered after %d ms; taking a new Redis connection",
+                    unanswered, waited);
+            givenUp.increment();
+            closeClient();
+        }
         if (held.isEmpty()) {
             return;
         }
-        // in batches of at most CHUNK commands: one connection pipelines a batch, and takes only so many at once
+        if (client == null) {
+            client = Redis.createClient(vertx, new RedisOptions().setConnectionString(uri).setMaxPoolSize(1)
+                    .setMaxPoolWaiting(MAX_BATCHES).setMaxWaitingHandlers(2 * CHUNK)
+                    .setNetClientOptions(new NetClientOptions().setConnectTimeout((int) graceMs)));
+        }
+        List<List<Request>> batches = new ArrayList<>();
         List<Request> batch = new ArrayList<>(Math.min(CHUNK, held.size()));
         String px = Long.toString(graceMs);
         for (String jobId : held.keySet()) {
             batch.add(Request.cmd(Command.SET).arg(RedisKeys.jobReader(jobId)).arg(holder).arg("PX").arg(px));
             if (batch.size() == CHUNK) {
-                send(batch);
+                batches.add(batch);
                 batch = new ArrayList<>(CHUNK);
             }
         }
         if (!batch.isEmpty()) {
-            send(batch);
+            batches.add(batch);
+        }
+        long refresh = ++generation;
+        refreshStarted = System.nanoTime();
+        unanswered = batches.size();
+        for (List<Request> b : batches) {
+            client.batch(b).onComplete(ar -> {
+                if (refresh != generation) {
+                    return; // given up on: its connection is closed
+                }
+                if (ar.failed()) {
+                    failures.increment();
+                    LOG.warnf("refreshing %d reader keys failed: %s", b.size(), ar.cause().getMessage());
+                }
+                if (--unanswered == 0) {
+                    refreshes.record(System.nanoTime() - refreshStarted, TimeUnit.NANOSECONDS);
+                }
+            });
         }
     }
 
-    private void send(List<Request> batch) {
-        redis.getRedis().batch(batch).subscribe().with(ok -> {
-        }, t -> LOG.warnf("refreshing %d reader keys failed: %s", batch.size(), t.getMessage()));
+    private void closeClient() {
+        generation++;
+        unanswered = 0;
+        if (client != null) {
+            client.close();
+            client = null;
+        }
     }
 
     /** One relay's hold on a job's reader key. */
