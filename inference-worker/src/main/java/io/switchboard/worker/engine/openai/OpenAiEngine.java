@@ -49,6 +49,10 @@ public final class OpenAiEngine implements InferenceEngine {
         this.metrics = metrics;
         this.toolCallIds = toolCallIds;
         this.client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                // the client's own tasks (the answer's headers, each piece of its body) run on its selector thread
+                // instead of being handed to a pool thread each: what they do is put a line on the exchange's queue,
+                // never block; a hop to a pool thread for every token cost more CPU than the token itself
+                .executor(Runnable::run)
                 .connectTimeout(settings.connectTimeout()).build();
         this.capabilities = new EngineCapabilities(settings.aliases(), settings.contextLength(),
                 settings.features().contains(Feature.N) ? settings.maxN() : 1, settings.features(), false);
