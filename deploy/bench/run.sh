@@ -401,7 +401,8 @@ CTX=${BENCH_CTX_PER_SLOT:-2048}
 ETOK=${BENCH_ENGINE_MAX_TOKENS:-64}
 # the managed engine's default threads (cores - 1, leaving one to the worker), the same for the engine alone
 ETHREADS=${BENCH_ENGINE_THREADS:-$(( $(nproc) > 1 ? $(nproc) - 1 : 1 ))}
-EREQ=${BENCH_ENGINE_REQUESTS:-48}
+# 192 answers a row (3 to 15 s here): rows of 48 (1 to 4 s) moved by up to 29 points between runs
+EREQ=${BENCH_ENGINE_REQUESTS:-192}
 # each side is measured warm: an unmeasured closed loop of 8 streams for EWARM s first (the services' JIT compilers
 # need a minute of load on 2 cores; llama-server gets the same, so both sides are measured alike)
 EWARM=${BENCH_ENGINE_WARMUP_SECONDS:-60}

@@ -119,7 +119,7 @@ record Grammars(String grammar, String jsonSchema) {
     /** A JSON schema as the constraint, checked first and written as JSON llama.cpp reads. */
     static Grammars schema(JsonNode schema) {
         GrammarSchemaCheck.check(schema);
-        return new Grammars(null, Json.write(schema));
+        return new Grammars(null, Json.write(SchemaRefs.uniqueRuleNames(schema)));
     }
 
     /** Puts the constraint on a request. */

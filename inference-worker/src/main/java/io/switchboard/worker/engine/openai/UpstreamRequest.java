@@ -11,6 +11,7 @@ import io.switchboard.schema.event.InferenceJob;
 import io.switchboard.schema.event.PromptMessage;
 import io.switchboard.schema.event.SamplingParams;
 import io.switchboard.schema.wire.Json;
+import io.switchboard.worker.engine.SchemaRefs;
 
 /**
  * The chat-completion request body a job becomes upstream: the conversation, the sampling parameters each flavor
@@ -44,7 +45,7 @@ final class UpstreamRequest {
         }
         responseFormat(body, o.responseFormat(), flavor);
         if (o.tools() != null) {
-            body.set("tools", o.tools());
+            body.set("tools", flavor == Flavor.LLAMA_SERVER ? llamaTools(o.tools()) : o.tools());
         }
         if (o.toolChoice() != null) {
             body.set("tool_choice", o.toolChoice());
@@ -60,6 +61,25 @@ final class UpstreamRequest {
             body.putObject("stream_options").put("include_usage", true);
         }
         return body;
+    }
+
+    /** The tools with each function's parameters as llama.cpp's converter reads them right ({@link SchemaRefs}). */
+    private static JsonNode llamaTools(JsonNode tools) {
+        if (!tools.isArray()) {
+            return tools;
+        }
+        ArrayNode out = Json.MAPPER.createArrayNode();
+        for (JsonNode tool : tools) {
+            JsonNode parameters = tool.path("function").path("parameters");
+            if (parameters.isObject()) {
+                ObjectNode copy = tool.deepCopy();
+                ((ObjectNode) copy.get("function")).set("parameters", SchemaRefs.uniqueRuleNames(parameters));
+                out.add(copy);
+            } else {
+                out.add(tool);
+            }
+        }
+        return out;
     }
 
     static ObjectNode message(PromptMessage m) {
@@ -125,7 +145,8 @@ final class UpstreamRequest {
         if (flavor == Flavor.LLAMA_SERVER && "json_schema".equals(format.path("type").asText())) {
             // this llama-server ignores OpenAI's form and constrains output to a top-level json_schema instead
             JsonNode schema = format.path("json_schema").path("schema");
-            body.set("json_schema", schema.isMissingNode() ? Json.MAPPER.createObjectNode() : schema);
+            body.set("json_schema", schema.isMissingNode() ? Json.MAPPER.createObjectNode()
+                    : SchemaRefs.uniqueRuleNames(schema));
             return;
         }
         body.set("response_format", format);
