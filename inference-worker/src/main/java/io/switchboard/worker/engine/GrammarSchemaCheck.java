@@ -16,9 +16,11 @@ import io.switchboard.schema.event.FailureCode;
  * reader loops on them), a backwards range, groups nested deeper than {@value GbnfCheck#MAX_DEPTH}), lengths or item
  * counts above {@value #MAX_COUNT} (a rule per repetition), a {@code minimum} above its {@code maximum} (a grammar
  * no answer satisfies), and an {@code allOf} part whose {@code $ref}s lead back to themselves. Every other schema goes to llama.cpp with the request, whose errors come back
- * as an error of that request ({@link Grammars}).
+ * as an error of that request ({@link Grammars}). llama-server (c392e50) runs the same converter in its own process:
+ * a pattern with {@code (?} or {@code ^*} ends that process, every running answer with it, so the {@code openai}
+ * engine checks what it sends to a llama-server too.
  */
-final class GrammarSchemaCheck {
+public final class GrammarSchemaCheck {
     /** The largest length or item count a schema may ask for (llama.cpp writes a rule per optional repetition). */
     static final int MAX_COUNT = 10_000;
     /** How long a pattern may be (llama.cpp reads it recursively). */
@@ -28,7 +30,7 @@ final class GrammarSchemaCheck {
     }
 
     /** Throws {@link EngineException} ({@code engine_rejected_request}) for a schema llama.cpp cannot safely convert. */
-    static void check(JsonNode schema) {
+    public static void check(JsonNode schema) {
         SchemaWalk.each(schema, (node, at) -> checkOne(node, schema, at));
     }
 

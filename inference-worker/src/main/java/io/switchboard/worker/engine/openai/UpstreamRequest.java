@@ -11,11 +11,13 @@ import io.switchboard.schema.event.InferenceJob;
 import io.switchboard.schema.event.PromptMessage;
 import io.switchboard.schema.event.SamplingParams;
 import io.switchboard.schema.wire.Json;
+import io.switchboard.worker.engine.GrammarSchemaCheck;
 import io.switchboard.worker.engine.SchemaRefs;
 
 /**
  * The chat-completion request body a job becomes upstream: the conversation, the sampling parameters each flavor
- * understands, logprobs, the response format, tools and the pass-through extensions. A pure function of the job and
+ * understands, logprobs, the response format, tools and the pass-through extensions (a schema a llama-server could not
+ * convert without ending its process refused first). A pure function of the job and
  * the settings.
  * <p>
  * llama-server aborts (its grammar stack runs empty) when asked to ignore the end of sequence while its output is
@@ -63,7 +65,10 @@ final class UpstreamRequest {
         return body;
     }
 
-    /** The tools with each function's parameters as llama.cpp's converter reads them right ({@link SchemaRefs}). */
+    /**
+     * The tools with each function's parameters checked ({@link GrammarSchemaCheck}) and written as llama.cpp's
+     * converter reads them right ({@link SchemaRefs}).
+     */
     private static JsonNode llamaTools(JsonNode tools) {
         if (!tools.isArray()) {
             return tools;
@@ -72,6 +77,7 @@ final class UpstreamRequest {
         for (JsonNode tool : tools) {
             JsonNode parameters = tool.path("function").path("parameters");
             if (parameters.isObject()) {
+                GrammarSchemaCheck.check(parameters);
                 ObjectNode copy = tool.deepCopy();
                 ((ObjectNode) copy.get("function")).set("parameters", SchemaRefs.uniqueRuleNames(parameters));
                 out.add(copy);
@@ -145,8 +151,12 @@ final class UpstreamRequest {
         if (flavor == Flavor.LLAMA_SERVER && "json_schema".equals(format.path("type").asText())) {
             // this llama-server ignores OpenAI's form and constrains output to a top-level json_schema instead
             JsonNode schema = format.path("json_schema").path("schema");
-            body.set("json_schema", schema.isMissingNode() ? Json.MAPPER.createObjectNode()
-                    : SchemaRefs.uniqueRuleNames(schema));
+            if (schema.isMissingNode()) {
+                body.set("json_schema", Json.MAPPER.createObjectNode());
+            } else {
+                GrammarSchemaCheck.check(schema); // what would end the llama-server process is refused here
+                body.set("json_schema", SchemaRefs.uniqueRuleNames(schema));
+            }
             return;
         }
         body.set("response_format", format);

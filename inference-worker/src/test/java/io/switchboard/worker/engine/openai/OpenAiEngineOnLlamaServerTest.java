@@ -1,6 +1,7 @@
 package io.switchboard.worker.engine.openai;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
@@ -153,6 +154,30 @@ class OpenAiEngineOnLlamaServerTest {
         assertThat(answer.path("c").asText()).as(sink.text(0)).isEqualTo("zz");
         assertThat(answer.path("d").isIntegralNumber()).as(sink.text(0)).isTrue();
         assertThat(answer.path("y").asInt()).as(sink.text(0)).isEqualTo(7);
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {
+            "{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"f\",\"schema\":{\"type\":\"string\",\"pattern\":\"^(?:a)$\"}}}",
+            "{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"f\",\"schema\":{\"type\":\"string\",\"pattern\":\"^*$\"}}}"})
+    void aSchemaThatWouldEndTheLlamaServerProcessIsRefusedAndItServesOn(String format) throws Exception {
+        // sent as it is, either pattern ends llama-server c392e50 (and every answer it was running)
+        assertThatThrownBy(() -> engine.generate(job(8, options(1, false, null, format, null, null)), new RecordingSink(),
+                () -> false))
+                .isInstanceOfSatisfying(io.switchboard.worker.engine.EngineException.class, e -> assertThat(e.code())
+                        .isEqualTo(io.switchboard.schema.event.FailureCode.ENGINE_REJECTED_REQUEST));
+        String tools = """
+                [{"type":"function","function":{"name":"f","parameters":{"type":"object",
+                  "properties":{"x":{"type":"string","pattern":"^*$"}}}}}]""";
+        assertThatThrownBy(() -> engine.generate(job(8, options(1, false, null, null, tools, "\"required\"")),
+                new RecordingSink(), () -> false))
+                .isInstanceOfSatisfying(io.switchboard.worker.engine.EngineException.class, e -> assertThat(e.code())
+                        .isEqualTo(io.switchboard.schema.event.FailureCode.ENGINE_REJECTED_REQUEST));
+
+        RecordingSink next = new RecordingSink();
+        engine.generate(job(4, options(1, false, null, null, null, null)), next, () -> false);
+        assertThat(next.text(0)).isNotEmpty();
+        assertThat(engine.upstreamUp()).isTrue();
     }
 
     @Test
