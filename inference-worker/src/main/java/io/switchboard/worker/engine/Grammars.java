@@ -118,8 +118,9 @@ record Grammars(String grammar, String jsonSchema) {
 
     /** A JSON schema as the constraint, checked first and written as JSON llama.cpp reads. */
     static Grammars schema(JsonNode schema) {
-        GrammarSchemaCheck.check(schema);
-        return new Grammars(null, Json.write(SchemaRefs.uniqueRuleNames(schema)));
+        JsonNode sent = SchemaRefs.uniqueRuleNames(schema);
+        GrammarSchemaCheck.check(sent); // what llama.cpp gets: references followed as it will follow them
+        return new Grammars(null, Json.write(sent));
     }
 
     /** Puts the constraint on a request. */

@@ -15,12 +15,12 @@ import org.jboss.logging.Logger;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import io.quarkus.runtime.Startup;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.UniEmitter;
 import io.switchboard.worker.WorkerConfig;
+import io.switchboard.worker.redis.RedisClientOptions;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.impl.VertxInternal;
@@ -54,7 +54,7 @@ import io.vertx.redis.client.Response;
 public class StreamConnections {
     private static final Logger LOG = Logger.getLogger(StreamConnections.class);
     private final Vertx vertx;
-    private final String uri;
+    private final RedisClientOptions options;
     private final long unansweredNanos;
     private final Held[] held;
     private final Counter opened;
@@ -63,9 +63,8 @@ public class StreamConnections {
     private final long watchdog;
 
     @Inject
-    public StreamConnections(@ConfigProperty(name = "quarkus.redis.hosts") String hosts, Vertx vertx, WorkerConfig config,
-            MeterRegistry registry) {
-        this.uri = hosts.split(",")[0].trim(); // the Redis the rest of the worker uses (one server, not a cluster)
+    public StreamConnections(RedisClientOptions options, Vertx vertx, WorkerConfig config, MeterRegistry registry) {
+        this.options = options;
         this.vertx = vertx;
         this.unansweredNanos = config.streamUnansweredTimeout().toNanos();
         this.held = new Held[Math.max(1, config.streamConnections())];
@@ -196,10 +195,12 @@ public class StreamConnections {
             }
             connecting = true;
             connectingSince = System.nanoTime();
-            Redis made = Redis.createClient(vertx, new RedisOptions().setConnectionString(uri).setMaxPoolSize(1)
-                    .setMaxPoolWaiting(1).setMaxWaitingHandlers(MAX_UNANSWERED)
-                    .setNetClientOptions(new NetClientOptions().setConnectTimeout((int) Math.min(Integer.MAX_VALUE,
-                            java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(unansweredNanos)))));
+            // the worker's own Redis settings (hosts, credentials, TLS), one connection
+            RedisOptions own = options.copy();
+            own.setNetClientOptions(new NetClientOptions(own.getNetClientOptions()).setConnectTimeout(
+                    (int) Math.min(Integer.MAX_VALUE, java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(unansweredNanos))));
+            Redis made = Redis.createClient(vertx, own.setMaxPoolSize(1).setMaxPoolWaiting(1)
+                    .setMaxWaitingHandlers(MAX_UNANSWERED));
             client = made;
             made.connect().onComplete(ar -> {
                 if (client != made) { // given up meanwhile (drop closed it)

@@ -90,4 +90,48 @@ class SchemaRefsTest {
         JsonNode in = json("{\"type\":\"object\",\"properties\":{\"$ref\":{\"type\":\"string\"}},\"enum\":[{\"$ref\":\"#\"}]}");
         assertThat(SchemaRefs.uniqueRuleNames(in)).isSameAs(in);
     }
+
+    @Test
+    void aNewNameIsNoneADanglingReferencePropertyOrDefinitionUses() throws Exception {
+        // were the new name "ref1-x", the dangling reference would lead to it, and to itself from there
+        JsonNode out = SchemaRefs.uniqueRuleNames(json("""
+                {"$defs":{"x":{"$ref":"#/$defs/ref1-x"}},"allOf":[{"$ref":"#/$defs/x"}],
+                 "properties":{"ref1_x_2":{"type":"string"}}}"""));
+
+        String name = out.at("/allOf/0/$ref").asText().substring("#/$defs/".length());
+        assertThat(name).isNotIn("ref1-x", "x", "ref1-x-2");
+        assertThat(out.at("/$defs/" + name + "/$ref").asText()).isEqualTo("#/$defs/ref1-x");
+        assertThat(out.at("/$defs/ref1-x").isMissingNode()).isTrue();
+    }
+
+    @Test
+    void aReferenceUsedTwiceHasOneCopyAndEachPrefixNamesItsOwn() throws Exception {
+        JsonNode in = json("""
+                {"$defs":{"a":{"type":"integer"}},"properties":{"p":{"$ref":"#/$defs/a"},"r":{"$ref":"#/$defs/a"}}}""");
+        JsonNode out = SchemaRefs.uniqueRuleNames(in, "tool0ref");
+
+        assertThat(out.at("/properties/p/$ref").asText()).isEqualTo(out.at("/properties/r/$ref").asText())
+                .startsWith("#/$defs/tool0ref1");
+        assertThat(out.get("$defs").size()).isEqualTo(2); // a, and its one copy
+        assertThat(SchemaRefs.uniqueRuleNames(in, "tool1ref").at("/properties/p/$ref").asText())
+                .startsWith("#/$defs/tool1ref1");
+    }
+
+    @Test
+    void referencesThatWouldCopyTheSchemaOverAndOverAreRefused() throws Exception {
+        // each reference leads to a part holding the next: every copy holds the big array below it
+        StringBuilder nested = new StringBuilder("{\"type\":\"array\",\"enum\":[" + "0,".repeat(20_000) + "0]}");
+        StringBuilder refs = new StringBuilder();
+        String at = "#/properties/deep";
+        for (int i = 0; i < 10; i++) {
+            nested.insert(0, "{\"properties\":{\"a\":").append("}}");
+            at += "/properties/a";
+            refs.append(i == 0 ? "" : ",").append("\"r").append(i).append("\":{\"$ref\":\"").append(at).append("\"}");
+        }
+        JsonNode schema = json("{\"properties\":{\"deep\":" + nested + "," + refs + "}}");
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> SchemaRefs.uniqueRuleNames(schema))
+                .isInstanceOfSatisfying(EngineException.class, e -> assertThat(e.code())
+                        .isEqualTo(io.switchboard.schema.event.FailureCode.ENGINE_REJECTED_REQUEST));
+    }
 }

@@ -48,12 +48,16 @@ public final class OpenAiEngine implements InferenceEngine {
         this.settings = settings;
         this.metrics = metrics;
         this.toolCallIds = toolCallIds;
-        this.client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                // the client's own tasks (the answer's headers, each piece of its body) run on its selector thread
-                // instead of being handed to a pool thread each: what they do is put a line on the exchange's queue,
-                // never block; a hop to a pool thread for every token cost more CPU than the token itself
-                .executor(Runnable::run)
-                .connectTimeout(settings.connectTimeout()).build();
+        HttpClient.Builder builder = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(settings.connectTimeout());
+        if ("http".equals(settings.chatCompletionsUrl().getScheme())) {
+            // the client's own tasks (the answer's headers, each piece of its body) run on its selector thread
+            // instead of being handed to a pool thread each: what they do is put a line on the exchange's queue,
+            // never block; a hop to a pool thread for every token cost more CPU than the token itself. Not for
+            // https: a TLS handshake's work would then hold up every other stream's reading.
+            builder.executor(Runnable::run);
+        }
+        this.client = builder.build();
         this.capabilities = new EngineCapabilities(settings.aliases(), settings.contextLength(),
                 settings.features().contains(Feature.N) ? settings.maxN() : 1, settings.features(), false);
         this.health = new UpstreamHealth(client, settings, metrics);

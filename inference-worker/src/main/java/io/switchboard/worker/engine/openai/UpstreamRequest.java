@@ -66,8 +66,7 @@ final class UpstreamRequest {
     }
 
     /**
-     * The tools with each function's parameters checked ({@link GrammarSchemaCheck}) and written as llama.cpp's
-     * converter reads them right ({@link SchemaRefs}).
+     * The tools with each function's parameters as llama-server reads them right ({@link #forLlamaServer}).
      */
     private static JsonNode llamaTools(JsonNode tools) {
         if (!tools.isArray()) {
@@ -77,9 +76,10 @@ final class UpstreamRequest {
         for (JsonNode tool : tools) {
             JsonNode parameters = tool.path("function").path("parameters");
             if (parameters.isObject()) {
-                GrammarSchemaCheck.check(parameters);
                 ObjectNode copy = tool.deepCopy();
-                ((ObjectNode) copy.get("function")).set("parameters", SchemaRefs.uniqueRuleNames(parameters));
+                // one converter reads every tool: each tool's definitions get names of their own
+                JsonNode sent = forLlamaServer(parameters, "tool" + out.size() + "ref");
+                ((ObjectNode) copy.get("function")).set("parameters", sent);
                 out.add(copy);
             } else {
                 out.add(tool);
@@ -151,14 +151,26 @@ final class UpstreamRequest {
         if (flavor == Flavor.LLAMA_SERVER && "json_schema".equals(format.path("type").asText())) {
             // this llama-server ignores OpenAI's form and constrains output to a top-level json_schema instead
             JsonNode schema = format.path("json_schema").path("schema");
-            if (schema.isMissingNode()) {
-                body.set("json_schema", Json.MAPPER.createObjectNode());
-            } else {
-                GrammarSchemaCheck.check(schema); // what would end the llama-server process is refused here
-                body.set("json_schema", SchemaRefs.uniqueRuleNames(schema));
-            }
+            body.set("json_schema", schema.isMissingNode() ? Json.MAPPER.createObjectNode() : forLlamaServer(schema, "ref"));
+            return;
+        }
+        if (flavor == Flavor.LLAMA_SERVER && format.path("schema").isObject()) {
+            // llama-server also reads a schema beside json_object
+            ObjectNode copy = format.deepCopy();
+            copy.set("schema", forLlamaServer(format.get("schema"), "ref"));
+            body.set("response_format", copy);
             return;
         }
         body.set("response_format", format);
+    }
+
+    /**
+     * A schema as llama-server's converter reads it right ({@link SchemaRefs}), refused when it would end the
+     * llama-server process ({@link GrammarSchemaCheck}, on what is sent).
+     */
+    private static JsonNode forLlamaServer(JsonNode schema, String prefix) {
+        JsonNode sent = SchemaRefs.uniqueRuleNames(schema, prefix);
+        GrammarSchemaCheck.check(sent);
+        return sent;
     }
 }
