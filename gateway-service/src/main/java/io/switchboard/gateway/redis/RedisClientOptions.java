@@ -8,8 +8,9 @@ import io.vertx.redis.client.RedisOptions;
 
 /**
  * The options Quarkus built for its default Redis client (every {@code quarkus.redis.*} setting: hosts, credentials,
- * TLS, client type), kept when Quarkus makes that client, so that a client of one's own
+ * TLS), kept when Quarkus makes that client, so that a client of one's own
  * ({@link io.switchboard.gateway.stream.ReaderLeases}) reaches the same Redis the same way.
+ * Switchboard uses one standalone Redis (or a replicated one behind one address); a cluster is not supported.
  */
 @ApplicationScoped
 public class RedisClientOptions implements RedisOptionsCustomizer {

@@ -20,8 +20,9 @@ import io.switchboard.schema.event.FailureCode;
  * rule of that name that already exists instead of the target: {@code #/properties/a/properties/v} and
  * {@code #/properties/b/properties/v} both became the first one's rule, and a definition named like one of its own
  * rules ({@code #/$defs/integer}) became any integer (both seen on the binding and on llama-server c392e50). Here every
- * local reference points to a definition of its own under {@code $defs}, named {@code <prefix>N-segment} (a name
- * nothing else in the schema has: no definition, property or reference), holding a copy of its target, whose own
+ * local reference points to a definition of its own under {@code $defs}, named {@code <prefix>N-segment} (no name of
+ * the schema, a definition's, a property's at any depth or a reference's, starts with the prefix and a digit, so no
+ * rule llama.cpp makes can have that name), holding a copy of its target, whose own
  * references are rewritten the same way; one reference has one copy however often it is used, so a recursive
  * schema stays recursive. References that are not local pointers ({@code other.json#...}, {@code #anchor}) and ones that do not
  * resolve are left for the converter to refuse. Copies beyond {@value #MAX_COPIED} schema nodes in all are refused:
@@ -49,6 +50,7 @@ public final class SchemaRefs {
             return schema;
         }
         Set<String> taken = takenNames(original);
+        String free = freePrefix(prefix, taken);
         ObjectNode root = original.deepCopy();
         Map<String, String> byRef = new HashMap<>();
         Map<String, JsonNode> added = new LinkedHashMap<>();
@@ -68,7 +70,7 @@ public final class SchemaRefs {
                     if (target == null) {
                         return;
                     }
-                    name = freeName(prefix + (added.size() + 1), r, taken);
+                    name = freeName(free + (added.size() + 1), r, taken);
                     byRef.put(r, name);
                     JsonNode copy = target.deepCopy();
                     copied[0] += size(copy);
@@ -124,7 +126,31 @@ public final class SchemaRefs {
     }
 
     private static String ruleName(String text) {
-        return text.replaceAll("[^A-Za-z0-9]+", "-");
+        return text.replaceAll("[^A-Za-z0-9-]+", "-");
+    }
+
+    /**
+     * {@code prefix}, or {@code prefix} and as many {@code x}s as it takes, such that no name of the schema starts with
+     * it and a digit: llama.cpp names a rule after a property, a definition or a reference, and a nested property's
+     * after its parent's ({@code parent-property}), so a property {@code ref1} holding {@code x} would make a rule
+     * {@code ref1-x}. Its own names ({@code root}, {@code string}, ...) never start so.
+     */
+    private static String freePrefix(String prefix, Set<String> taken) {
+        String candidate = prefix;
+        while (clashes(candidate, taken)) {
+            candidate += "x";
+        }
+        return candidate;
+    }
+
+    private static boolean clashes(String prefix, Set<String> taken) {
+        for (String name : taken) {
+            if (name.length() > prefix.length() && name.startsWith(prefix)
+                    && Character.isDigit(name.charAt(prefix.length()))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String freeName(String numbered, String ref, Set<String> taken) {

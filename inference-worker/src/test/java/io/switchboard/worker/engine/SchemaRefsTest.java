@@ -134,4 +134,16 @@ class SchemaRefsTest {
                 .isInstanceOfSatisfying(EngineException.class, e -> assertThat(e.code())
                         .isEqualTo(io.switchboard.schema.event.FailureCode.ENGINE_REJECTED_REQUEST));
     }
+
+    @Test
+    void aPropertyWhoseNestedRuleWouldTakeTheNewNameMovesThePrefixAside() throws Exception {
+        // llama.cpp would name the rule of ref1's property x "ref1-x": the new definition must not be called so
+        JsonNode out = SchemaRefs.uniqueRuleNames(json("""
+                {"properties":{"ref1":{"type":"object","properties":{"x":{"type":"boolean"}}},
+                 "p":{"$ref":"#/$defs/x"}},"$defs":{"x":{"type":"integer"}}}"""));
+
+        String name = out.at("/properties/p/$ref").asText().substring("#/$defs/".length());
+        assertThat(name).doesNotStartWith("ref1").startsWith("refx1");
+        assertThat(out.at("/$defs/" + name + "/type").asText()).isEqualTo("integer");
+    }
 }
