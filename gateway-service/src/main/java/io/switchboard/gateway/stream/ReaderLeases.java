@@ -41,10 +41,10 @@ import io.vertx.redis.client.Request;
  * <p>The refresh has a Redis connection of its own (a client of one connection, on an event loop of its own), not
  * the gateway's pool: while the gateway admits a burst of requests that pool can have thousands of commands waiting
  * for a connection, and a refresh waiting behind them for longer than the grace lets the keys of streams still being
- * relayed lapse, so that workers cancel them. One refresh is in flight at a time; one of which nothing was answered
- * for a tick (grace/3; a whole refresh of 10,000 keys took at most 0.34 s on a busy 2-core machine) gives its
- * connection up (one dropped without a word, or a Redis that stopped answering) and starts afresh on a new one, while
- * the keys still have a third of the grace left.
+ * relayed lapse, so that workers cancel them. One refresh is in flight at a time; one still unanswered at the next tick
+ * (grace/3 later: a whole refresh of 10,000 keys took at most 0.34 s on a busy 2-core machine) gives its connection
+ * up (one dropped without a word, or a Redis that stopped answering) and starts afresh on a new one, while the keys
+ * still have a third of the grace left.
  */
 @ApplicationScoped
 public class ReaderLeases {
@@ -70,8 +70,6 @@ public class ReaderLeases {
     private Redis client;
     /** The refresh in flight: when it started (System.nanoTime), its batches still unanswered, and which one it is. */
     private long refreshStarted;
-    /** When a batch of the refresh in flight was last answered (System.nanoTime): it is still making progress. */
-    private long lastAnswer;
     private int unanswered;
     private long generation;
     private long timer = -1;
@@ -139,10 +137,9 @@ public class ReaderLeases {
     /** One refresh of every held key (on {@link #context}, from the timer). */
     void refresh() {
         if (unanswered > 0) {
-            // given up only when nothing of it was answered for a tick: a refresh of very many keys may take longer
-            long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - Math.max(refreshStarted, lastAnswer));
+            long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - refreshStarted);
             if (waited < graceMs / 3 - 50) {
-                return;
+                return; // a tick come early: the last one may still be answered in time
             }
             LOG.warnf("refreshing reader keys: %d batches unanswered after %d ms; taking a new Redis connection",
                     unanswered, waited);
@@ -158,7 +155,7 @@ public class ReaderLeases {
             own.setNetClientOptions(new NetClientOptions(own.getNetClientOptions())
                     .setConnectTimeout((int) Math.max(100, graceMs / 3)));
             client = Redis.createClient(vertx, own.setMaxPoolSize(1).setMaxPoolWaiting(MAX_BATCHES)
-                    .setMaxWaitingHandlers(2 * CHUNK).setPoolName("reader-leases").setMetricsName("reader-leases"));
+                    .setMaxWaitingHandlers(2 * CHUNK));
         }
         List<List<Request>> batches = new ArrayList<>();
         List<Request> batch = new ArrayList<>(Math.min(CHUNK, held.size()));
@@ -181,7 +178,6 @@ public class ReaderLeases {
                 if (refresh != generation) {
                     return; // given up on: its connection is closed
                 }
-                lastAnswer = System.nanoTime();
                 if (ar.failed()) {
                     failures.increment();
                     LOG.warnf("refreshing %d reader keys failed: %s", b.size(), ar.cause().getMessage());

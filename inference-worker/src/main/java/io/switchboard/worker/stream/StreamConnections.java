@@ -200,8 +200,7 @@ public class StreamConnections {
             own.setNetClientOptions(new NetClientOptions(own.getNetClientOptions()).setConnectTimeout(
                     (int) Math.min(Integer.MAX_VALUE, java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(unansweredNanos))));
             Redis made = Redis.createClient(vertx, own.setMaxPoolSize(1).setMaxPoolWaiting(1)
-                    .setMaxWaitingHandlers(MAX_UNANSWERED).setPoolName("token-streams-" + index)
-                    .setMetricsName("token-streams-" + index));
+                    .setMaxWaitingHandlers(MAX_UNANSWERED));
             client = made;
             made.connect().onComplete(ar -> {
                 if (client != made) { // given up meanwhile (drop closed it)
