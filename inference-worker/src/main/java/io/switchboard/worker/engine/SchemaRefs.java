@@ -46,8 +46,8 @@ public final class SchemaRefs {
      * tools of one request) each take a prefix of their own.
      */
     public static JsonNode uniqueRuleNames(JsonNode schema, String prefix) {
-        if (!(schema instanceof ObjectNode original)) {
-            return schema;
+        if (!(schema instanceof ObjectNode original) || !hasReference(original)) {
+            return schema; // the common case, on every request with a schema: no copy made
         }
         Set<String> taken = takenNames(original);
         String free = freePrefix(prefix, taken);
@@ -90,6 +90,12 @@ public final class SchemaRefs {
         ObjectNode defs = root.get("$defs") instanceof ObjectNode d ? d : root.putObject("$defs");
         added.forEach(defs::set);
         return root;
+    }
+
+    private static boolean hasReference(JsonNode schema) {
+        boolean[] found = {false};
+        SchemaWalk.each(schema, (node, at) -> found[0] |= node.path("$ref").isTextual());
+        return found[0];
     }
 
     /** The target of a local JSON-pointer reference ({@code #}, {@code #/...}), null for any other or a missing one. */
