@@ -59,8 +59,6 @@ final class LimitScripts {
                   local freeing = redis.call('ZRANGE', KEYS[k + 1], st.count - rpm, st.count - rpm, 'WITHSCORES')
                   refuse('requests_per_minute', freeing[2] and (tonumber(freeing[2]) + win - now) or win)
                 end
-                local newest = redis.call('ZRANGE', KEYS[k + 1], -1, -1, 'WITHSCORES')
-                if newest[2] then st.rreset = tonumber(newest[2]) + win - now end
               end
               if tpm >= 0 then
                 local expired = redis.call('ZRANGEBYSCORE', KEYS[k + 2], '-inf', since)
@@ -70,7 +68,15 @@ final class LimitScripts {
                   redis.call('ZREMRANGEBYSCORE', KEYS[k + 2], '-inf', since)
                   redis.call('DECRBY', KEYS[k + 3], freed)
                 end
-                st.used = tonumber(redis.call('GET', KEYS[k + 3]) or '0')
+              end
+              -- the tokens' running sum and both budgets in one call (each key is read only when its limit is set)
+              local counted = {0, 0, 0}
+              if tpm >= 0 or day >= 0 or month >= 0 then
+                local v = redis.call('MGET', KEYS[k + 3], KEYS[k + 5], KEYS[k + 6])
+                for i = 1, 3 do counted[i] = tonumber(v[i] or '0') end
+              end
+              if tpm >= 0 then
+                st.used = counted[1]
                 if st.used + cost > tpm then
                   if cost > tpm then
                     refuse('tokens_per_minute', win)
@@ -83,17 +89,15 @@ final class LimitScripts {
                     end
                   end
                 end
-                local newest = redis.call('ZRANGE', KEYS[k + 2], -1, -1, 'WITHSCORES')
-                if newest[2] then st.treset = tonumber(newest[2]) + win - now end
               end
               if conc >= 0 then
                 redis.call('ZREMRANGEBYSCORE', KEYS[k + 4], '-inf', now)
                 if redis.call('ZCARD', KEYS[k + 4]) >= conc then refuse('max_concurrent_requests', 1000) end
               end
-              if day >= 0 and tonumber(redis.call('GET', KEYS[k + 5]) or '0') + cost > day then
+              if day >= 0 and counted[2] + cost > day then
                 refuse('tokens_per_day', dayLeft)
               end
-              if month >= 0 and tonumber(redis.call('GET', KEYS[k + 6]) or '0') + cost > month then
+              if month >= 0 and counted[3] + cost > month then
                 refuse('tokens_per_month', monthLeft)
               end
               state[s] = st
@@ -123,18 +127,31 @@ final class LimitScripts {
                   redis.call('PEXPIRE', KEYS[k + 4], ttl)
                   flags = flags .. 'c'
                 end
+                -- a budget counter gets its expiry when this request creates it (no other writer creates one)
                 if tonumber(ARGV[a + 3]) >= 0 then
-                  redis.call('INCRBY', KEYS[k + 5], cost)
-                  redis.call('PEXPIRE', KEYS[k + 5], dayLeft + 86400000)
+                  if redis.call('INCRBY', KEYS[k + 5], cost) == cost then
+                    redis.call('PEXPIRE', KEYS[k + 5], dayLeft + 86400000)
+                  end
                   flags = flags .. 'd'
                 end
                 if tonumber(ARGV[a + 4]) >= 0 then
-                  redis.call('INCRBY', KEYS[k + 6], cost)
-                  redis.call('PEXPIRE', KEYS[k + 6], monthLeft + 86400000)
+                  if redis.call('INCRBY', KEYS[k + 6], cost) == cost then
+                    redis.call('PEXPIRE', KEYS[k + 6], monthLeft + 86400000)
+                  end
                   flags = flags .. 'm'
                 end
                 table.insert(reservation, 's' .. s)
                 table.insert(reservation, flags)
+              else
+                -- refused: each window resets when its newest entry leaves it (admitted: this request is the newest)
+                if st.rpm >= 0 then
+                  local newest = redis.call('ZRANGE', KEYS[k + 1], -1, -1, 'WITHSCORES')
+                  if newest[2] then st.rreset = tonumber(newest[2]) + win - now end
+                end
+                if st.tpm >= 0 then
+                  local newest = redis.call('ZRANGE', KEYS[k + 2], -1, -1, 'WITHSCORES')
+                  if newest[2] then st.treset = tonumber(newest[2]) + win - now end
+                end
               end
               table.insert(out, st.rpm)
               table.insert(out, st.rpm >= 0 and math.max(0, st.rpm - st.count) or -1)

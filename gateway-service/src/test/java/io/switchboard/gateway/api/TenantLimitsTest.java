@@ -119,7 +119,8 @@ class TenantLimitsTest {
         assertThat(refused.headers().firstValue("retry-after-ms")).isPresent();
         assertThat(refused.headers().firstValue("x-ratelimit-limit-requests")).contains("5");
         assertThat(refused.headers().firstValue("x-ratelimit-remaining-requests")).contains("0");
-        assertThat(refused.headers().firstValue("x-ratelimit-reset-requests")).isPresent();
+        // the window is back to its full limit when its newest request (admitted a moment ago) leaves it
+        assertThat(resetMs(refused, "x-ratelimit-reset-requests")).isBetween(30_000L, 60_000L);
 
         HttpResponse<String> admitted = responses.stream().filter(r -> r.statusCode() == 200).findFirst().orElseThrow();
         assertThat(admitted.headers().firstValue("x-ratelimit-limit-requests")).contains("5");
@@ -147,6 +148,18 @@ class TenantLimitsTest {
         assertThat(Json.MAPPER.readTree(refused.body()).at("/error/type").asText()).isEqualTo("tokens");
         assertThat(refused.headers().firstValue("x-ratelimit-remaining-tokens").map(Integer::parseInt).orElseThrow())
                 .isLessThan(62);
+        assertThat(resetMs(refused, "x-ratelimit-reset-tokens")).isBetween(30_000L, 60_000L);
+    }
+
+    /** A reset header ({@code 20ms}, {@code 59.5s}, {@code 1m0s}) in milliseconds. */
+    static long resetMs(HttpResponse<String> response, String header) {
+        String v = response.headers().firstValue(header).orElseThrow();
+        if (v.endsWith("ms")) {
+            return Long.parseLong(v.substring(0, v.length() - 2));
+        }
+        int m = v.indexOf('m');
+        double seconds = Double.parseDouble(v.substring(m + 1, v.length() - 1));
+        return (m < 0 ? 0 : Long.parseLong(v.substring(0, m)) * 60_000) + Math.round(seconds * 1000);
     }
 
     @Test
