@@ -69,7 +69,7 @@ final class LimitScripts {
                   redis.call('DECRBY', KEYS[k + 3], freed)
                 end
               end
-              -- the tokens' running sum and both budgets in one call (each key is read only when its limit is set)
+              -- the tokens' running sum and both budgets in one call, when any of the three limits is set
               local counted = {0, 0, 0}
               if tpm >= 0 or day >= 0 or month >= 0 then
                 local v = redis.call('MGET', KEYS[k + 3], KEYS[k + 5], KEYS[k + 6])
