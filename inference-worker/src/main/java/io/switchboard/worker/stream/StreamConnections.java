@@ -18,7 +18,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 
 import io.quarkus.runtime.Startup;
 import io.smallrye.mutiny.Uni;
-import io.smallrye.mutiny.subscription.UniEmitter;
 import io.switchboard.worker.WorkerConfig;
 import io.switchboard.worker.redis.RedisClientOptions;
 import io.vertx.core.Context;
@@ -95,8 +94,33 @@ public class StreamConnections {
      * it again, so a retry is a new send. Completes on the connection's event loop.
      */
     public Uni<Response> send(String key, Request request) {
-        Held h = held[Math.floorMod(key.hashCode(), held.length)];
-        return Uni.createFrom().emitter(e -> h.send(request, e));
+        return Uni.createFrom().emitter(e -> send(key, request, (r, t) -> {
+            if (t == null) {
+                e.complete(r);
+            } else {
+                e.fail(t);
+            }
+        }));
+    }
+
+    /**
+     * Sends {@code request} on the connection of {@code key}'s job (its answers come in order); {@code answer} gets its
+     * answer or its failure, once, on that connection's event loop. Nothing is built per command but the command itself:
+     * a job writes every few tokens through here.
+     */
+    public void send(String key, Request request, Answer answer) {
+        held[Math.floorMod(key.hashCode(), held.length)].send(request, answer);
+    }
+
+    /** Runs {@code task} on an event loop after {@code delayMs}: a writer's backoff before it tries again. */
+    public void later(long delayMs, Runnable task) {
+        vertx.setTimer(Math.max(1, delayMs), id -> task.run());
+    }
+
+    /** Where a command's answer goes: the answer, or the failure (then the answer is null). */
+    @FunctionalInterface
+    public interface Answer {
+        void accept(Response answer, Throwable failure);
     }
 
     private int connected() {
@@ -124,11 +148,11 @@ public class StreamConnections {
     }
 
     /** A send waiting for its connection. */
-    private record Waiting(Request request, UniEmitter<? super Response> emitter) {
+    private record Waiting(Request request, Answer answer) {
     }
 
     /** A command sent and not answered yet. */
-    private record Sent(long atNanos, UniEmitter<? super Response> emitter) {
+    private record Sent(long atNanos, Answer answer) {
     }
 
     /**
@@ -157,21 +181,21 @@ public class StreamConnections {
             this.context = context;
         }
 
-        void send(Request request, UniEmitter<? super Response> emitter) {
+        void send(Request request, Answer answer) {
             if (Thread.currentThread() != loop) {
                 context.runOnContext(v -> {
                     loop = Thread.currentThread();
-                    send(request, emitter);
+                    send(request, answer);
                 });
                 return;
             }
             RedisConnection c = connection;
             if (c == null) {
-                waitingForConnection.add(new Waiting(request, emitter));
+                waitingForConnection.add(new Waiting(request, answer));
                 connect();
                 return;
             }
-            Sent sent = new Sent(System.nanoTime(), emitter);
+            Sent sent = new Sent(System.nanoTime(), answer);
             unanswered.add(sent);
             inFlight.incrementAndGet();
             c.send(request).onComplete(ar -> {
@@ -179,12 +203,12 @@ public class StreamConnections {
                     inFlight.decrementAndGet();
                 }
                 if (ar.succeeded()) {
-                    emitter.complete(ar.result());
+                    answer.accept(ar.result(), null);
                 } else {
                     if (lost(ar.cause()) && connection == c) {
                         drop(ar.cause());
                     }
-                    emitter.fail(ar.cause());
+                    answer.accept(null, ar.cause());
                 }
             });
         }
@@ -214,7 +238,7 @@ public class StreamConnections {
                     client = null;
                     made.close();
                     // the sends fail (their writers try again, with backoff) rather than wait here without bound
-                    waiting.forEach(w -> w.emitter().fail(ar.cause()));
+                    waiting.forEach(w -> w.answer().accept(null, ar.cause()));
                     return;
                 }
                 RedisConnection c = ar.result();
@@ -230,7 +254,7 @@ public class StreamConnections {
                     }
                 }));
                 connection = c;
-                waiting.forEach(w -> send(w.request(), w.emitter()));
+                waiting.forEach(w -> send(w.request(), w.answer()));
             });
         }
 
@@ -259,8 +283,8 @@ public class StreamConnections {
             if (gone != null) {
                 gone.close();
             }
-            failed.forEach(s -> s.emitter().fail(lost));
-            waiting.forEach(w -> w.emitter().fail(lost));
+            failed.forEach(s -> s.answer().accept(null, lost));
+            waiting.forEach(w -> w.answer().accept(null, lost));
         }
 
         /** Called every second on the event loop: a command unanswered, or a connection not taken, for too long. */

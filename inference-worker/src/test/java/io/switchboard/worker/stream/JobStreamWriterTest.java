@@ -59,6 +59,17 @@ class JobStreamWriterTest {
     }
 
     @Test
+    void aFailedWriteWaitsFiftyMillisecondsDoublingUpToASecondGiveOrTakeAHalfBeforeItIsSentAgain() {
+        long[] base = {50, 100, 200, 400, 800, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000};
+        for (int attempt = 0; attempt < base.length; attempt++) {
+            for (int draw = 0; draw < 200; draw++) {
+                assertThat(JobStreamWriter.backoffMs(attempt)).as("attempt %d", attempt)
+                        .isBetween(base[attempt] / 2, base[attempt] * 3 / 2);
+            }
+        }
+    }
+
+    @Test
     void aFinishThatCannotBeWrittenIsReplacedByAFailure() throws Exception {
         Job job = ownedJob();
         JobStreamWriter writer = job.writer();
