@@ -238,16 +238,22 @@ public final class JobStreamWriter implements InferenceEngine.EventSink {
                 } else if (isFirst) {
                     firstAnswer.set(r);
                 }
-                if (left.decrementAndGet() > 0) {
-                    return;
+                if (left.decrementAndGet() != 0) {
+                    return; // the others' answers are still to come (each command is answered once)
                 }
                 if (failure.get() == null) {
                     done.accept(firstAnswer.get(), null);
-                } else if (attempt < retries) {
-                    redis.later(backoffMs(attempt), () -> sendRetried(commands, retries, attempt + 1, done));
-                } else {
-                    done.accept(null, failure.get());
+                    return;
                 }
+                if (attempt < retries) {
+                    try {
+                        redis.later(backoffMs(attempt), () -> sendRetried(commands, retries, attempt + 1, done));
+                        return;
+                    } catch (RuntimeException stopping) { // no timer (Vert.x is stopping): the write fails now
+                        failure.get().addSuppressed(stopping);
+                    }
+                }
+                done.accept(null, failure.get());
             });
         }
     }

@@ -117,7 +117,16 @@ public class StreamConnections {
         vertx.setTimer(Math.max(1, delayMs), id -> task.run());
     }
 
-    /** Where a command's answer goes: the answer, or the failure (then the answer is null). */
+    /** Hands a command its answer; a callback that throws is logged, and the others still get theirs. */
+    private static void answerOnce(Answer answer, Response response, Throwable failure) {
+        try {
+            answer.accept(response, failure);
+        } catch (RuntimeException e) {
+            LOG.warnf(e, "a token-stream write's answer handler failed");
+        }
+    }
+
+    /** Where a command's answer goes, exactly once: the answer, or the failure (then the answer is null). */
     @FunctionalInterface
     public interface Answer {
         void accept(Response answer, Throwable failure);
@@ -199,16 +208,17 @@ public class StreamConnections {
             unanswered.add(sent);
             inFlight.incrementAndGet();
             c.send(request).onComplete(ar -> {
-                if (unanswered.remove(sent)) {
-                    inFlight.decrementAndGet();
+                if (!unanswered.remove(sent)) {
+                    return; // drop() has answered it already (and the closed client fails it once more): once is all
                 }
+                inFlight.decrementAndGet();
                 if (ar.succeeded()) {
-                    answer.accept(ar.result(), null);
+                    answerOnce(answer, ar.result(), null);
                 } else {
                     if (lost(ar.cause()) && connection == c) {
                         drop(ar.cause());
                     }
-                    answer.accept(null, ar.cause());
+                    answerOnce(answer, null, ar.cause());
                 }
             });
         }
@@ -238,7 +248,7 @@ public class StreamConnections {
                     client = null;
                     made.close();
                     // the sends fail (their writers try again, with backoff) rather than wait here without bound
-                    waiting.forEach(w -> w.answer().accept(null, ar.cause()));
+                    waiting.forEach(w -> answerOnce(w.answer(), null, ar.cause()));
                     return;
                 }
                 RedisConnection c = ar.result();
@@ -283,8 +293,8 @@ public class StreamConnections {
             if (gone != null) {
                 gone.close();
             }
-            failed.forEach(s -> s.answer().accept(null, lost));
-            waiting.forEach(w -> w.answer().accept(null, lost));
+            failed.forEach(s -> answerOnce(s.answer(), null, lost));
+            waiting.forEach(w -> answerOnce(w.answer(), null, lost));
         }
 
         /** Called every second on the event loop: a command unanswered, or a connection not taken, for too long. */
