@@ -11,8 +11,6 @@ import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 
 import io.quarkus.redis.datasource.RedisDataSource;
-import io.quarkus.redis.datasource.stream.StreamRange;
-import io.quarkus.redis.datasource.stream.XAddArgs;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -22,7 +20,6 @@ import io.switchboard.schema.event.CancelJob;
 import io.switchboard.schema.event.InferenceJob;
 import io.switchboard.schema.event.JobAssignment;
 import io.switchboard.schema.event.JobCompletion;
-import io.switchboard.schema.wire.Json;
 import io.switchboard.schema.wire.RedisKeys;
 import io.switchboard.schema.wire.RouterInbox;
 import io.switchboard.schema.wire.Topics;
@@ -63,36 +60,17 @@ class FirstCancelTest {
                 () -> RestAssured.get("/q/health/ready").statusCode() == 200);
         // 1,900 tokens at 20 a second: it runs for minutes unless the cancel stops it
         InferenceJob job = Jobs.job("test-model", 1900, 0.8, List.of(), true);
-        redis.stream(String.class).xadd(RedisKeys.workerInbox(identity.id()), new XAddArgs(),
-                Map.of(RedisKeys.EVENT_FIELD, Json.write(JobAssignment.of(job, identity.id(), System.currentTimeMillis()))));
+        RouterSide.assign(redis, identity.id(), JobAssignment.of(job, identity.id(), System.currentTimeMillis()));
         Wait.until(Duration.ofSeconds(20), "first tokens", () -> redis.key().exists(RedisKeys.jobStream(job.jobId())));
 
         long sent = System.nanoTime();
         KafkaTestClient.send(Topics.CANCELS, job.jobId(), CancelJob.of(job.jobId(), "client_disconnected", System.currentTimeMillis()));
-        JobCompletion done = completion(job.jobId(), Duration.ofSeconds(40));
+        JobCompletion done = RouterSide.report(redis, RouterInbox.COMPLETION, JobCompletion.class, job.jobId(),
+                Duration.ofSeconds(40));
         long tookMs = (System.nanoTime() - sent) / 1_000_000;
 
         assertThat(done.outcome()).isEqualTo(JobCompletion.Outcome.CANCELLED);
         // about 0.1 s; with the commit lookup behind a 20 s poll it took as long as that poll
         assertThat(tookMs).as("ms from the cancel's publish to the cancelled completion").isLessThan(5_000);
-    }
-
-    private JobCompletion completion(String jobId, Duration timeout) {
-        long until = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < until) {
-            for (var m : redis.stream(String.class).xrange(RedisKeys.ROUTER_INBOX, StreamRange.of("-", "+"))) {
-                if (RouterInbox.COMPLETION.equals(m.payload().get(RedisKeys.KIND_FIELD))
-                        && m.payload().get(RedisKeys.EVENT_FIELD).contains("\"" + jobId + "\"")) {
-                    return Json.read(m.payload().get(RedisKeys.EVENT_FIELD), JobCompletion.class);
-                }
-            }
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
-        throw new AssertionError("no completion for " + jobId + " within " + timeout);
     }
 }

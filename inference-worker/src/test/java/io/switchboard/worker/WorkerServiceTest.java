@@ -323,22 +323,7 @@ class WorkerServiceTest {
     }
 
     private <T> T report(String kind, Class<T> type, String jobId, Duration timeout) {
-        long until = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < until) {
-            for (var m : redis.stream(String.class).xrange(RedisKeys.ROUTER_INBOX, StreamRange.of("-", "+"))) {
-                if (kind.equals(m.payload().get(RedisKeys.KIND_FIELD))
-                        && m.payload().get(RedisKeys.EVENT_FIELD).contains("\"" + jobId + "\"")) {
-                    return Json.read(m.payload().get(RedisKeys.EVENT_FIELD), type);
-                }
-            }
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
-        throw new AssertionError("no " + kind + " of job " + jobId + " in the routers' inbox within " + timeout);
+        return RouterSide.report(redis, kind, type, jobId, timeout);
     }
 
     private void assign(String workerId, InferenceJob job) {
@@ -346,8 +331,7 @@ class WorkerServiceTest {
     }
 
     private void write(String inboxOf, JobAssignment assignment) {
-        redis.stream(String.class).xadd(RedisKeys.workerInbox(inboxOf), new XAddArgs(),
-                Map.of(RedisKeys.EVENT_FIELD, Json.write(assignment)));
+        RouterSide.assign(redis, inboxOf, assignment);
     }
 
     private TokenEvent terminal(String jobId) {

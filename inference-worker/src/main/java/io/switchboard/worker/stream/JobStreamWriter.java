@@ -3,8 +3,6 @@ package io.switchboard.worker.stream;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 
 import org.jboss.logging.Logger;
 
@@ -227,34 +225,55 @@ public final class JobStreamWriter implements InferenceEngine.EventSink {
      * runs the job (profiled at one stream through llama-server).
      */
     private void sendRetried(Request[] commands, int retries, int attempt, StreamConnections.Answer done) {
-        AtomicInteger left = new AtomicInteger(commands.length);
-        AtomicReference<Response> firstAnswer = new AtomicReference<>();
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        for (int i = 0; i < commands.length; i++) {
-            boolean isFirst = i == 0;
-            redis.send(key, commands[i], (r, t) -> {
-                if (t != null) {
-                    failure.compareAndSet(null, t);
-                } else if (isFirst) {
-                    firstAnswer.set(r);
-                }
-                if (left.decrementAndGet() != 0) {
-                    return; // the others' answers are still to come (each command is answered once)
-                }
-                if (failure.get() == null) {
-                    done.accept(firstAnswer.get(), null);
+        Attempt tried = new Attempt(commands, retries, attempt, done);
+        for (Request command : commands) {
+            redis.send(key, command, tried);
+        }
+    }
+
+    /**
+     * One try of a write: counts its commands' answers (each answered once, all on the job's connection's event loop,
+     * so plain fields do), then settles it: done, or tried again after a backoff, or failed.
+     */
+    private final class Attempt implements StreamConnections.Answer {
+        private final Request[] commands;
+        private final int retries;
+        private final int attempt;
+        private final StreamConnections.Answer done;
+        private int answered;
+        private Response firstAnswer;
+        private Throwable failure;
+
+        Attempt(Request[] commands, int retries, int attempt, StreamConnections.Answer done) {
+            this.commands = commands;
+            this.retries = retries;
+            this.attempt = attempt;
+            this.done = done;
+        }
+
+        @Override
+        public void accept(Response answer, Throwable failed) {
+            if (failed != null) {
+                failure = failure == null ? failed : failure;
+            } else if (answered == 0) {
+                firstAnswer = answer; // answers come in the order the commands were sent
+            }
+            if (++answered < commands.length) {
+                return;
+            }
+            if (failure == null) {
+                done.accept(firstAnswer, null);
+                return;
+            }
+            if (attempt < retries) {
+                try {
+                    redis.later(backoffMs(attempt), () -> sendRetried(commands, retries, attempt + 1, done));
                     return;
+                } catch (RuntimeException stopping) { // no timer (Vert.x is stopping): the write fails now
+                    failure.addSuppressed(stopping);
                 }
-                if (attempt < retries) {
-                    try {
-                        redis.later(backoffMs(attempt), () -> sendRetried(commands, retries, attempt + 1, done));
-                        return;
-                    } catch (RuntimeException stopping) { // no timer (Vert.x is stopping): the write fails now
-                        failure.get().addSuppressed(stopping);
-                    }
-                }
-                done.accept(null, failure.get());
-            });
+            }
+            done.accept(null, failure);
         }
     }
 
