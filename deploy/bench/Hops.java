@@ -23,6 +23,9 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  * on the class path:
  *
  * java -cp "$(cat deploy/kafka/target/classpath.txt)" deploy/bench/Hops.java GATEWAY_URL KAFKA REDIS_PORT [requests]
+ *
+ * {@code -Dmodel=NAME} asks another model than {@code simulated} (a stack on an engine: its token hop then includes
+ * the engine's own time to first token).
  */
 public class Hops {
     public static void main(String[] a) throws Exception {
@@ -34,7 +37,7 @@ public class Hops {
         List<String> ids = new ArrayList<>();
         List<long[]> client = new ArrayList<>();
         for (int i = 0; i < requests + 20; i++) {
-            String body = "{\"model\":\"simulated\",\"max_tokens\":1,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}";
+            String body = "{\"model\":\"" + System.getProperty("model", "simulated") + "\",\"max_tokens\":1,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}";
             long sent = System.currentTimeMillis();
             HttpResponse<java.io.InputStream> r = http.send(HttpRequest.newBuilder(URI.create(url))
                     .header("Authorization", "Bearer sk-switchboard-local").POST(HttpRequest.BodyPublishers.ofString(body)).build(),

@@ -23,6 +23,7 @@ import io.switchboard.worker.engine.openai.UpstreamExchange.Failed;
 import io.switchboard.worker.engine.openai.UpstreamExchange.Item;
 import io.switchboard.worker.engine.openai.UpstreamExchange.Line;
 import io.switchboard.worker.engine.openai.UpstreamExchange.Status;
+import io.switchboard.worker.engine.openai.UpstreamExchange.Stopped;
 import io.switchboard.worker.engine.openai.UpstreamExchange.TimedOut;
 
 /**
@@ -52,9 +53,10 @@ public final class OpenAiEngine implements InferenceEngine {
                 .connectTimeout(settings.connectTimeout());
         if ("http".equals(settings.chatCompletionsUrl().getScheme())) {
             // the client's own tasks (the answer's headers, each piece of its body) run on its selector thread
-            // instead of being handed to a pool thread each: what they do is put a line on the exchange's queue,
-            // never block; a hop to a pool thread for every token cost more CPU than the token itself. Not for
-            // https: a TLS handshake's work would then hold up every other stream's reading.
+            // instead of being handed to a pool thread each: what they do (queue a line, or read a streamed chunk
+            // into the job's stream writer, see StreamedAnswer) never blocks; a hop to a pool thread for every token
+            // cost more CPU than the token itself. Not for https: a TLS handshake's work would then hold up every
+            // other stream's reading.
             builder.executor(Runnable::run);
         }
         this.client = builder.build();
@@ -114,12 +116,14 @@ public final class OpenAiEngine implements InferenceEngine {
         long start = System.nanoTime();
         Duration firstWait = stream ? settings.firstTokenTimeout() : settings.answerTimeout();
         HttpRequest request = request(job, stream);
-        UpstreamExchange sent = UpstreamExchange.send(client, request);
+        // a streamed answer is read where its lines arrive; this thread only waits for its end
+        StreamedAnswer streamed = stream ? new StreamedAnswer(chunks) : null;
+        UpstreamExchange sent = UpstreamExchange.send(client, request, streamed);
         Item first = sent.next(firstWait, cancelled);
         if (UpstreamExchange.staleConnection(first, start) && !cancelled.getAsBoolean()) {
             sent.close(); // the request was never read: once more, on a new connection
             metrics.retriedConnection();
-            sent = UpstreamExchange.send(client, request);
+            sent = UpstreamExchange.send(client, request, streamed); // nothing was read into it: no status came
             first = sent.next(Duration.ofNanos(Math.max(1, start + firstWait.toNanos() - System.nanoTime())), cancelled);
         }
         try (UpstreamExchange exchange = sent) {
@@ -129,7 +133,7 @@ public final class OpenAiEngine implements InferenceEngine {
             if (status.code() / 100 != 2) {
                 throw UpstreamFailures.status(status.code(), errorBody(exchange, cancelled), 0, 0);
             }
-            return stream ? readStream(exchange, chunks, cancelled, start)
+            return stream ? readStream(exchange, streamed, chunks, cancelled, start)
                     : readWhole(exchange, chunks, cancelled, start, job.options().toolCallForced());
         }
     }
@@ -146,37 +150,25 @@ public final class OpenAiEngine implements InferenceEngine {
         return b.build();
     }
 
-    private Generation readStream(UpstreamExchange exchange, ChunkTranslator chunks, BooleanSupplier cancelled,
-            long start) {
-        SseEvents sse = new SseEvents();
+    /**
+     * Waits for the end of a streamed answer whose lines {@code answer} reads as they arrive: {@code [DONE]} (or a chunk
+     * that broke it), the body's end, or a failure, a timeout (first token, then idle since the last line) or a cancel.
+     */
+    private Generation readStream(UpstreamExchange exchange, StreamedAnswer answer, ChunkTranslator chunks,
+            BooleanSupplier cancelled, long start) {
         long firstDeadline = start + settings.firstTokenTimeout().toNanos();
-        boolean gotData = false;
-        while (true) {
-            Duration wait = gotData ? settings.idleTimeout()
-                    : Duration.ofNanos(Math.max(1, firstDeadline - System.nanoTime()));
-            Item item = exchange.next(wait, cancelled);
-            String data;
-            if (item instanceof Line line) {
-                data = sse.line(line.text());
-            } else if (item instanceof End) {
-                data = sse.flush();
-                if (data == null) {
-                    throw UpstreamFailures.badOutput("the stream ended without [DONE]", chunks.promptTokensSoFar(),
-                            chunks.completionTokensSoFar());
-                }
-            } else {
-                return ended(item, chunks);
-            }
-            if (data == null) {
-                continue;
-            }
-            if ("[DONE]".equals(data.strip())) {
-                exchange.finish();
-                return chunks.finish();
-            }
-            chunks.accept(parse(data, chunks));
-            gotData = true;
+        long idle = settings.idleTimeout().toNanos();
+        Item item = exchange.next(() -> answer.deadlineNanos(firstDeadline, idle), cancelled);
+        if (item instanceof Stopped) {
+            Generation g = answer.result(); // throws what broke the answer
+            exchange.finish();
+            return g;
         }
+        if (item instanceof End) {
+            return answer.ended();
+        }
+        answer.stop();
+        return ended(item, chunks);
     }
 
     private Generation readWhole(UpstreamExchange exchange, ChunkTranslator chunks, BooleanSupplier cancelled,
@@ -224,7 +216,7 @@ public final class OpenAiEngine implements InferenceEngine {
         return body.toString();
     }
 
-    private static JsonNode parse(String json, ChunkTranslator chunks) {
+    static JsonNode parse(String json, ChunkTranslator chunks) {
         try {
             return Json.MAPPER.readTree(json);
         } catch (Exception e) {

@@ -10,11 +10,15 @@ import java.util.concurrent.Flow;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 
 /**
  * One HTTP exchange with the upstream, read as a sequence of {@link Item}s: the status, then the body's lines, then
  * its end (or a transport failure). The reading thread waits for each item in short steps, so a cancel or a timeout
  * is seen within {@link #POLL} and aborts the exchange: the connection is closed and the upstream stops generating.
+ * <p>
+ * A successful answer's lines may instead be pushed ({@link BodyLines}): read on the client's own thread as they
+ * arrive, with only their end (and {@link Stopped}, when the lines' reader wants no more) queued for the waiting thread.
  */
 final class UpstreamExchange implements AutoCloseable {
     /** How often a waiting reader looks at its cancel flag and its deadline. */
@@ -48,17 +52,37 @@ final class UpstreamExchange implements AutoCloseable {
     record Cancelled() implements Item {
     }
 
+    /** The pushed lines' reader wants no more of them ({@link BodyLines#line} answered false). */
+    record Stopped() implements Item {
+    }
+
+    /**
+     * Reads a successful (2xx) answer's body lines on the thread that receives them, one at a time, in order; answers
+     * false once it wants no more (the rest of the body is then dropped, and {@link Stopped} queued). Must not block.
+     */
+    interface BodyLines {
+        boolean line(String line);
+    }
+
     private final BlockingQueue<Item> items = new LinkedBlockingQueue<>();
     private volatile Flow.Subscription subscription;
     private volatile boolean aborted;
     private volatile boolean complete;
     private CompletableFuture<HttpResponse<Void>> response;
+    /** Where a successful answer's lines go as they arrive; null: they are queued as {@link Line}s. */
+    private final BodyLines pushed;
 
-    private UpstreamExchange() {
+    private UpstreamExchange(BodyLines pushed) {
+        this.pushed = pushed;
     }
 
     static UpstreamExchange send(HttpClient client, HttpRequest request) {
-        UpstreamExchange exchange = new UpstreamExchange();
+        return send(client, request, null);
+    }
+
+    /** Sends {@code request}; a 2xx answer's lines go to {@code pushed} (when not null) instead of the queue. */
+    static UpstreamExchange send(HttpClient client, HttpRequest request, BodyLines pushed) {
+        UpstreamExchange exchange = new UpstreamExchange(pushed);
         exchange.response = client.sendAsync(request, exchange::handle);
         exchange.response.whenComplete((r, e) -> {
             if (e != null) {
@@ -87,13 +111,21 @@ final class UpstreamExchange implements AutoCloseable {
     /** The next item, waiting at most {@code wait}; {@link TimedOut} or {@link Cancelled} abort the exchange. */
     Item next(Duration wait, BooleanSupplier cancelled) {
         long deadline = System.nanoTime() + wait.toNanos();
+        return next(() -> deadline, cancelled);
+    }
+
+    /**
+     * The next item, waiting until {@code deadlineNanos} ({@link System#nanoTime()}), asked again at every step: a
+     * deadline that moves (the idle time after the last pushed line) is followed.
+     */
+    Item next(LongSupplier deadlineNanos, BooleanSupplier cancelled) {
         try {
             while (true) {
                 if (cancelled.getAsBoolean()) {
                     abort();
                     return new Cancelled();
                 }
-                long left = deadline - System.nanoTime();
+                long left = deadlineNanos.getAsLong() - System.nanoTime();
                 if (left <= 0) {
                     abort();
                     return new TimedOut();
@@ -140,7 +172,11 @@ final class UpstreamExchange implements AutoCloseable {
 
     private HttpResponse.BodySubscriber<Void> handle(HttpResponse.ResponseInfo info) {
         items.offer(new Status(info.statusCode()));
+        BodyLines push = info.statusCode() / 100 == 2 ? pushed : null;
         return HttpResponse.BodySubscribers.fromLineSubscriber(new Flow.Subscriber<String>() {
+            /** Whether the pushed lines' reader still wants lines (onNext calls come one at a time). */
+            private boolean wanted = true;
+
             @Override
             public void onSubscribe(Flow.Subscription s) {
                 subscription = s;
@@ -153,7 +189,12 @@ final class UpstreamExchange implements AutoCloseable {
 
             @Override
             public void onNext(String line) {
-                items.offer(new Line(line));
+                if (push == null) {
+                    items.offer(new Line(line));
+                } else if (wanted && !push.line(line)) {
+                    wanted = false;
+                    items.offer(new Stopped());
+                }
             }
 
             @Override

@@ -171,6 +171,59 @@ class UpstreamFaultsTest {
     }
 
     @Test
+    void aLastEventCutShortWithoutDoneFailsAtOnceAsBadEngineOutput() {
+        // the body ends inside an event (no blank line after it, no [DONE]): cut short, not a wait for the idle timeout
+        upstream.chat = ex -> {
+            OutputStream out = FakeUpstream.startStream(ex);
+            out.write(("data: " + FakeUpstream.chunk(0, "{\"content\":\"hi\"}", null) + "\n\ndata: "
+                    + FakeUpstream.chunk(0, "{\"content\":\" there\"}", "stop") + "\n").getBytes(StandardCharsets.UTF_8));
+        };
+        long t0 = System.nanoTime();
+        RecordingSink sink = new RecordingSink();
+        EngineException e = failure(sink);
+        assertThat(e.code()).isEqualTo(FailureCode.BAD_ENGINE_OUTPUT);
+        assertThat(e.completionTokens()).isEqualTo(2);
+        assertThat(sink.text(0)).isEqualTo("hi there");
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofMillis(300));
+    }
+
+    @Test
+    void aDoneWithoutItsBlankLineStillEndsTheAnswer() {
+        upstream.chat = ex -> {
+            OutputStream out = FakeUpstream.startStream(ex);
+            out.write(("data: " + FakeUpstream.chunk(0, "{\"content\":\"hi\"}", "stop") + "\n\ndata: [DONE]\n")
+                    .getBytes(StandardCharsets.UTF_8));
+        };
+        RecordingSink sink = new RecordingSink();
+        assertThat(engine.generate(job(), sink, () -> false).finishReason()).isEqualTo("stop");
+        assertThat(sink.text(0)).isEqualTo("hi");
+    }
+
+    @Test
+    void streamedChunksReachTheSinkOnTheHttpClientsThreadNotTheJobs() {
+        // a token handed from the client's thread to the job's thread cost a wake-up each: they are read where they arrive
+        upstream.chat = FakeUpstream.sse(FakeUpstream.chunk(0, "{\"content\":\"Once\"}", null),
+                FakeUpstream.chunk(0, "{\"content\":\" upon\"}", "stop"), "[DONE]");
+        java.util.Set<Thread> readers = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        RecordingSink sink = new RecordingSink();
+        io.switchboard.worker.engine.InferenceEngine.EventSink watched = new io.switchboard.worker.engine.InferenceEngine.EventSink() {
+            @Override
+            public void delta(io.switchboard.schema.event.TokenEvent.Delta delta) {
+                readers.add(Thread.currentThread());
+                sink.delta(delta);
+            }
+
+            @Override
+            public void choiceEnd(int index, String finishReason) {
+                sink.choiceEnd(index, finishReason);
+            }
+        };
+        assertThat(engine.generate(job(), watched, () -> false).finishReason()).isEqualTo("stop");
+        assertThat(sink.text(0)).isEqualTo("Once upon");
+        assertThat(readers).isNotEmpty().doesNotContain(Thread.currentThread());
+    }
+
+    @Test
     void anErrorInsideTheStreamEndsTheJobWithItsCode() {
         upstream.chat = FakeUpstream.sse(FakeUpstream.chunk(0, "{\"content\":\"hi\"}", null),
                 "{\"error\":{\"code\":503,\"message\":\"shutting down\"}}");
