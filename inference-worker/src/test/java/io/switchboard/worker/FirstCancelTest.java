@@ -32,17 +32,22 @@ import io.switchboard.worker.capacity.WorkerIdentity;
  * The first cancel a worker hears after it starts stops its sequence at once. Its cancels consumer commits nothing (its
  * group is its own and starts at the end): with SmallRye's default commit strategy, the first record of a partition
  * waited for its committed offset, looked up on the polling thread behind the poll in progress, so the first cancel
- * after a start waited up to the poll timeout. The poll timeout is 20 s here (1 s by default), so that wait cannot hide.
+ * after a start waited up to the poll timeout. The poll timeout is 20 s here (1 s by default), so that wait cannot hide;
+ * and the cancels come on a topic of this test's own, so the cancel sent here is its partition's first record (on the
+ * shared topic, a cancel of another test read back on assignment would have been the first, and paid the wait unseen).
  */
 @QuarkusTest
 @TestProfile(FirstCancelTest.LongPolls.class)
 @QuarkusTestResource(InfraTestResource.class)
 class FirstCancelTest {
+    /** A fixed name: the profile may be loaded apart from the test class (a random one could differ between them). */
+    static final String CANCELS = Topics.CANCELS + ".first-cancel-worker";
 
     public static class LongPolls implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
             return Map.of("mp.messaging.incoming.cancels.poll-timeout", "20000",
+                    "mp.messaging.incoming.cancels.topic", CANCELS,
                     "switchboard.worker.engine", "simulated",
                     "switchboard.worker.simulated.time-to-first-token", "0ms",
                     "switchboard.worker.simulated.tokens-per-second", "20");
@@ -64,7 +69,7 @@ class FirstCancelTest {
         Wait.until(Duration.ofSeconds(20), "first tokens", () -> redis.key().exists(RedisKeys.jobStream(job.jobId())));
 
         long sent = System.nanoTime();
-        KafkaTestClient.send(Topics.CANCELS, job.jobId(), CancelJob.of(job.jobId(), "client_disconnected", System.currentTimeMillis()));
+        KafkaTestClient.send(CANCELS, job.jobId(), CancelJob.of(job.jobId(), "client_disconnected", System.currentTimeMillis()));
         JobCompletion done = RouterSide.report(redis, RouterInbox.COMPLETION, JobCompletion.class, job.jobId(),
                 Duration.ofSeconds(40));
         long tookMs = (System.nanoTime() - sent) / 1_000_000;
