@@ -84,7 +84,9 @@ class FirstCancelTest {
                     System.currentTimeMillis()));
             InferenceJob waiting = Fixtures.job("job-" + UUID.randomUUID(), model, 0, System.currentTimeMillis() + 120_000);
             KafkaTestClient.send(Topics.JOBS, waiting.jobId(), waiting);
-            Wait.until(Duration.ofSeconds(20), "job queued", () -> RestAssured.get("/router/queue").jsonPath().getInt("queued") > 0);
+            String band = "pools.find { it.model == '" + model + "' }.bands.find { it.band == 'standard' }.queued";
+            Wait.until(Duration.ofSeconds(20), "job queued", () -> Integer.valueOf(1)
+                    .equals(RestAssured.get("/router/queue").jsonPath().get(band)));
 
             long sent = System.nanoTime();
             KafkaTestClient.send(CANCELS, waiting.jobId(), CancelJob.of(waiting.jobId(), "client_disconnected",

@@ -128,6 +128,11 @@ public final class OpenAiEngine implements InferenceEngine {
         }
         try (UpstreamExchange exchange = sent) {
             if (!(first instanceof Status status)) {
+                // a cancel or a timeout may have come while the status was arriving: the client's thread may be
+                // reading the body into the answer; stop that before anything here reads the translator
+                if (streamed != null) {
+                    streamed.stop();
+                }
                 return ended(first, chunks);
             }
             if (status.code() / 100 != 2) {
@@ -135,6 +140,10 @@ public final class OpenAiEngine implements InferenceEngine {
             }
             return stream ? readStream(exchange, streamed, chunks, cancelled, start)
                     : readWhole(exchange, chunks, cancelled, start, job.options().toolCallForced());
+        } finally {
+            if (streamed != null) {
+                streamed.stop(); // whatever ended the job, no line reaches its sink after it
+            }
         }
     }
 

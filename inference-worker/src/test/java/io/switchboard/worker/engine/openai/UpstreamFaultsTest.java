@@ -178,13 +178,91 @@ class UpstreamFaultsTest {
             out.write(("data: " + FakeUpstream.chunk(0, "{\"content\":\"hi\"}", null) + "\n\ndata: "
                     + FakeUpstream.chunk(0, "{\"content\":\" there\"}", "stop") + "\n").getBytes(StandardCharsets.UTF_8));
         };
+        engine.close(); // an idle timeout far longer than the answer: a wait for it cannot hide
+        engine = engineWithIdleTimeout(Duration.ofSeconds(10));
         long t0 = System.nanoTime();
         RecordingSink sink = new RecordingSink();
         EngineException e = failure(sink);
         assertThat(e.code()).isEqualTo(FailureCode.BAD_ENGINE_OUTPUT);
         assertThat(e.completionTokens()).isEqualTo(2);
         assertThat(sink.text(0)).isEqualTo("hi there");
-        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofMillis(300));
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void commentLinesAfterTheFirstTokenKeepAStreamAliveLongerThanTheIdleTimeout() {
+        // a keep-alive comment every 100 ms for 900 ms, against an idle timeout of 300 ms
+        upstream.chat = ex -> {
+            OutputStream out = FakeUpstream.startStream(ex);
+            out.write(("data: " + FakeUpstream.chunk(0, "{\"content\":\"hi\"}", null) + "\n\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            for (int i = 0; i < 9; i++) {
+                Thread.sleep(100);
+                out.write(": keep-alive\n".getBytes(StandardCharsets.UTF_8));
+                out.flush();
+            }
+            out.write(("\ndata: " + FakeUpstream.chunk(0, "{\"content\":\" there\"}", "stop") + "\n\ndata: [DONE]\n\n")
+                    .getBytes(StandardCharsets.UTF_8));
+        };
+        RecordingSink sink = new RecordingSink();
+        assertThat(engine.generate(job(), sink, () -> false).finishReason()).isEqualTo("stop");
+        assertThat(sink.text(0)).isEqualTo("hi there");
+    }
+
+    @Test
+    void aCancelAfterTheFirstTokenEndsTheJobWithWhatItProducedAndNothingAfter() {
+        java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+        upstream.chat = ex -> {
+            OutputStream out = FakeUpstream.startStream(ex);
+            try {
+                for (int i = 0; i < 200; i++) {
+                    out.write(("data: " + FakeUpstream.chunk(0, "{\"content\":\"x\"}", null) + "\n\n")
+                            .getBytes(StandardCharsets.UTF_8));
+                    out.flush();
+                    Thread.sleep(20);
+                }
+            } catch (java.io.IOException e) {
+                closed.countDown(); // the engine closed the connection: the upstream stops generating
+            }
+        };
+        RecordingSink sink = new RecordingSink();
+        java.util.concurrent.atomic.AtomicBoolean cancel = new java.util.concurrent.atomic.AtomicBoolean();
+        io.switchboard.worker.engine.InferenceEngine.EventSink cancelling = new io.switchboard.worker.engine.InferenceEngine.EventSink() {
+            @Override
+            public void delta(io.switchboard.schema.event.TokenEvent.Delta delta) {
+                sink.delta(delta);
+                if (sink.text(0).length() >= 3) {
+                    cancel.set(true);
+                }
+            }
+
+            @Override
+            public void choiceEnd(int index, String finishReason) {
+                sink.choiceEnd(index, finishReason);
+            }
+        };
+        var g = engine.generate(job(), cancelling, cancel::get);
+        int produced = sink.text(0).length();
+        assertThat(g.cancelled()).isTrue();
+        assertThat(g.completionTokens()).isEqualTo(produced);
+        assertThat(produced).isBetween(3, 10);
+        awaitClosed(closed);
+        assertThat(sink.text(0)).as("nothing reaches the sink after the job ended").hasSize(produced);
+    }
+
+    private static void awaitClosed(java.util.concurrent.CountDownLatch latch) {
+        try {
+            assertThat(latch.await(5, java.util.concurrent.TimeUnit.SECONDS)).as("the upstream saw its connection closed").isTrue();
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private OpenAiEngine engineWithIdleTimeout(Duration idle) {
+        return new OpenAiEngine("openai", "m", OpenAiSettings.of(upstream.baseUrl(), "m", Flavor.VLLM)
+                .withHealthInterval(Duration.ofMillis(100))
+                .withTimeouts(Duration.ofSeconds(1), Duration.ofMillis(400), idle, Duration.ofSeconds(20)),
+                new UpstreamMetrics(meters, "openai"), ToolCallIds.from(new java.util.Random(1)));
     }
 
     @Test
