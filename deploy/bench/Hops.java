@@ -25,7 +25,8 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  * java -cp "$(cat deploy/kafka/target/classpath.txt)" deploy/bench/Hops.java GATEWAY_URL KAFKA REDIS_PORT [requests]
  *
  * {@code -Dmodel=NAME} asks another model than {@code simulated} (a stack on an engine: its token hop then includes
- * the engine's own time to first token).
+ * the engine's own time to first token); {@code -Dprompt=TEXT} and {@code -Dmax_tokens=N} (default "x" and 1) change
+ * the request.
  */
 public class Hops {
     public static void main(String[] a) throws Exception {
@@ -37,7 +38,9 @@ public class Hops {
         List<String> ids = new ArrayList<>();
         List<long[]> client = new ArrayList<>();
         for (int i = 0; i < requests + 20; i++) {
-            String body = "{\"model\":\"" + System.getProperty("model", "simulated") + "\",\"max_tokens\":1,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}";
+            String body = "{\"model\":\"" + System.getProperty("model", "simulated") + "\",\"max_tokens\":"
+                    + System.getProperty("max_tokens", "1") + ",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\""
+                    + System.getProperty("prompt", "x") + "\"}]}";
             long sent = System.currentTimeMillis();
             HttpResponse<java.io.InputStream> r = http.send(HttpRequest.newBuilder(URI.create(url))
                     .header("Authorization", "Bearer sk-switchboard-local").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
