@@ -3,7 +3,6 @@ package io.switchboard.router;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Executors;
@@ -26,8 +25,6 @@ import io.switchboard.schema.event.AssignmentReply;
 import io.switchboard.schema.event.CancelJob;
 import io.switchboard.schema.event.InferenceJob;
 import io.switchboard.schema.event.UsageRecord;
-import io.switchboard.schema.event.WorkerHeartbeat;
-import io.switchboard.schema.wire.Json;
 import io.switchboard.schema.wire.RedisKeys;
 import io.switchboard.schema.wire.RouterInbox;
 import io.switchboard.schema.wire.Topics;
@@ -68,9 +65,10 @@ class FirstCancelTest {
                 () -> RestAssured.get("/q/health/ready").statusCode() == 200);
         String worker = "w-" + UUID.randomUUID();
         String model = "model-" + worker;
-        AtomicReference<String> running = new AtomicReference<>();
+        AtomicReference<String[]> running = new AtomicReference<>(new String[0]);
         ScheduledExecutorService alive = Executors.newSingleThreadScheduledExecutor();
-        alive.scheduleAtFixedRate(() -> heartbeat(worker, model, running.get()), 0, 200, TimeUnit.MILLISECONDS);
+        alive.scheduleAtFixedRate(() -> WorkerSide.heartbeat(redis, worker, model, 1, running.get()), 0, 200,
+                TimeUnit.MILLISECONDS);
         try {
             Wait.until(Duration.ofSeconds(30), "router registers " + worker,
                     () -> RestAssured.get("/router/workers").body().asString().contains(worker));
@@ -79,9 +77,9 @@ class FirstCancelTest {
             KafkaTestClient.send(Topics.JOBS, blocker.jobId(), blocker);
             Wait.until(Duration.ofSeconds(20), "blocker assigned",
                     () -> !redis.stream(String.class).xrange(RedisKeys.workerInbox(worker), StreamRange.of("-", "+")).isEmpty());
-            running.set(blocker.jobId());
-            report(RouterInbox.REPLY, AssignmentReply.of(blocker.jobId(), worker, AssignmentReply.Verdict.ACCEPTED, null,
-                    System.currentTimeMillis()));
+            running.set(new String[] {blocker.jobId()});
+            WorkerSide.report(redis, RouterInbox.REPLY, AssignmentReply.of(blocker.jobId(), worker,
+                    AssignmentReply.Verdict.ACCEPTED, null, System.currentTimeMillis()));
             InferenceJob waiting = Fixtures.job("job-" + UUID.randomUUID(), model, 0, System.currentTimeMillis() + 120_000);
             KafkaTestClient.send(Topics.JOBS, waiting.jobId(), waiting);
             String band = "pools.find { it.model == '" + model + "' }.bands.find { it.band == 'standard' }.queued";
@@ -102,18 +100,5 @@ class FirstCancelTest {
             alive.shutdownNow();
             alive.awaitTermination(5, TimeUnit.SECONDS);
         }
-    }
-
-    /** The worker's heartbeat, with the job it runs (the router's worker timeout in tests is 1 s: it keeps coming). */
-    private void heartbeat(String worker, String model, String runningJob) {
-        List<String> jobs = runningJob == null ? List.of() : List.of(runningJob);
-        report(RouterInbox.HEARTBEAT, new WorkerHeartbeat(WorkerHeartbeat.VERSION, worker, List.of(model), "simulated", 1,
-                1 - jobs.size(), 0, jobs, System.currentTimeMillis(), 300));
-    }
-
-    /** What a worker reports to the routers, through their Redis inbox. */
-    private void report(String kind, Object event) {
-        redis.stream(String.class).xadd(RedisKeys.ROUTER_INBOX,
-                Map.of(RedisKeys.KIND_FIELD, kind, RedisKeys.EVENT_FIELD, Json.write(event)));
     }
 }

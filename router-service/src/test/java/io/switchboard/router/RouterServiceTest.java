@@ -3,7 +3,6 @@ package io.switchboard.router;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Executors;
@@ -29,7 +28,6 @@ import io.switchboard.schema.event.JobAssignment;
 import io.switchboard.schema.event.JobCompletion;
 import io.switchboard.schema.event.TokenEvent;
 import io.switchboard.schema.event.UsageRecord;
-import io.switchboard.schema.event.WorkerHeartbeat;
 import io.switchboard.schema.wire.Json;
 import io.switchboard.schema.wire.RedisKeys;
 import io.switchboard.schema.wire.RouterInbox;
@@ -59,7 +57,7 @@ class RouterServiceTest {
 
         String inbox = RedisKeys.workerInbox(worker);
         Wait.until(Duration.ofSeconds(20), "assignment in " + inbox, () -> {
-            heartbeat(worker, model, 1);
+            WorkerSide.heartbeat(redis, worker, model, 1);
             return !redis.stream(String.class).xrange(inbox, StreamRange.of("-", "+")).isEmpty();
         });
         JobAssignment assignment = Json.read(redis.stream(String.class).xrange(inbox, StreamRange.of("-", "+")).get(0)
@@ -68,12 +66,12 @@ class RouterServiceTest {
         assertThat(assignment.workerId()).isEqualTo(worker);
         assertThat(assignment.job()).isEqualTo(job);
 
-        report(RouterInbox.REPLY, AssignmentReply.of(job.jobId(), worker, AssignmentReply.Verdict.ACCEPTED, null,
-                System.currentTimeMillis()));
-        report(RouterInbox.COMPLETION,
+        WorkerSide.report(redis, RouterInbox.REPLY, AssignmentReply.of(job.jobId(), worker,
+                AssignmentReply.Verdict.ACCEPTED, null, System.currentTimeMillis()));
+        WorkerSide.report(redis, RouterInbox.COMPLETION,
                 JobCompletion.of(job.jobId(), worker, JobCompletion.Outcome.FINISHED, System.currentTimeMillis()));
         Wait.until(Duration.ofSeconds(10), "slot freed", () -> {
-            heartbeat(worker, model, 1);
+            WorkerSide.heartbeat(redis, worker, model, 1);
             return RestAssured.get("/router/workers").jsonPath().getInt("find { it.workerId == '" + worker + "' }.freeSlots") == 1;
         });
     }
@@ -132,7 +130,7 @@ class RouterServiceTest {
         String model = "model-" + worker;
         heartbeatUntilRegistered(worker, model, 1);
         ScheduledExecutorService alive = Executors.newSingleThreadScheduledExecutor();
-        alive.scheduleAtFixedRate(() -> heartbeat(worker, model, 1), 0, 200, TimeUnit.MILLISECONDS);
+        alive.scheduleAtFixedRate(() -> WorkerSide.heartbeat(redis, worker, model, 1), 0, 200, TimeUnit.MILLISECONDS);
         try {
             // the worker's one slot is taken, so the next job waits in the router's queue
             InferenceJob blocker = Fixtures.job("job-" + UUID.randomUUID(), model, 0, System.currentTimeMillis() + 60_000);
@@ -167,7 +165,7 @@ class RouterServiceTest {
         String model = "model-" + worker;
         heartbeatUntilRegistered(worker, model, 1);
         ScheduledExecutorService alive = Executors.newSingleThreadScheduledExecutor();
-        alive.scheduleAtFixedRate(() -> heartbeat(worker, model, 1), 0, 200, TimeUnit.MILLISECONDS);
+        alive.scheduleAtFixedRate(() -> WorkerSide.heartbeat(redis, worker, model, 1), 0, 200, TimeUnit.MILLISECONDS);
         try {
             // what earlier tests left settles first (their jobs end: failed, dropped or taken back)
             Wait.until(Duration.ofSeconds(30), "no job open in the router", () -> RestAssured.get("/router/queue").jsonPath()
@@ -179,8 +177,8 @@ class RouterServiceTest {
             Thread.sleep(1000); // several commit intervals
             assertThat(committedJobsOffset()).as("assigned, not yet accepted: not committed").isLessThanOrEqualTo(offset);
 
-            report(RouterInbox.REPLY, AssignmentReply.of(job.jobId(), worker, AssignmentReply.Verdict.ACCEPTED, null,
-                    System.currentTimeMillis()));
+            WorkerSide.report(redis, RouterInbox.REPLY, AssignmentReply.of(job.jobId(), worker,
+                    AssignmentReply.Verdict.ACCEPTED, null, System.currentTimeMillis()));
 
             Wait.until(Duration.ofSeconds(10), "committed past the accepted job", () -> committedJobsOffset() == offset + 1);
         } finally {
@@ -198,21 +196,9 @@ class RouterServiceTest {
 
     private void heartbeatUntilRegistered(String worker, String model, int slots) {
         Wait.until(Duration.ofSeconds(30), "router registers " + worker, () -> {
-            heartbeat(worker, model, slots);
+            WorkerSide.heartbeat(redis, worker, model, slots);
             return RestAssured.get("/router/workers").body().asString().contains(worker);
         });
-    }
-
-    /** The worker's heartbeat (the router's worker timeout in tests is 1 s, so tests keep sending it). */
-    private void heartbeat(String worker, String model, int slots, String... running) {
-        report(RouterInbox.HEARTBEAT, new WorkerHeartbeat(WorkerHeartbeat.VERSION, worker, List.of(model),
-                "simulated", slots, slots - running.length, 0, List.of(running), System.currentTimeMillis(), 300));
-    }
-
-    /** What a worker reports to the routers, through their Redis inbox. */
-    private void report(String kind, Object event) {
-        redis.stream(String.class).xadd(RedisKeys.ROUTER_INBOX,
-                Map.of(RedisKeys.KIND_FIELD, kind, RedisKeys.EVENT_FIELD, Json.write(event)));
     }
 
     /** The offset the router committed on the jobs topic (partition 0), or -1 for none. */

@@ -140,10 +140,6 @@ public final class OpenAiEngine implements InferenceEngine {
             }
             return stream ? readStream(exchange, streamed, chunks, cancelled, start)
                     : readWhole(exchange, chunks, cancelled, start, job.options().toolCallForced());
-        } finally {
-            if (streamed != null) {
-                streamed.stop(); // whatever ended the job, no line reaches its sink after it
-            }
         }
     }
 

@@ -62,7 +62,6 @@ final class StreamedAnswer implements UpstreamExchange.BodyLines {
 
     /** The lines stopped being wanted: how the answer ended ({@code [DONE]}), or the failure a chunk raised. */
     synchronized Generation result() {
-        stopped = true;
         if (failure != null) {
             throw failure;
         }

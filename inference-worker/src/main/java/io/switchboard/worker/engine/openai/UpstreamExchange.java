@@ -76,10 +76,6 @@ final class UpstreamExchange implements AutoCloseable {
         this.pushed = pushed;
     }
 
-    static UpstreamExchange send(HttpClient client, HttpRequest request) {
-        return send(client, request, null);
-    }
-
     /** Sends {@code request}; a 2xx answer's lines go to {@code pushed} (when not null) instead of the queue. */
     static UpstreamExchange send(HttpClient client, HttpRequest request, BodyLines pushed) {
         UpstreamExchange exchange = new UpstreamExchange(pushed);

@@ -227,13 +227,26 @@ class UpstreamFaultsTest {
         };
         RecordingSink sink = new RecordingSink();
         java.util.concurrent.atomic.AtomicBoolean cancel = new java.util.concurrent.atomic.AtomicBoolean();
-        io.switchboard.worker.engine.InferenceEngine.EventSink cancelling = new io.switchboard.worker.engine.InferenceEngine.EventSink() {
+        var g = engine.generate(job(), watched(sink, () -> {
+            if (sink.text(0).length() >= 3) {
+                cancel.set(true);
+            }
+        }), cancel::get);
+        int produced = sink.text(0).length();
+        assertThat(g.cancelled()).isTrue();
+        assertThat(g.completionTokens()).isEqualTo(produced);
+        assertThat(produced).isBetween(3, 10);
+        awaitClosed(closed);
+        assertThat(sink.text(0)).as("nothing reaches the sink after the job ended").hasSize(produced);
+    }
+
+    /** A sink that records into {@code sink}, then runs {@code afterDelta} on the thread that handed the piece over. */
+    private static io.switchboard.worker.engine.InferenceEngine.EventSink watched(RecordingSink sink, Runnable afterDelta) {
+        return new io.switchboard.worker.engine.InferenceEngine.EventSink() {
             @Override
             public void delta(io.switchboard.schema.event.TokenEvent.Delta delta) {
                 sink.delta(delta);
-                if (sink.text(0).length() >= 3) {
-                    cancel.set(true);
-                }
+                afterDelta.run();
             }
 
             @Override
@@ -241,13 +254,6 @@ class UpstreamFaultsTest {
                 sink.choiceEnd(index, finishReason);
             }
         };
-        var g = engine.generate(job(), cancelling, cancel::get);
-        int produced = sink.text(0).length();
-        assertThat(g.cancelled()).isTrue();
-        assertThat(g.completionTokens()).isEqualTo(produced);
-        assertThat(produced).isBetween(3, 10);
-        awaitClosed(closed);
-        assertThat(sink.text(0)).as("nothing reaches the sink after the job ended").hasSize(produced);
     }
 
     private static void awaitClosed(java.util.concurrent.CountDownLatch latch) {
@@ -284,19 +290,8 @@ class UpstreamFaultsTest {
                 FakeUpstream.chunk(0, "{\"content\":\" upon\"}", "stop"), "[DONE]");
         java.util.Set<Thread> readers = java.util.concurrent.ConcurrentHashMap.newKeySet();
         RecordingSink sink = new RecordingSink();
-        io.switchboard.worker.engine.InferenceEngine.EventSink watched = new io.switchboard.worker.engine.InferenceEngine.EventSink() {
-            @Override
-            public void delta(io.switchboard.schema.event.TokenEvent.Delta delta) {
-                readers.add(Thread.currentThread());
-                sink.delta(delta);
-            }
-
-            @Override
-            public void choiceEnd(int index, String finishReason) {
-                sink.choiceEnd(index, finishReason);
-            }
-        };
-        assertThat(engine.generate(job(), watched, () -> false).finishReason()).isEqualTo("stop");
+        assertThat(engine.generate(job(), watched(sink, () -> readers.add(Thread.currentThread())), () -> false)
+                .finishReason()).isEqualTo("stop");
         assertThat(sink.text(0)).isEqualTo("Once upon");
         assertThat(readers).isNotEmpty().doesNotContain(Thread.currentThread());
     }
