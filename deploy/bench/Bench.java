@@ -26,6 +26,8 @@ import java.util.regex.Pattern;
  *      [--duration-s 0] (each client sends requests for this long instead of --requests in all)
  *      [--fresh-connections false] (a new connection per request instead of keep-alive: some engines, llama-server
  *      among them, close idle keep-alive connections under a client's feet)
+ *      [--client socket] (the small HTTP/1.1 client over java.net.Socket below; "jdk": java.net.http.HttpClient, whose
+ *                         own thread hops add milliseconds to every time measured)
  *
  * Open loop (--rate): arrivals on a fixed schedule, arrival i due at start + i/R whatever the answers do, sent over a
  * fixed number of keep-alive HTTP/1.1 connections (a small client over java.net.Socket, one virtual thread per
@@ -85,23 +87,31 @@ public class Bench {
         long durationNanos = (long) (Double.parseDouble(a.getOrDefault("duration-s", "0")) * 1e9);
 
         boolean fresh = Boolean.parseBoolean(a.getOrDefault("fresh-connections", "false"));
-        HttpClient shared = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
-        java.util.function.Supplier<HttpClient> clients = fresh
-                ? () -> HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build()
-                : () -> shared;
+        // the load generator's own cost is part of every time it takes: the default client is the small one over
+        // java.net.Socket (one blocking read per chunk); --client jdk takes java.net.http.HttpClient instead, whose
+        // request path hops between its own threads (about 3.5 ms more per request at 1 stream, measured on the wire)
+        boolean jdk = "jdk".equals(a.getOrDefault("client", "socket"));
+        HttpClient shared = jdk ? HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build() : null;
+        java.util.function.Supplier<Closed> clients = jdk
+                ? () -> new JdkClosed(fresh ? HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                        .connectTimeout(Duration.ofSeconds(5)).build() : shared, url, key)
+                : () -> new SocketClosed(URI.create(a.getOrDefault("url", "http://127.0.0.1:8080")), key, fresh);
+        Closed warm = clients.get();
         for (int i = 0; i < warmup; i++) {
-            one(clients.get(), url, key, model, maxTokens, n, i);
+            warm.one(model, maxTokens, n, i);
         }
+        warm.close();
         ConcurrentLinkedQueue<Result> results = new ConcurrentLinkedQueue<>();
         CountDownLatch done = new CountDownLatch(concurrency);
         long start = System.nanoTime();
         for (int c = 0; c < concurrency; c++) {
             int client = c;
             Thread.ofPlatform().start(() -> {
+                Closed http = clients.get();
                 try {
                     long until = System.nanoTime() + durationNanos;
                     for (int r = client; durationNanos > 0 ? System.nanoTime() < until : r < requests; r += concurrency) {
-                        results.add(one(clients.get(), url, key, model, maxTokens, n, r));
+                        results.add(http.one(model, maxTokens, n, r));
                         if (pauseMs > 0) {
                             try {
                                 Thread.sleep(pauseMs);
@@ -112,6 +122,7 @@ public class Bench {
                         }
                     }
                 } finally {
+                    http.close();
                     done.countDown();
                 }
             });
@@ -137,53 +148,143 @@ public class Bench {
 
     static final Pattern USAGE = Pattern.compile("\"completion_tokens\":(\\d+)");
 
-    static Result one(HttpClient http, String url, String key, String model, int maxTokens, int n, int seed) {
-        String body = "{\"model\":\"" + model + "\",\"stream\":true,\"stream_options\":{\"include_usage\":true},"
+    /** The closed loop's request body: a story prompt per request (seed), every token counted (usage chunk). */
+    static String closedBody(String model, int maxTokens, int n, int seed) {
+        return "{\"model\":\"" + model + "\",\"stream\":true,\"stream_options\":{\"include_usage\":true},"
                 + (n > 1 ? "\"n\":" + n + "," : "") + "\"max_tokens\":" + maxTokens + ",\"ignore_eos\":true,\"seed\":" + seed
                 + ",\"messages\":[{\"role\":\"user\",\"content\":\"Tell me a story about request " + seed + "\"}]}";
-        HttpRequest req = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(120))
-                .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
-        long t0 = System.nanoTime();
-        try {
-            HttpResponse<java.util.stream.Stream<String>> resp = http.send(req, HttpResponse.BodyHandlers.ofLines());
-            if (resp.statusCode() != 200) {
-                return Result.failed("HTTP " + resp.statusCode() + " " + String.join("", resp.body().toList()));
+    }
+
+    /** One closed-loop client: sends a streaming request and reads its answer to the end, one at a time. */
+    interface Closed extends AutoCloseable {
+        Result one(String model, int maxTokens, int n, int seed);
+
+        @Override
+        void close();
+    }
+
+    /** Reads a streaming answer's SSE lines (null at its end) into a result; t0 is when the request was sent. */
+    static Result stream(long t0, java.util.function.Supplier<String> lines) {
+        double ttft = -1;
+        int tokens = 0;
+        int chunks = 0;
+        boolean doneSeen = false;
+        String error = null;
+        for (String line; (line = lines.get()) != null;) {
+            if (!line.startsWith("data: ")) {
+                continue;
             }
-            double ttft = -1;
-            int tokens = 0;
-            int chunks = 0;
-            boolean doneSeen = false;
-            String error = null;
-            for (String line : (Iterable<String>) resp.body()::iterator) {
-                if (!line.startsWith("data: ")) {
-                    continue;
+            if (line.equals("data: [DONE]")) {
+                doneSeen = true;
+                break;
+            }
+            if (line.contains("\"delta\":{\"content\":")) {
+                chunks++;
+                if (ttft < 0) {
+                    ttft = (System.nanoTime() - t0) / 1e6;
                 }
-                if (line.equals("data: [DONE]")) {
-                    doneSeen = true;
-                    break;
-                }
-                if (line.contains("\"delta\":{\"content\":")) {
-                    chunks++;
-                    if (ttft < 0) {
-                        ttft = (System.nanoTime() - t0) / 1e6;
+            }
+            if (line.startsWith("data: {\"error\"")) {
+                error = line;
+            }
+            Matcher m = USAGE.matcher(line);
+            if (m.find()) {
+                tokens = Integer.parseInt(m.group(1));
+            }
+        }
+        double total = (System.nanoTime() - t0) / 1e6;
+        if (error != null || !doneSeen || ttft < 0) {
+            return Result.failed(error != null ? error : "stream ended without " + (doneSeen ? "content" : "[DONE]"));
+        }
+        return new Result(ttft, total, tokens, chunks, null);
+    }
+
+    /** The closed loop over the small socket client: one keep-alive connection (or a new one per request). */
+    static final class SocketClosed implements Closed {
+        final URI base;
+        final String key;
+        final boolean fresh;
+        Conn conn;
+
+        SocketClosed(URI url, String key, boolean fresh) {
+            this.base = url;
+            this.key = key;
+            this.fresh = fresh;
+        }
+
+        @Override
+        public Result one(String model, int maxTokens, int n, int seed) {
+            byte[] request = request(base, key, closedBody(model, maxTokens, n, seed));
+            for (int attempt = 0;; attempt++) {
+                boolean reused = conn != null && conn.used;
+                try {
+                    if (conn == null) {
+                        conn = new Conn(base.getHost(), port(base), 120_000, 16384);
                     }
-                }
-                if (line.startsWith("data: {\"error\"")) {
-                    error = line;
-                }
-                Matcher m = USAGE.matcher(line);
-                if (m.find()) {
-                    tokens = Integer.parseInt(m.group(1));
+                    long t0 = System.nanoTime();
+                    conn.send(request);
+                    Response r = Response.read(conn);
+                    Result result;
+                    if (r.status != 200) {
+                        result = Result.failed("HTTP " + r.status + " " + r.text(2000));
+                    } else {
+                        result = stream(t0, () -> {
+                            try {
+                                return r.line();
+                            } catch (java.io.IOException e) {
+                                throw new java.io.UncheckedIOException(e);
+                            }
+                        });
+                        // the rest of the body (after [DONE]: the chunked end), so the connection can be used again
+                        r.text(0);
+                    }
+                    if (fresh || !r.keepAlive) {
+                        close();
+                    }
+                    return result;
+                } catch (java.io.IOException | java.io.UncheckedIOException e) {
+                    close();
+                    if (e instanceof StaleConnection && reused && attempt == 0) {
+                        continue; // the server had closed the idle connection: nothing was sent
+                    }
+                    return Result.failed(e.toString());
                 }
             }
-            double total = (System.nanoTime() - t0) / 1e6;
-            if (error != null || !doneSeen || ttft < 0) {
-                return Result.failed(error != null ? error : "stream ended without " + (doneSeen ? "content" : "[DONE]"));
+        }
+
+        @Override
+        public void close() {
+            if (conn != null) {
+                conn.close();
+                conn = null;
             }
-            return new Result(ttft, total, tokens, chunks, null);
-        } catch (Exception e) {
-            return Result.failed(e.toString());
+        }
+    }
+
+    /** The closed loop over java.net.http.HttpClient (--client jdk). */
+    record JdkClosed(HttpClient http, String url, String key) implements Closed {
+        @Override
+        public Result one(String model, int maxTokens, int n, int seed) {
+            HttpRequest req = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(120))
+                    .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(closedBody(model, maxTokens, n, seed))).build();
+            long t0 = System.nanoTime();
+            try {
+                HttpResponse<java.util.stream.Stream<String>> resp = http.send(req, HttpResponse.BodyHandlers.ofLines());
+                if (resp.statusCode() != 200) {
+                    return Result.failed("HTTP " + resp.statusCode() + " " + String.join("", resp.body().toList()));
+                }
+                java.util.Iterator<String> it = resp.body().iterator();
+                Result result = stream(t0, () -> it.hasNext() ? it.next() : null);
+                resp.body().close();
+                return result;
+            } catch (Exception e) {
+                return Result.failed(e.toString());
+            }
+        }
+
+        @Override
+        public void close() {
         }
     }
 
@@ -199,8 +300,12 @@ public class Bench {
 
     /** The streaming request of the open-loop and open-streams modes, as bytes on the wire. */
     static byte[] streamingRequest(URI base, String key, String model, int maxTokens) {
-        String body = "{\"model\":\"" + model + "\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],\"max_tokens\":"
-                + maxTokens + ",\"stream\":true,\"stream_options\":{\"include_usage\":true}}";
+        return request(base, key, "{\"model\":\"" + model + "\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],\"max_tokens\":"
+                + maxTokens + ",\"stream\":true,\"stream_options\":{\"include_usage\":true}}");
+    }
+
+    /** A POST of this JSON body to the chat completions path of base, as bytes on the wire. */
+    static byte[] request(URI base, String key, String body) {
         byte[] b = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
         String path = (base.getPath() == null ? "" : base.getPath().replaceAll("/+$", "")) + "/v1/chat/completions";
         String head = "POST " + path + " HTTP/1.1\r\nHost: " + base.getHost() + ":" + port(base) + "\r\nAuthorization: Bearer " + key

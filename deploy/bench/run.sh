@@ -4,7 +4,8 @@
 #   2. TTFT and tokens/s for 1 and 8 concurrent streams, llama.cpp worker (8 slots), tiny model
 #   3. the platform's own time to first token, on a warm stack (BENCH_WARMUP_SECONDS, 120, of open loop at 250/s
 #      first): the same path with the simulated engine set to a 0 ms time to first token, so everything measured is
-#      gateway + Kafka + router + worker + Redis, and (Hops.java) how it splits between the hops
+#      gateway + Kafka + router + worker + Redis, and how it splits between the hops: from the platform's own
+#      timestamps (Hops.java, 1 ms) and, where tcpdump is installed, packet by packet on the wire (wire-hops.sh, 1 us)
 #   4. what authentication plus tenant limits add to a request: a tenant without limits and one with every
 #      counted limit set (high enough never to refuse), alternated, both as time to first token at the client
 #      and as the gateway's own admission timer (switchboard_gateway_admission_seconds, limits=off|on); then both at
@@ -123,6 +124,10 @@ REDIS_PORT=$(grep -o 'redis on [0-9.:]*' "$OUT/simulated.out" | awk -F: '{print 
   "http://127.0.0.1:$PORT" "$KAFKA" "$REDIS_PORT" 2>&1 | grep -v '^SLF4J' | tee "$OUT/hops.txt"
 awk '/ p50=/ { line = $0; sub(/^ +/, "", line); sub(/ +p50=/, ": p50=", line); gsub(/ +/, " ", line); print "hop (c=1) " line }' \
   "$OUT/hops.txt" >>"$SUMMARY"
+echo "== the same to the microsecond, packet by packet on the loopback interface (no client in it)"
+"$ROOT/deploy/bench/wire-hops.sh" "http://127.0.0.1:$PORT" "${KAFKA##*:}" "$REDIS_PORT" 200 "$OUT" | tee "$OUT/wire-hops.txt"
+awk '/ p50=/ { line = $0; sub(/^ +/, "", line); sub(/ +p50=/, ": p50=", line); gsub(/ +/, " ", line); print "wire hop (c=1, us) " line }' \
+  "$OUT/wire-hops.txt" >>"$SUMMARY"
 
 OPEN_S=${BENCH_OPEN_LOOP_SECONDS:-60}
 OPEN_C=${BENCH_OPEN_LOOP_CONNECTIONS:-256}

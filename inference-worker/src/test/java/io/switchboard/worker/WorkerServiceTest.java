@@ -121,6 +121,20 @@ class WorkerServiceTest {
     }
 
     @Test
+    void anInboxLostWithItsConsumerGroupIsMadeAgainAndTheAssignmentsAfterwardsAreStillAnswered() {
+        // Redis lost the inbox (it expired, or Redis restarted empty) under the worker's blocked read: the read fails,
+        // the worker makes the group again and reads on; an assignment written meanwhile is not lost
+        redis.key().del(RedisKeys.workerInbox(identity.id()));
+        InferenceJob job = Jobs.job("test-model", 2, 0.0, List.of(), true);
+        assign(identity.id(), job);
+
+        assertThat(report(RouterInbox.REPLY, AssignmentReply.class, job.jobId(), Duration.ofSeconds(20)).verdict())
+                .isEqualTo(AssignmentReply.Verdict.ACCEPTED);
+        report(RouterInbox.COMPLETION, JobCompletion.class, job.jobId(), Duration.ofSeconds(20));
+        assertThat(redis.stream(String.class).xlen(RedisKeys.workerInbox(identity.id()))).isZero();
+    }
+
+    @Test
     void assignmentForAnotherWorkerIsIgnored() {
         InferenceJob job = Jobs.job("test-model", 4, 0.0, List.of(), true);
         // written to this worker's inbox but addressed to another: not run

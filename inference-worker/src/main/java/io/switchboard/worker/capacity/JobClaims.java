@@ -8,6 +8,7 @@ import jakarta.inject.Inject;
 
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.redis.datasource.RedisDataSource;
+import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.redis.client.Command;
 import io.vertx.mutiny.redis.client.Request;
 import io.vertx.mutiny.redis.client.Response;
@@ -18,8 +19,8 @@ import io.switchboard.schema.wire.RedisKeys;
 /**
  * Takes a job's owner claim ({@link RedisKeys#jobOwner}) for this worker with {@code SET NX}: only the first party to
  * claim a job decides its fate, so a job assigned twice (a redelivery after a router failover, an assignment sent
- * to a worker thought dead) runs once, and a job the gateway already gave up on never starts. Called from the inbox
- * thread, blocking.
+ * to a worker thought dead) runs once, and a job the gateway already gave up on never starts. Claims are taken on
+ * the event loop the inbox is read on, without blocking; a hand-back blocks, on the job's own thread.
  */
 @ApplicationScoped
 public class JobClaims {
@@ -56,17 +57,18 @@ public class JobClaims {
     /**
      * Claims {@code job} for this worker (not running here): null when this worker now owns it, otherwise who does.
      */
-    public String claim(InferenceJob job, long nowMs) {
-        return claimAll(List.of(job), nowMs).get(0);
+    public Uni<String> claim(InferenceJob job, long nowMs) {
+        return claimAll(List.of(job), nowMs).map(owners -> owners.get(0));
     }
 
     /**
      * Claims every job of a batch in one round trip (the scripts pipelined): for each, in order, null when this worker
-     * now owns it, otherwise who does. Throws when Redis cannot be reached or refuses any of them.
+     * now owns it, otherwise who does. Fails when Redis cannot be reached or refuses any of them. Completes on the
+     * Redis connection's event loop: nothing waits for it on a thread of its own.
      */
-    public List<String> claimAll(List<InferenceJob> jobs, long nowMs) {
+    public Uni<List<String>> claimAll(List<InferenceJob> jobs, long nowMs) {
         if (jobs.isEmpty()) {
-            return List.of();
+            return Uni.createFrom().item(List.of());
         }
         List<Request> batch = new ArrayList<>(jobs.size());
         for (InferenceJob job : jobs) {
@@ -74,13 +76,14 @@ public class JobClaims {
                     .arg(RedisKeys.jobStream(job.jobId())).arg(identity.id())
                     .arg(JobOwners.ttlMs(job.deadlineAtMs(), nowMs)));
         }
-        List<Response> replies = client.batch(batch).await().atMost(TIMEOUT);
-        List<String> owners = new ArrayList<>(replies.size());
-        for (Response owner : replies) {
-            String who = owner == null ? "" : owner.toString();
-            owners.add(who.isEmpty() ? null : who);
-        }
-        return owners;
+        return client.batch(batch).ifNoItem().after(TIMEOUT).fail().map(replies -> {
+            List<String> owners = new ArrayList<>(replies.size());
+            for (Response owner : replies) {
+                String who = owner == null ? "" : owner.toString();
+                owners.add(who.isEmpty() ? null : who);
+            }
+            return owners;
+        });
     }
 
     /** KEYS: owner, stream. ARGV: this worker. Releases the claim while it is this worker's and the stream is empty. */
@@ -113,8 +116,8 @@ public class JobClaims {
     }
 
     /** Whether this worker still holds the job's claim (a job that runs here may have been taken back). */
-    public boolean holds(String jobId) {
-        Response owner = redis.execute("GET", RedisKeys.jobOwner(jobId));
-        return owner != null && identity.id().equals(owner.toString());
+    public Uni<Boolean> holds(String jobId) {
+        return client.send(Request.cmd(Command.GET).arg(RedisKeys.jobOwner(jobId))).ifNoItem().after(TIMEOUT).fail()
+                .map(owner -> owner != null && identity.id().equals(owner.toString()));
     }
 }

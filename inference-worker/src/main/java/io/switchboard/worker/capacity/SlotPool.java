@@ -20,6 +20,8 @@ import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import io.quarkus.runtime.ShutdownEvent;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
 import io.switchboard.schema.event.AssignmentReply;
 import io.switchboard.schema.event.FailureCode;
 import io.switchboard.schema.event.InferenceJob;
@@ -31,7 +33,7 @@ import io.switchboard.worker.WorkerConfig;
  * The worker's slots: one per sequence the engine runs at once. A job takes one slot per choice ({@code n}: each
  * choice is a sequence of its own), and one thread runs it (the run itself is {@link JobRunner}'s). Tracks what runs
  * (for heartbeats and cancellation) and the peak number of sequences run at once (which must never exceed the slots).
- * An assignment that does not find a slot for each of its choices is refused ({@link #offer}): jobs wait in the
+ * An assignment that does not find a slot for each of its choices is refused ({@link #offerAll}): jobs wait in the
  * router's queue, never here.
  */
 @ApplicationScoped
@@ -76,33 +78,29 @@ public class SlotPool {
             List<String> runningJobs, Map<String, Integer> generated) {
     }
 
-    /** What {@link #offer} decided: the verdict the router is told, and for {@code CLAIMED} who owns the job. */
+    /** What {@link #offerAll} decided: the verdict the router is told, and for {@code CLAIMED} who owns the job. */
     public record Offer(AssignmentReply.Verdict verdict, String owner) {
         static final Offer ACCEPTED = new Offer(AssignmentReply.Verdict.ACCEPTED, null);
         static final Offer FULL = new Offer(AssignmentReply.Verdict.FULL, null);
     }
 
     /**
-     * Takes an assignment only into free slots (one for each of its choices), and only if this worker wins the job's
-     * owner claim: otherwise it is refused ({@code FULL}: the router puts it back in line; {@code CLAIMED}: it belongs
-     * to someone else). A job that
-     * already runs here (the assignment delivered again) is accepted again without a second run. A job past its
-     * deadline is refused as {@code FULL}, so the router's queue ends it.
+     * Takes assignments read together, in order, only into free slots (one for each of a job's choices), and only if
+     * this worker wins the job's owner claim: otherwise one is refused ({@code FULL}: the router puts it back in line;
+     * {@code CLAIMED}: it belongs to someone else). The claims of those that find a slot are taken in one round trip to
+     * Redis, not one each, and each job starts on its slot as soon as its claim is won. A job that already runs here
+     * (the assignment delivered again) is accepted again without a second run. A job past its deadline is refused as
+     * {@code FULL}, so the router's queue ends it. A job assigned twice within the batch gets its first verdict.
+     * Never blocks: the verdicts come when Redis answered (on its event loop).
      */
-    public Offer offer(JobAssignment assignment) {
-        return offerAll(List.of(assignment)).get(0);
-    }
-
-    /**
-     * {@link #offer} for a batch of assignments read together, in order: the claims of those that find a slot are
-     * taken in one round trip to Redis, not one each. A job assigned twice within the batch gets its first verdict.
-     */
-    public List<Offer> offerAll(List<JobAssignment> assignments) {
+    public Uni<List<Offer>> offerAll(List<JobAssignment> assignments) {
         Offer[] offers = new Offer[assignments.size()];
         Map<String, Integer> first = new HashMap<>();
         List<Integer> toClaim = new ArrayList<>();
+        List<Uni<Void>> checks = new ArrayList<>();
         long now = System.currentTimeMillis();
         for (int i = 0; i < offers.length; i++) {
+            int index = i;
             InferenceJob job = assignments.get(i).job();
             String jobId = job.jobId();
             if (first.putIfAbsent(jobId, i) != null) {
@@ -111,58 +109,54 @@ public class SlotPool {
             if (running.containsKey(jobId)) {
                 // delivered again while it runs here: still ours only if the claim is; a job taken back from this
                 // worker (it was thought dead) stops at its first write, so it is refused and runs elsewhere
-                try {
-                    offers[i] = claims.holds(jobId) ? Offer.ACCEPTED : Offer.FULL;
-                } catch (RuntimeException e) {
-                    offers[i] = Offer.FULL;
-                }
+                checks.add(claims.holds(jobId).onFailure().recoverWithItem(false)
+                        .invoke(holds -> offers[index] = holds ? Offer.ACCEPTED : Offer.FULL).replaceWithVoid());
             } else if (draining || !runner.engineAvailable() || job.expiredAt(now) || !takeSlots(job.sequences())) {
                 offers[i] = Offer.FULL;
             } else {
                 toClaim.add(i);
             }
         }
-        List<String> owners;
-        try {
-            owners = claims.claimAll(toClaim.stream().map(i -> assignments.get(i).job()).toList(), now);
-        } catch (RuntimeException e) {
+        List<InferenceJob> claimed = toClaim.stream().map(i -> assignments.get(i).job()).toList();
+        Uni<List<String>> owners = claims.claimAll(claimed, now).onFailure().recoverWithUni(e -> {
             // some claims of the batch may have been taken: each is claimed again alone (the claim is this worker's
-            // again while the job's stream is empty), so none stays claimed by a worker that refused it
+            // again while the job's stream is empty), so none stays claimed by a worker that refused it; one that
+            // cannot be taken is refused
             LOG.warnf("%d claims taken together failed (%s); claiming them one by one", toClaim.size(), e.getMessage());
-            owners = null;
-        }
-        for (int k = 0; k < toClaim.size(); k++) {
-            int i = toClaim.get(k);
-            JobAssignment assignment = assignments.get(i);
-            String owner;
-            if (owners != null) {
-                owner = owners.get(k);
-            } else {
-                try {
-                    owner = claims.claim(assignment.job(), now);
-                } catch (RuntimeException e) {
-                    LOG.warnf("job %s: its claim could not be taken, refused: %s", assignment.jobId(), e.getMessage());
-                    taken.addAndGet(-assignment.job().sequences());
-                    offers[i] = Offer.FULL;
-                    continue;
-                }
+            return Multi.createFrom().iterable(claimed).onItem().transformToUniAndConcatenate(job -> claims.claim(job, now)
+                    .onFailure().recoverWithItem(t -> {
+                        LOG.warnf("job %s: its claim could not be taken, refused: %s", job.jobId(), t.getMessage());
+                        return UNCLAIMED;
+                    })).collect().asList();
+        });
+        checks.add(owners.invoke(who -> {
+            for (int k = 0; k < toClaim.size(); k++) {
+                offers[toClaim.get(k)] = start(assignments.get(toClaim.get(k)), who.get(k));
             }
-            if (owner != null) {
-                taken.addAndGet(-assignment.job().sequences());
-                offers[i] = new Offer(AssignmentReply.Verdict.CLAIMED, owner);
-                continue;
+        }).replaceWithVoid());
+        return Uni.join().all(checks).andFailFast().map(ignored -> {
+            List<Offer> verdicts = new ArrayList<>(offers.length);
+            for (int i = 0; i < offers.length; i++) {
+                verdicts.add(offers[i] != null ? offers[i] : offers[first.get(assignments.get(i).job().jobId())]);
             }
-            String jobId = assignment.job().jobId();
-            running.put(jobId, new Cancellation(cancels.reasonOf(jobId)));
-            generated.put(jobId, new AtomicInteger());
-            executor.execute(() -> run(assignment));
-            offers[i] = Offer.ACCEPTED;
+            return verdicts;
+        });
+    }
+
+    /** A claim that could not be taken (Redis failed): the job is refused, its slots given back. */
+    private static final String UNCLAIMED = "~unclaimed";
+
+    /** What a claim's answer means for a job whose slots were taken: it starts, or its slots are given back. */
+    private Offer start(JobAssignment assignment, String owner) {
+        if (owner != null) {
+            taken.addAndGet(-assignment.job().sequences());
+            return UNCLAIMED.equals(owner) ? Offer.FULL : new Offer(AssignmentReply.Verdict.CLAIMED, owner);
         }
-        List<Offer> verdicts = new ArrayList<>(offers.length);
-        for (int i = 0; i < offers.length; i++) {
-            verdicts.add(offers[i] != null ? offers[i] : offers[first.get(assignments.get(i).job().jobId())]);
-        }
-        return verdicts;
+        String jobId = assignment.job().jobId();
+        running.put(jobId, new Cancellation(cancels.reasonOf(jobId)));
+        generated.put(jobId, new AtomicInteger());
+        executor.execute(() -> run(assignment));
+        return Offer.ACCEPTED;
     }
 
     /** Takes {@code n} of the free slots, if there are that many, atomically. */

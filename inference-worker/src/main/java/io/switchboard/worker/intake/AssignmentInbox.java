@@ -10,13 +10,13 @@ import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
-import io.quarkus.redis.datasource.RedisDataSource;
-import io.quarkus.redis.datasource.stream.StreamCommands;
 import io.quarkus.redis.datasource.stream.StreamMessage;
 import io.quarkus.redis.datasource.stream.XGroupCreateArgs;
 import io.quarkus.redis.datasource.stream.XReadGroupArgs;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.core.Vertx;
 import io.vertx.mutiny.redis.client.Command;
 import io.vertx.mutiny.redis.client.Request;
 import io.switchboard.schema.event.AssignmentReply;
@@ -28,21 +28,26 @@ import io.switchboard.worker.capacity.WorkerIdentity;
 import io.switchboard.worker.report.RouterReports;
 
 /**
- * Reads this worker's inbox stream on a thread of its own, through a consumer group named after the worker, so a
- * worker restarted under the same id first goes over what it had read but not answered, then waits for new
- * assignments (XREADGROUP BLOCK). The assignments read together are offered to the slots together
- * ({@link SlotPool#offerAll}: their claims in one round trip), each verdict is sent to the routers
- * ({@link RouterReports#reply}), and the entries are acknowledged and deleted: prompts do not stay in Redis once
- * answered.
+ * Reads this worker's inbox stream through a consumer group named after the worker, so a worker restarted under the
+ * same id first goes over what it had read but not answered, then waits for new assignments (XREADGROUP BLOCK). The
+ * read runs on the Redis client's event loop, as a chain of non-blocking steps: the assignments read together are
+ * offered to the slots together ({@link SlotPool#offerAll}: their claims in one round trip, each job started on its
+ * slot as soon as its claim is won), each verdict is sent to the routers ({@link RouterReports#reply}), the entries
+ * are acknowledged and deleted (prompts do not stay in Redis once answered), and the next read is sent. No thread
+ * waits in between: an assignment reaches its slot thread after one hand-over, not four.
  */
 @ApplicationScoped
 public class AssignmentInbox {
     private static final Logger LOG = Logger.getLogger(AssignmentInbox.class);
+    private static final Duration BLOCK = Duration.ofSeconds(1);
+    /** How long a read or an acknowledgement may take before it counts as failed (the read blocks {@link #BLOCK}). */
+    private static final Duration TIMEOUT = Duration.ofSeconds(10);
+    private static final long RETRY_MS = 500;
 
     @Inject
-    RedisDataSource redis;
+    ReactiveRedisDataSource redis;
     @Inject
-    ReactiveRedisDataSource reactive;
+    Vertx vertx;
     @Inject
     SlotPool slots;
     @Inject
@@ -60,80 +65,72 @@ public class AssignmentInbox {
     }
 
     private volatile boolean running = true;
-    private Thread reader;
+    private String inbox;
+    /** Whether the consumer group is known to exist (made here, or found); rounds follow one another. */
+    private volatile boolean grouped;
+    /** "0": what this consumer read before a restart and never acknowledged; ">": new entries. */
+    private volatile String from = "0";
 
     void start(@Observes StartupEvent ignored) {
-        String inbox = RedisKeys.workerInbox(identity.id());
-        reader = Thread.ofPlatform().name("assignment-inbox").daemon().start(() -> read(inbox));
+        inbox = RedisKeys.workerInbox(identity.id());
+        next();
     }
 
     void stop(@Observes ShutdownEvent ignored) {
         running = false;
-        if (reader != null) {
-            reader.interrupt();
-        }
     }
 
-    private void read(String inbox) {
-        StreamCommands<String, String, String> streams = redis.stream(String.class, String.class, String.class);
-        String consumer = identity.id();
-        boolean grouped = false;
-        // "0": what this consumer read before a restart and never acknowledged; ">": new entries
-        String from = "0";
-        while (running) {
-            try {
-                if (!grouped) {
-                    ensureGroup(streams, inbox);
-                    grouped = true;
-                }
-                XReadGroupArgs args = new XReadGroupArgs().count(64);
-                if (">".equals(from)) {
-                    args.block(Duration.ofSeconds(1));
-                }
-                List<StreamMessage<String, String, String>> messages = streams.xreadgroup(RedisKeys.WORKER_INBOX_GROUP,
-                        consumer, inbox, from, args);
-                if (messages.isEmpty() && "0".equals(from)) {
-                    from = ">";
-                }
-                if (messages.isEmpty()) {
-                    continue;
-                }
-                answer(messages);
-                // answered: acknowledged and deleted together, one pipelined round trip per batch read
-                Request ack = Request.cmd(Command.XACK).arg(inbox).arg(RedisKeys.WORKER_INBOX_GROUP);
-                Request del = Request.cmd(Command.XDEL).arg(inbox);
-                for (StreamMessage<String, String, String> m : messages) {
-                    ack.arg(m.id());
-                    del.arg(m.id());
-                }
-                reactive.getRedis().batch(List.of(ack, del)).await().atMost(Duration.ofSeconds(10));
-            } catch (RuntimeException e) {
-                if (!running) {
-                    return;
-                }
-                // the inbox expired (no assignment for an hour) or Redis restarted empty: the group is made again
-                grouped = false;
-                from = "0";
-                LOG.warnf("reading inbox %s failed, retrying: %s", inbox, e.getMessage());
-                pause();
+    /** One round: read, answer, acknowledge; then the next round, or after a pause when this one failed. */
+    private void next() {
+        if (!running) {
+            return;
+        }
+        Uni<Void> group = grouped ? Uni.createFrom().voidItem() : ensureGroup().invoke(() -> grouped = true);
+        group.chain(this::read).chain(this::answer).subscribe().with(ok -> next(), failure -> {
+            if (!running) {
+                return;
             }
-        }
+            // the inbox expired (no assignment for an hour) or Redis restarted empty: the group is made again
+            grouped = false;
+            from = "0";
+            LOG.warnf("reading inbox %s failed, retrying: %s", inbox, failure.getMessage());
+            vertx.setTimer(RETRY_MS, id -> next());
+        });
     }
 
-    private void ensureGroup(StreamCommands<String, String, String> streams, String inbox) {
-        try {
-            streams.xgroupCreate(inbox, RedisKeys.WORKER_INBOX_GROUP, "0", new XGroupCreateArgs().mkstream());
-            // an inbox made here (none yet, or Redis lost it) expires like one the router wrote to, if none comes
-            redis.execute("EXPIRE", inbox, Long.toString(RedisKeys.WORKER_INBOX_TTL.toSeconds()), "NX");
-        } catch (RuntimeException e) {
-            if (e.getMessage() == null || !e.getMessage().contains("BUSYGROUP")) {
-                throw e;
-            }
+    private Uni<List<StreamMessage<String, String, String>>> read() {
+        XReadGroupArgs args = new XReadGroupArgs().count(64);
+        if (">".equals(from)) {
+            args.block(BLOCK);
         }
+        return redis.stream(String.class, String.class, String.class)
+                .xreadgroup(RedisKeys.WORKER_INBOX_GROUP, identity.id(), inbox, from, args)
+                .ifNoItem().after(TIMEOUT.plus(BLOCK)).fail()
+                .invoke(messages -> {
+                    if (messages.isEmpty() && "0".equals(from)) {
+                        from = ">";
+                    }
+                });
     }
 
-    /** Offers a batch read together to the slots (their claims in one round trip), then answers each. */
-    private void answer(List<StreamMessage<String, String, String>> messages) {
+    private Uni<Void> ensureGroup() {
+        return redis.stream(String.class, String.class, String.class)
+                .xgroupCreate(inbox, RedisKeys.WORKER_INBOX_GROUP, "0", new XGroupCreateArgs().mkstream())
+                // an inbox made here (none yet, or Redis lost it) expires like one the router wrote to, if none comes
+                .chain(() -> redis.execute("EXPIRE", inbox, Long.toString(RedisKeys.WORKER_INBOX_TTL.toSeconds()), "NX"))
+                .replaceWithVoid()
+                .onFailure(e -> e.getMessage() != null && e.getMessage().contains("BUSYGROUP")).recoverWithNull()
+                .ifNoItem().after(TIMEOUT).fail();
+    }
+
+    /**
+     * Offers a batch read together to the slots (their claims in one round trip), answers each, then acknowledges and
+     * deletes the entries together (one pipelined round trip).
+     */
+    private Uni<Void> answer(List<StreamMessage<String, String, String>> messages) {
+        if (messages.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
         List<JobAssignment> batch = new java.util.ArrayList<>(messages.size());
         for (StreamMessage<String, String, String> m : messages) {
             JobAssignment assignment = decode(m);
@@ -141,7 +138,18 @@ public class AssignmentInbox {
                 batch.add(assignment);
             }
         }
-        List<SlotPool.Offer> offers = slots.offerAll(batch);
+        return slots.offerAll(batch).invoke(offers -> reply(batch, offers)).chain(() -> {
+            Request ack = Request.cmd(Command.XACK).arg(inbox).arg(RedisKeys.WORKER_INBOX_GROUP);
+            Request del = Request.cmd(Command.XDEL).arg(inbox);
+            for (StreamMessage<String, String, String> m : messages) {
+                ack.arg(m.id());
+                del.arg(m.id());
+            }
+            return redis.getRedis().batch(List.of(ack, del)).ifNoItem().after(TIMEOUT).fail();
+        }).replaceWithVoid();
+    }
+
+    private void reply(List<JobAssignment> batch, List<SlotPool.Offer> offers) {
         long now = System.currentTimeMillis();
         for (int i = 0; i < batch.size(); i++) {
             JobAssignment assignment = batch.get(i);
@@ -160,14 +168,6 @@ public class AssignmentInbox {
         } catch (RuntimeException e) {
             LOG.warnf("skipping undecodable assignment %s: %s", m.id(), e.getMessage());
             return null;
-        }
-    }
-
-    private static void pause() {
-        try {
-            Thread.sleep(500);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 }
