@@ -26,8 +26,8 @@ import java.util.regex.Pattern;
  *      [--duration-s 0] (each client sends requests for this long instead of --requests in all)
  *      [--fresh-connections false] (a new connection per request instead of keep-alive: some engines, llama-server
  *      among them, close idle keep-alive connections under a client's feet)
- *      [--client socket] (the small HTTP/1.1 client over java.net.Socket below; "jdk": java.net.http.HttpClient, whose
- *                         own thread hops add milliseconds to every time measured)
+ *      [--client socket] (the small HTTP/1.1 client over java.net.Socket below, http:// only; "jdk":
+ *                         java.net.http.HttpClient, whose own thread hops add milliseconds to every time measured)
  *
  * Open loop (--rate): arrivals on a fixed schedule, arrival i due at start + i/R whatever the answers do, sent over a
  * fixed number of keep-alive HTTP/1.1 connections (a small client over java.net.Socket, one virtual thread per
@@ -92,9 +92,11 @@ public class Bench {
         // request path hops between its own threads (about 3.5 ms more per request at 1 stream, measured on the wire)
         boolean jdk = "jdk".equals(a.getOrDefault("client", "socket"));
         HttpClient shared = jdk ? HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build() : null;
+        java.util.function.Supplier<HttpClient> perRequest = fresh
+                ? () -> HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build()
+                : () -> shared;
         java.util.function.Supplier<Closed> clients = jdk
-                ? () -> new JdkClosed(fresh ? HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                        .connectTimeout(Duration.ofSeconds(5)).build() : shared, url, key)
+                ? () -> new JdkClosed(perRequest, url, key)
                 : () -> new SocketClosed(URI.create(a.getOrDefault("url", "http://127.0.0.1:8080")), key, fresh);
         Closed warm = clients.get();
         for (int i = 0; i < warmup; i++) {
@@ -218,10 +220,11 @@ public class Bench {
             for (int attempt = 0;; attempt++) {
                 boolean reused = conn != null && conn.used;
                 try {
+                    // from before the connect when there is one to make (as the JDK client counts it)
+                    long t0 = System.nanoTime();
                     if (conn == null) {
                         conn = new Conn(base.getHost(), port(base), 120_000, 16384);
                     }
-                    long t0 = System.nanoTime();
                     conn.send(request);
                     Response r = Response.read(conn);
                     Result result;
@@ -242,7 +245,7 @@ public class Bench {
                         close();
                     }
                     return result;
-                } catch (java.io.IOException | java.io.UncheckedIOException e) {
+                } catch (java.io.IOException | RuntimeException e) { // RuntimeException: unreadable sizes too
                     close();
                     if (e instanceof StaleConnection && reused && attempt == 0) {
                         continue; // the server had closed the idle connection: nothing was sent
@@ -261,8 +264,8 @@ public class Bench {
         }
     }
 
-    /** The closed loop over java.net.http.HttpClient (--client jdk). */
-    record JdkClosed(HttpClient http, String url, String key) implements Closed {
+    /** The closed loop over java.net.http.HttpClient (--client jdk): a client per request with fresh connections. */
+    record JdkClosed(java.util.function.Supplier<HttpClient> clients, String url, String key) implements Closed {
         @Override
         public Result one(String model, int maxTokens, int n, int seed) {
             HttpRequest req = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(120))
@@ -270,7 +273,7 @@ public class Bench {
                     .POST(HttpRequest.BodyPublishers.ofString(closedBody(model, maxTokens, n, seed))).build();
             long t0 = System.nanoTime();
             try {
-                HttpResponse<java.util.stream.Stream<String>> resp = http.send(req, HttpResponse.BodyHandlers.ofLines());
+                HttpResponse<java.util.stream.Stream<String>> resp = clients.get().send(req, HttpResponse.BodyHandlers.ofLines());
                 if (resp.statusCode() != 200) {
                     return Result.failed("HTTP " + resp.statusCode() + " " + String.join("", resp.body().toList()));
                 }

@@ -21,7 +21,8 @@ import java.util.regex.Pattern;
  * Redis handing that token to the gateway, and the gateway writing it to the client. The client's own time is not in
  * it: only what the services and the broker take between packets. deploy/bench/wire-hops.sh takes the capture.
  *
- * java deploy/bench/WireHops.java CAPTURE.pcap GATEWAY_PORT KAFKA_PORT REDIS_PORT
+ * java deploy/bench/WireHops.java CAPTURE.pcap GATEWAY_PORT KAFKA_PORT REDIS_PORT [SKIP (0): the first requests, a
+ *      client's warm-up, left out]
  *
  * A request is followed from its POST to the next one, by the job id of the meta the gateway writes for it; one whose
  * packets are not all found (a payload split across segments, a capture that began or ended inside it) is left out,
@@ -39,6 +40,7 @@ public class WireHops {
         int gateway = Integer.parseInt(a[1]);
         int kafka = Integer.parseInt(a[2]);
         int redis = Integer.parseInt(a[3]);
+        int skip = a.length > 4 ? Integer.parseInt(a[4]) : 0;
         // the chain to the first token, each hop from the one before; then two hops beside it (not on its path)
         String[] names = { "request -> gateway sends the job to Kafka", "-> broker hands the job to the router",
                 "-> router's assignment in Redis", "-> Redis hands it to the worker", "-> worker sends its claim",
@@ -55,7 +57,7 @@ public class WireHops {
         }
         int skipped = 0;
         int[] missing = new int[names.length];
-        for (int k = 0; k < posts.size(); k++) {
+        for (int k = skip; k < posts.size(); k++) {
             List<Packet> seg = packets.subList(posts.get(k), k + 1 < posts.size() ? posts.get(k + 1) : packets.size());
             // the request's job: the one whose meta the gateway writes (the previous job's tail work may come first)
             String id = seg.stream().filter(p -> p.dst() == redis).map(p -> META.matcher(p.payload())).filter(Matcher::find)

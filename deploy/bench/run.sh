@@ -5,7 +5,8 @@
 #   3. the platform's own time to first token, on a warm stack (BENCH_WARMUP_SECONDS, 120, of open loop at 250/s
 #      first): the same path with the simulated engine set to a 0 ms time to first token, so everything measured is
 #      gateway + Kafka + router + worker + Redis, and how it splits between the hops: from the platform's own
-#      timestamps (Hops.java, 1 ms) and, where tcpdump is installed, packet by packet on the wire (wire-hops.sh, 1 us)
+#      timestamps (Hops.java, 1 ms) and, where tcpdump is installed and the user is root, packet by packet on the
+#      wire (wire-hops.sh, 1 us)
 #   4. what authentication plus tenant limits add to a request: a tenant without limits and one with every
 #      counted limit set (high enough never to refuse), alternated, both as time to first token at the client
 #      and as the gateway's own admission timer (switchboard_gateway_admission_seconds, limits=off|on); then both at
@@ -125,7 +126,7 @@ REDIS_PORT=$(grep -o 'redis on [0-9.:]*' "$OUT/simulated.out" | awk -F: '{print 
 awk '/ p50=/ { line = $0; sub(/^ +/, "", line); sub(/ +p50=/, ": p50=", line); gsub(/ +/, " ", line); print "hop (c=1) " line }' \
   "$OUT/hops.txt" >>"$SUMMARY"
 echo "== the same to the microsecond, packet by packet on the loopback interface (no client in it)"
-"$ROOT/deploy/bench/wire-hops.sh" "http://127.0.0.1:$PORT" "${KAFKA##*:}" "$REDIS_PORT" 200 "$OUT" | tee "$OUT/wire-hops.txt"
+"$ROOT/deploy/bench/wire-hops.sh" "http://127.0.0.1:$PORT" "${KAFKA##*:}" "$REDIS_PORT" 200 "$OUT" | tee "$OUT/wire-hops.txt" || true
 awk '/ p50=/ { line = $0; sub(/^ +/, "", line); sub(/ +p50=/, ": p50=", line); gsub(/ +/, " ", line); print "wire hop (c=1, us) " line }' \
   "$OUT/wire-hops.txt" >>"$SUMMARY"
 

@@ -115,6 +115,13 @@ public class JobClaims {
         }
     }
 
+    /** {@link #handBack} without blocking: whether the claim was released (this worker's, the stream still empty). */
+    public Uni<Boolean> release(String jobId) {
+        return client.send(Request.cmd(Command.EVAL).arg(HAND_BACK).arg(2).arg(RedisKeys.jobOwner(jobId))
+                .arg(RedisKeys.jobStream(jobId)).arg(identity.id())).ifNoItem().after(TIMEOUT).fail()
+                .map(released -> released != null && released.toInteger() == 1);
+    }
+
     /** Whether this worker still holds the job's claim (a job that runs here may have been taken back). */
     public Uni<Boolean> holds(String jobId) {
         return client.send(Request.cmd(Command.GET).arg(RedisKeys.jobOwner(jobId))).ifNoItem().after(TIMEOUT).fail()

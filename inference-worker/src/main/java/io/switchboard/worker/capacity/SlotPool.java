@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -155,8 +156,19 @@ public class SlotPool {
         String jobId = assignment.job().jobId();
         running.put(jobId, new Cancellation(cancels.reasonOf(jobId)));
         generated.put(jobId, new AtomicInteger());
-        executor.execute(() -> run(assignment));
-        return Offer.ACCEPTED;
+        try {
+            executor.execute(() -> run(assignment));
+            return Offer.ACCEPTED;
+        } catch (RejectedExecutionException e) {
+            // the drain stopped the slots while the claim was on its way: refused, and the claim given back (its
+            // stream is still empty), so the router runs the job elsewhere
+            running.remove(jobId);
+            generated.remove(jobId);
+            taken.addAndGet(-assignment.job().sequences());
+            claims.release(jobId).subscribe().with(released -> LOG.infof("job %s: claimed while draining, given back: %s",
+                    jobId, released), t -> LOG.warnf("job %s: its claim could not be given back: %s", jobId, t.getMessage()));
+            return Offer.FULL;
+        }
     }
 
     /** Takes {@code n} of the free slots, if there are that many, atomically. */
