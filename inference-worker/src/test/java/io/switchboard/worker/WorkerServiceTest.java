@@ -286,6 +286,34 @@ class WorkerServiceTest {
         assertThat(redis.key().exists(RedisKeys.jobStream(owned.jobId()))).isFalse();
     }
 
+    @Test
+    void aJobWhoseClaimRedisRefusesIsRefusedAndTheOneReadWithItStillRuns() {
+        InferenceJob broken = Jobs.job("test-model", 2, 0.0, List.of(), true);
+        InferenceJob fine = Jobs.job("test-model", 2, 0.0, List.of(), true);
+        // the broken job's owner key is a hash: its claim script fails (WRONGTYPE), and with it the batch of claims
+        // read together; each is then claimed alone
+        redis.hash(String.class).hset(RedisKeys.jobOwner(broken.jobId()), "not", "a claim");
+        long now = System.currentTimeMillis();
+        redis.withTransaction(tx -> {
+            for (InferenceJob job : List.of(broken, fine)) {
+                tx.stream(String.class).xadd(RedisKeys.workerInbox(identity.id()), new XAddArgs(),
+                        Map.of(RedisKeys.EVENT_FIELD, Json.write(JobAssignment.of(job, identity.id(), now))));
+            }
+        });
+
+        assertThat(report(RouterInbox.REPLY, AssignmentReply.class, fine.jobId(), Duration.ofSeconds(20)).verdict())
+                .isEqualTo(AssignmentReply.Verdict.ACCEPTED);
+        assertThat(report(RouterInbox.REPLY, AssignmentReply.class, broken.jobId(), Duration.ofSeconds(20)).verdict())
+                .isEqualTo(AssignmentReply.Verdict.FULL);
+        report(RouterInbox.COMPLETION, JobCompletion.class, fine.jobId(), Duration.ofSeconds(20));
+        assertThat(redis.key().exists(RedisKeys.jobStream(broken.jobId()))).isFalse();
+        // its slots were given back: the worker's slots all free again once the other job ended
+        Wait.until(Duration.ofSeconds(10), "every slot free", () -> {
+            var status = RestAssured.get("/worker/status").jsonPath();
+            return status.getInt("slots.active") == 0 && status.getInt("slots.queued") == 0;
+        });
+    }
+
     private List<AssignmentReply> replies(String jobId) {
         return redis.stream(String.class).xrange(RedisKeys.ROUTER_INBOX, StreamRange.of("-", "+")).stream()
                 .filter(m -> RouterInbox.REPLY.equals(m.payload().get(RedisKeys.KIND_FIELD))
