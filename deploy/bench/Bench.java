@@ -89,7 +89,7 @@ public class Bench {
         boolean fresh = Boolean.parseBoolean(a.getOrDefault("fresh-connections", "false"));
         // the load generator's own cost is part of every time it takes: the default client is the small one over
         // java.net.Socket (one blocking read per chunk); --client jdk takes java.net.http.HttpClient instead, whose
-        // request path hops between its own threads (about 3.5 ms more per request at 1 stream, measured on the wire)
+        // request path hops between its own threads (4 to 7 ms more per request at 1 stream, side by side on one stack)
         boolean jdk = "jdk".equals(a.getOrDefault("client", "socket"));
         HttpClient shared = jdk ? HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build() : null;
         java.util.function.Supplier<HttpClient> perRequest = fresh
