@@ -60,17 +60,18 @@ public class WireHops {
         for (int k = skip; k < posts.size(); k++) {
             List<Packet> seg = packets.subList(posts.get(k), k + 1 < posts.size() ? posts.get(k + 1) : packets.size());
             // the request's job: the one whose meta the gateway writes (the previous job's tail work may come first)
-            String id = seg.stream().filter(p -> p.dst() == redis).map(p -> META.matcher(p.payload())).filter(Matcher::find)
-                    .map(m -> m.group(1)).findFirst().orElse(null);
-            if (id == null) {
+            int meta = first(seg, 0, p -> p.dst() == redis && META.matcher(p.payload()).find());
+            if (meta < 0) {
                 skipped++;
                 missing[names.length - 2]++;
                 continue;
             }
+            Matcher jobMeta = META.matcher(seg.get(meta).payload());
+            jobMeta.find();
+            String id = jobMeta.group(1);
             // each step of the chain: the first packet after the step before it; the two beside it are looked for
             // apart (the meta write may come after the produce, the produce's ack after the router's fetch)
             int[] found = new int[9];
-            int[] claimer = new int[1];
             List<Predicate<Packet>> step = List.of(
                     p -> p.dst() == kafka && p.payload().contains(id),
                     p -> p.src() == kafka && p.dst() != seg.get(found[0]).src() && p.payload().contains(id),
@@ -78,26 +79,20 @@ public class WireHops {
                             && p.payload().toLowerCase(java.util.Locale.ROOT).contains("xadd"),
                     p -> p.src() == redis && p.payload().contains(id) && p.payload().contains(":assignments"),
                     p -> p.dst() == redis && p.payload().contains("{" + id + "}:owner"),
-                    p -> p.src() == redis && p.dst() == claimer[0],
+                    p -> p.src() == redis && p.dst() == seg.get(found[4]).src(), // the claim's answer
                     p -> p.dst() == redis && p.payload().contains(id) && p.payload().contains("\"type\":\"delta\""),
                     p -> p.src() == redis && p.payload().contains("{" + id + "}:events")
                             && p.payload().contains("\"type\":\"delta\""),
                     p -> p.src() == gateway && CONTENT.matcher(p.payload()).find());
-            long[] t = new long[step.size()];
             boolean complete = true;
-            for (int s = 0; s < step.size() && complete; s++) {
+            for (int s = 0; s < step.size(); s++) {
                 found[s] = first(seg, s == 0 ? 0 : found[s - 1], step.get(s));
                 if (found[s] < 0) {
                     complete = false;
                     missing[s]++;
                     break;
                 }
-                t[s] = seg.get(found[s]).micros();
-                if (s == 4) {
-                    claimer[0] = seg.get(found[s]).src();
-                }
             }
-            int meta = first(seg, 0, p -> p.dst() == redis && p.payload().contains("{" + id + "}:meta"));
             int ack = complete ? first(seg, found[0], p -> p.src() == kafka && p.dst() == seg.get(found[0]).src()) : -1;
             if (!complete || ack < 0) {
                 skipped++;
@@ -109,11 +104,11 @@ public class WireHops {
             long t0 = seg.get(0).micros();
             long[] row = new long[names.length];
             for (int s = 0; s < step.size(); s++) {
-                row[s] = t[s] - (s == 0 ? t0 : t[s - 1]);
+                row[s] = seg.get(found[s]).micros() - (s == 0 ? t0 : seg.get(found[s - 1]).micros());
             }
-            row[step.size()] = t[step.size() - 1] - t0;
+            row[step.size()] = seg.get(found[step.size() - 1]).micros() - t0;
             row[step.size() + 1] = seg.get(meta).micros() - t0;
-            row[step.size() + 2] = seg.get(ack).micros() - t[0];
+            row[step.size() + 2] = seg.get(ack).micros() - seg.get(found[0]).micros();
             rows.add(row);
         }
         StringBuilder why = new StringBuilder();

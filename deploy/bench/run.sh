@@ -123,12 +123,15 @@ KAFKA=$(grep -o 'kafka on [0-9.:]*' "$OUT/simulated.out" | awk '{print $3}')
 REDIS_PORT=$(grep -o 'redis on [0-9.:]*' "$OUT/simulated.out" | awk -F: '{print $2}')
 "$JAVA_HOME/bin/java" -cp "$(cat "$ROOT/deploy/kafka/target/classpath.txt")" "$ROOT/deploy/bench/Hops.java" \
   "http://127.0.0.1:$PORT" "$KAFKA" "$REDIS_PORT" 2>&1 | grep -v '^SLF4J' | tee "$OUT/hops.txt"
-awk '/ p50=/ { line = $0; sub(/^ +/, "", line); sub(/ +p50=/, ": p50=", line); gsub(/ +/, " ", line); print "hop (c=1) " line }' \
-  "$OUT/hops.txt" >>"$SUMMARY"
+# a hop table's lines into the summary, each after a prefix
+hop_lines() { # prefix file
+  awk -v P="$1" '/ p50=/ { line = $0; sub(/^ +/, "", line); sub(/ +p50=/, ": p50=", line); gsub(/ +/, " ", line); print P " " line }' \
+    "$2" >>"$SUMMARY"
+}
+hop_lines "hop (c=1)" "$OUT/hops.txt"
 echo "== the same to the microsecond, packet by packet on the loopback interface (no client in it)"
 "$ROOT/deploy/bench/wire-hops.sh" "http://127.0.0.1:$PORT" "${KAFKA##*:}" "$REDIS_PORT" 200 "$OUT" | tee "$OUT/wire-hops.txt" || true
-awk '/ p50=/ { line = $0; sub(/^ +/, "", line); sub(/ +p50=/, ": p50=", line); gsub(/ +/, " ", line); print "wire hop (c=1, us) " line }' \
-  "$OUT/wire-hops.txt" >>"$SUMMARY"
+hop_lines "wire hop (c=1, us)" "$OUT/wire-hops.txt"
 
 OPEN_S=${BENCH_OPEN_LOOP_SECONDS:-60}
 OPEN_C=${BENCH_OPEN_LOOP_CONNECTIONS:-256}

@@ -69,7 +69,7 @@ listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 log.dirs=$1
 # one network thread per listener and two request handlers (defaults 3 and 8, each per listener of the combined
 # broker and controller): a co-located broker on a few cores gains nothing from more, and each idle one wakes
-# about three times a second (24 threads before, 8 now)
+# about three times a second (its network and request threads: 24 before, 8 now)
 num.network.threads=1
 num.io.threads=2
 num.partitions=1

@@ -24,7 +24,7 @@ import io.switchboard.schema.wire.RedisKeys;
  */
 @ApplicationScoped
 public class JobClaims {
-    /** How long a batch of claims may take (as long as one blocking command may: quarkus.redis.timeout's default). */
+    /** How long a command or a batch of claims may take (as long as one blocking command may: quarkus.redis.timeout's default). */
     private static final java.time.Duration TIMEOUT = java.time.Duration.ofSeconds(10);
 
     private final RedisDataSource redis;
@@ -102,9 +102,7 @@ public class JobClaims {
      */
     public boolean handBack(String jobId) {
         try {
-            Response released = redis.execute("EVAL", HAND_BACK, "2", RedisKeys.jobOwner(jobId), RedisKeys.jobStream(jobId),
-                    identity.id());
-            return released != null && released.toInteger() == 1;
+            return release(jobId).await().atMost(TIMEOUT);
         } catch (RuntimeException e) {
             try {
                 return redis.execute("GET", RedisKeys.jobOwner(jobId)) == null
@@ -117,14 +115,18 @@ public class JobClaims {
 
     /** {@link #handBack} without blocking: whether the claim was released (this worker's, the stream still empty). */
     public Uni<Boolean> release(String jobId) {
-        return client.send(Request.cmd(Command.EVAL).arg(HAND_BACK).arg(2).arg(RedisKeys.jobOwner(jobId))
-                .arg(RedisKeys.jobStream(jobId)).arg(identity.id())).ifNoItem().after(TIMEOUT).fail()
+        return send(Request.cmd(Command.EVAL).arg(HAND_BACK).arg(2).arg(RedisKeys.jobOwner(jobId))
+                .arg(RedisKeys.jobStream(jobId)).arg(identity.id()))
                 .map(released -> released != null && released.toInteger() == 1);
     }
 
     /** Whether this worker still holds the job's claim (a job that runs here may have been taken back). */
     public Uni<Boolean> holds(String jobId) {
-        return client.send(Request.cmd(Command.GET).arg(RedisKeys.jobOwner(jobId))).ifNoItem().after(TIMEOUT).fail()
+        return send(Request.cmd(Command.GET).arg(RedisKeys.jobOwner(jobId)))
                 .map(owner -> owner != null && identity.id().equals(owner.toString()));
+    }
+
+    private Uni<Response> send(Request request) {
+        return client.send(request).ifNoItem().after(TIMEOUT).fail();
     }
 }

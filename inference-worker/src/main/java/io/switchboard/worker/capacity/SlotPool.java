@@ -21,7 +21,6 @@ import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import io.quarkus.runtime.ShutdownEvent;
-import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.switchboard.schema.event.AssignmentReply;
 import io.switchboard.schema.event.FailureCode;
@@ -124,13 +123,10 @@ public class SlotPool {
             // again while the job's stream is empty), so none stays claimed by a worker that refused it; one that
             // cannot be taken is refused
             LOG.warnf("%d claims taken together failed (%s); claiming them one by one", toClaim.size(), e.getMessage());
-            // (a stream carries no null: a claim won travels as OURS, and is null again in the list)
-            return Multi.createFrom().iterable(claimed).onItem().transformToUniAndConcatenate(job -> claims.claim(job, now)
-                    .map(owner -> owner == null ? OURS : owner)
-                    .onFailure().recoverWithItem(t -> {
-                        LOG.warnf("job %s: its claim could not be taken, refused: %s", job.jobId(), t.getMessage());
-                        return UNCLAIMED;
-                    })).collect().asList().map(list -> list.stream().map(o -> OURS.equals(o) ? null : o).toList());
+            return Uni.join().all(claimed.stream().map(job -> claims.claim(job, now).onFailure().recoverWithItem(t -> {
+                LOG.warnf("job %s: its claim could not be taken, refused: %s", job.jobId(), t.getMessage());
+                return UNCLAIMED;
+            })).toList()).andFailFast();
         });
         checks.add(owners.invoke(who -> {
             for (int k = 0; k < toClaim.size(); k++) {
@@ -148,8 +144,6 @@ public class SlotPool {
 
     /** A claim that could not be taken (Redis failed): the job is refused, its slots given back. */
     private static final String UNCLAIMED = "~unclaimed";
-    /** A claim won, in the one-by-one claims' stream (which cannot carry the null that means it elsewhere). */
-    private static final String OURS = "~ours";
 
     /** What a claim's answer means for a job whose slots were taken: it starts, or its slots are given back. */
     private Offer start(JobAssignment assignment, String owner) {
