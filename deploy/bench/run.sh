@@ -17,7 +17,7 @@
 #      critical tenant alone and beside a batch flood alone (time to first token p50/p99 of each)
 #   6. engines: llama.cpp's own llama-server alone, then Switchboard in front of the same llama-server build and model
 #      (the managed llama-server engine), then Switchboard on the in-process binding, at 1, 4 and 8 concurrent
-#      streams, each after BENCH_ENGINE_WARMUP_SECONDS (60) of unmeasured load; prints Switchboard's tokens/s as a
+#      streams, each after BENCH_ENGINE_WARMUP_SECONDS (180) of unmeasured load; prints Switchboard's tokens/s as a
 #      share of the engine's own and the added time to first token.
 #      Needs BENCH_LLAMA_SERVER (default ../shared/engines/llama-server/llama-server); skipped when it is absent.
 #   7. open loop (in part platform): requests scheduled at a fixed rate (500/s for 20 s, then 1,000/s for
@@ -412,9 +412,12 @@ ETOK=${BENCH_ENGINE_MAX_TOKENS:-64}
 ETHREADS=${BENCH_ENGINE_THREADS:-$(( $(nproc) > 1 ? $(nproc) - 1 : 1 ))}
 # 192 answers a row (3 to 15 s here): rows of 48 (1 to 4 s) moved by up to 29 points between runs
 EREQ=${BENCH_ENGINE_REQUESTS:-192}
-# each side is measured warm: an unmeasured closed loop of 8 streams for EWARM s first (the services' JIT compilers
-# need a minute of load on 2 cores; llama-server gets the same, so both sides are measured alike)
-EWARM=${BENCH_ENGINE_WARMUP_SECONDS:-60}
+# each side is measured warm: an unmeasured closed loop of 8 streams for EWARM s first. The services' JIT compilers
+# take minutes of load on 2 cores: through llama-server at 4 streams, their compiler threads took 45% of a core in
+# the first 30 s, 11 to 15% after one to two minutes and 5 to 10% after three, and the services' own CPU at the same
+# load fell by more than half meanwhile (a minute of warm-up left much of both in the measured rows); llama-server
+# gets the same, so both sides are measured alike
+EWARM=${BENCH_ENGINE_WARMUP_SECONDS:-180}
 engine_warmup() { # url [model]
   echo "   warm-up: 8 streams for $EWARM s, not measured"
   "$JAVA_HOME/bin/java" "$ROOT/deploy/bench/Bench.java" --url "$1" --model "${2:-$MODEL_ID}" --concurrency 8 --duration-s "$EWARM" \

@@ -213,8 +213,7 @@ public class JobRunner {
     private JobStreamWriter writerFor(InferenceJob job) {
         long ttlWhileRunning = Math.max(1000, job.deadlineAtMs() - now()) + config.streamTtlAfterEnd().toMillis();
         return new JobStreamWriter(streams, job.jobId(), identity.id(), config.provider(), config.streamMaxLen(),
-                Duration.ofMillis(ttlWhileRunning),
-                config.streamTtlAfterEnd());
+                Duration.ofMillis(ttlWhileRunning), config.streamTtlAfterEnd(), config.streamInterval());
     }
 
     private static TokenEvent shuttingDown() {

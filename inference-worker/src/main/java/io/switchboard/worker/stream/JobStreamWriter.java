@@ -21,6 +21,11 @@ import io.vertx.redis.client.Response;
  * delta (text and logprobs appended, tool-call fragments of one call joined); choices take turns, and a choice's end
  * follows its last delta. The terminal event goes last; then the stream gets its after-end TTL.
  * <p>
+ * After the first write, writes are at least {@code streamInterval} apart: deltas that come sooner wait, coalesced,
+ * for the interval's end (a timer on the stream connection's event loop), so a fast engine's tokens go out a few at a
+ * time instead of one write each. The terminal event is never held: it goes with what is pending as soon as the write
+ * in flight is answered.
+ * <p>
  * The first event is written only while this worker still owns the job ({@link RedisKeys#jobOwner}, one script): a
  * worker that was taken for dead (frozen, cut off) and whose job went back in line and runs elsewhere finds its claim
  * gone, writes nothing, and stops ({@link #fenced()}). Once a job has sent something the router never moves it, so
@@ -44,6 +49,10 @@ public final class JobStreamWriter implements InferenceEngine.EventSink {
     private final String ownerKey;
     private final String owner;
     private final String provider;
+    private final long intervalNanos;
+    /** When the last write was sent (System.nanoTime), and whether a timer will pump at the interval's end. */
+    private long lastSentNanos;
+    private boolean held;
     private volatile boolean fenced;
     private volatile boolean broken;
     /** Set once the failure that ends a broken stream is on its way: if it fails too, nothing more can be done. */
@@ -74,10 +83,12 @@ public final class JobStreamWriter implements InferenceEngine.EventSink {
     /**
      * @param owner    this worker's id, which must hold the job's owner claim for the first event to be written
      * @param provider which provider serves the job ({@code local}, {@code cloud}): the first event says so
+     * @param streamInterval the shortest time between two writes after the first ({@link Duration#ZERO}: none)
      */
     public JobStreamWriter(StreamConnections redis, String jobId, String owner, String provider, long maxLen,
-            Duration ttlWhileRunning, Duration ttlAfterEnd) {
+            Duration ttlWhileRunning, Duration ttlAfterEnd, Duration streamInterval) {
         this.provider = provider;
+        this.intervalNanos = streamInterval.toNanos();
         this.redis = redis;
         this.owner = owner;
         this.ownerKey = RedisKeys.jobOwner(jobId);
@@ -128,6 +139,9 @@ public final class JobStreamWriter implements InferenceEngine.EventSink {
             }
             return;
         }
+        if (holdsForInterval()) {
+            return;
+        }
         TokenEvent next;
         if (!pending.isEmpty()) {
             var it = pending.entrySet().iterator();
@@ -156,6 +170,31 @@ public final class JobStreamWriter implements InferenceEngine.EventSink {
         write(next, RETRIES);
     }
 
+    /**
+     * Whether the pending deltas wait for the end of the stream interval (a timer pumps then): not the first write,
+     * not once the terminal event is known, and not when the interval is over.
+     */
+    private boolean holdsForInterval() {
+        if (first || terminal != null || intervalNanos <= 0 || pending.isEmpty()) {
+            return false; // a timer still armed finds the write done, or in flight, when it pumps
+        }
+        if (held) {
+            return true;
+        }
+        long wait = lastSentNanos + intervalNanos - System.nanoTime();
+        if (wait <= 0) {
+            return false;
+        }
+        held = true;
+        redis.later(key, wait, () -> {
+            synchronized (this) {
+                held = false;
+                pump();
+            }
+        });
+        return true;
+    }
+
     /** The stream broke: its end is a failure, whatever it was to be, tried for longer than a delta. */
     private void writeTerminalOfBroken() {
         terminal = null;
@@ -165,6 +204,7 @@ public final class JobStreamWriter implements InferenceEngine.EventSink {
 
     private void write(TokenEvent next, int retries) {
         inFlight = true;
+        lastSentNanos = System.nanoTime();
         boolean isTerminal = next.terminal();
         if (first) {
             next = switch (next) {

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import jakarta.annotation.PreDestroy;
@@ -22,6 +23,7 @@ import io.switchboard.worker.WorkerConfig;
 import io.switchboard.worker.redis.RedisClientOptions;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
+import io.vertx.core.impl.ContextInternal;
 import io.vertx.core.impl.VertxInternal;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.redis.client.Redis;
@@ -117,6 +119,18 @@ public class StreamConnections {
         vertx.setTimer(Math.max(1, delayMs), id -> task.run());
     }
 
+    /**
+     * Runs {@code task} after {@code delayNanos} on the event loop of {@code key}'s connection, so that what it sends
+     * there goes out without a hop to another thread (a writer's next write, held for its stream interval).
+     */
+    public void later(String key, long delayNanos, Runnable task) {
+        // a Vert.x timer of that connection's context (1 ms steps): the task runs as the context's own, so the commands
+        // it sends are answered there too (a bare Netty task on the same thread is outside any context: the client
+        // would answer its commands on another event loop)
+        ((ContextInternal) held[Math.floorMod(key.hashCode(), held.length)].context)
+                .setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(delayNanos + 999_999)), id -> task.run());
+    }
+
     /** Hands a command its answer; a callback that throws is logged, and the others still get theirs. */
     private static void answerOnce(Answer answer, Response response, Throwable failure) {
         try {
@@ -191,13 +205,19 @@ public class StreamConnections {
         }
 
         void send(Request request, Answer answer) {
-            if (Thread.currentThread() != loop) {
+            // on this event loop's thread but outside this context (a bare Netty task), the client would answer on
+            // another event loop: hop in all the same
+            if (Thread.currentThread() != loop || Vertx.currentContext() != context) {
                 context.runOnContext(v -> {
                     loop = Thread.currentThread();
-                    send(request, answer);
+                    sendHere(request, answer);
                 });
                 return;
             }
+            sendHere(request, answer);
+        }
+
+        private void sendHere(Request request, Answer answer) {
             RedisConnection c = connection;
             if (c == null) {
                 waitingForConnection.add(new Waiting(request, answer));

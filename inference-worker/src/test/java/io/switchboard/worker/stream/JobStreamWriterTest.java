@@ -59,6 +59,40 @@ class JobStreamWriterTest {
     }
 
     @Test
+    void deltasThatComeWithinTheStreamIntervalGoOutTogetherInOneEntryAtItsEnd() throws Exception {
+        Job job = ownedJob(Duration.ofSeconds(2));
+        JobStreamWriter writer = job.writer();
+        writer.delta("Once");
+        Wait.until(Duration.ofSeconds(10), "the first delta is written at once", () -> events(job.key()).size() == 1);
+        writer.delta(" upon");
+        writer.delta(" a");
+        writer.delta(" time");
+        Thread.sleep(300);
+        assertThat(events(job.key())).as("held for the interval").hasSize(1);
+
+        Wait.until(Duration.ofSeconds(10), "the held deltas are written", () -> events(job.key()).size() == 2);
+        assertThat(events(job.key())).extracting(JobStreamWriterTest::text).containsExactly("Once", " upon a time");
+        writer.end(TokenEvent.Finish.of("stop", Usage.of(1, 4, 0))).get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void theEndIsNotHeldByTheStreamIntervalAndFollowsWhatWasPending() throws Exception {
+        Job job = ownedJob(Duration.ofSeconds(30));
+        JobStreamWriter writer = job.writer();
+        writer.delta("Once");
+        Wait.until(Duration.ofSeconds(10), "the first delta is written at once", () -> events(job.key()).size() == 1);
+        writer.delta(" upon");
+        long start = System.nanoTime();
+        writer.end(TokenEvent.Finish.of("stop", Usage.of(1, 2, 0))).get(10, TimeUnit.SECONDS);
+
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+        List<TokenEvent> events = events(job.key());
+        assertThat(events).hasSize(3);
+        assertThat(text(events.get(1))).isEqualTo(" upon");
+        assertThat(events.get(2)).isInstanceOf(TokenEvent.Finish.class);
+    }
+
+    @Test
     void aFailedWriteWaitsFiftyMillisecondsDoublingUpToASecondGiveOrTakeAHalfBeforeItIsSentAgain() {
         long[] base = {50, 100, 200, 400, 800, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000};
         for (int attempt = 0; attempt < base.length; attempt++) {
@@ -115,10 +149,18 @@ class JobStreamWriterTest {
     }
 
     private Job ownedJob() {
+        return ownedJob(Duration.ZERO);
+    }
+
+    private Job ownedJob(Duration streamInterval) {
         String jobId = "chatcmpl-writer-" + System.nanoTime();
         redis.value(String.class).set(RedisKeys.jobOwner(jobId), "worker-w");
         return new Job(jobId, RedisKeys.jobStream(jobId), new JobStreamWriter(connections, jobId, "worker-w", "local", 1000,
-                Duration.ofMinutes(1), Duration.ofMinutes(1)));
+                Duration.ofMinutes(1), Duration.ofMinutes(1), streamInterval));
+    }
+
+    private static String text(TokenEvent event) {
+        return ((TokenEvent.Delta) event).text();
     }
 
     private List<TokenEvent> events(String key) {
