@@ -78,13 +78,13 @@ public interface WorkerConfig {
     Duration streamTtlAfterEnd();
 
     /**
-     * The shortest time between two writes of a job's stream after its first: what the engine produces meanwhile
-     * goes out together, in one stream entry and one chunk to the client (the first token and the end are never
-     * held). Each write costs the worker, Redis and the gateway the same whatever it carries, and on a machine the
-     * engine shares that is CPU the engine does not get: SGLang's {@code --stream-interval} makes the same trade in
-     * tokens. {@code 0} (the default) writes whenever the last write was answered: measured side by side through
-     * llama-server at 1 to 8 streams, 5 ms cut Redis's CPU by a third and the worker's by a sixth, but moved the
-     * throughput by less than this machine's noise (README, "Engines").
+     * The shortest time between two rounds of writes of a job's stream after its first (a round: one write for each
+     * choice with something pending): what a choice produces meanwhile goes out together, in one stream entry and one
+     * chunk to the client (the first token and the terminal event are never held). Each write costs the worker, Redis
+     * and the gateway the same whatever it carries, and on a machine the engine shares that is CPU the engine does not
+     * get: SGLang's {@code --stream-interval} makes the same trade in tokens. {@code 0} (the default) writes whenever
+     * the last write was answered: measured side by side through llama-server at 1 to 8 streams (four pairs), 5 ms
+     * cut Redis's CPU by 14 to 44%, but moved the tokens/s by less than this machine's noise (README, "Engines").
      */
     @WithDefault("0")
     Duration streamInterval();

@@ -21,10 +21,10 @@ import io.vertx.redis.client.Response;
  * delta (text and logprobs appended, tool-call fragments of one call joined); choices take turns, and a choice's end
  * follows its last delta. The terminal event goes last; then the stream gets its after-end TTL.
  * <p>
- * After the first write, writes are at least {@code streamInterval} apart: deltas that come sooner wait, coalesced,
- * for the interval's end (a timer on the stream connection's event loop), so a fast engine's tokens go out a few at a
- * time instead of one write each. The terminal event is never held: it goes with what is pending as soon as the write
- * in flight is answered.
+ * After the first write, rounds of writes (one per choice with something pending, back to back) start at least
+ * {@code streamInterval} apart: deltas that come sooner wait, coalesced, for the interval's end (a timer on the stream
+ * connection's event loop), so a fast engine's tokens go out a few at a time instead of one write each. The terminal
+ * event is never held: it goes after what is pending as soon as the write in flight is answered.
  * <p>
  * The first event is written only while this worker still owns the job ({@link RedisKeys#jobOwner}, one script): a
  * worker that was taken for dead (frozen, cut off) and whose job went back in line and runs elsewhere finds its claim
@@ -50,8 +50,13 @@ public final class JobStreamWriter implements InferenceEngine.EventSink {
     private final String owner;
     private final String provider;
     private final long intervalNanos;
-    /** When the last write was sent (System.nanoTime), and whether a timer will pump at the interval's end. */
-    private long lastSentNanos;
+    /**
+     * A round writes what every choice had pending, one write per choice, back to back; rounds are at least the stream
+     * interval apart: when the current round's first write was sent (System.nanoTime), whether writes of it remain,
+     * and whether a timer will pump at the interval's end.
+     */
+    private long roundStartNanos;
+    private boolean roundOpen;
     private boolean held;
     private volatile boolean fenced;
     private volatile boolean broken;
@@ -162,6 +167,10 @@ public final class JobStreamWriter implements InferenceEngine.EventSink {
                 pump();
                 return;
             }
+            if (!roundOpen) {
+                roundStartNanos = System.nanoTime();
+            }
+            roundOpen = !pending.isEmpty();
         } else if (terminal != null) {
             next = terminal;
         } else {
@@ -172,26 +181,30 @@ public final class JobStreamWriter implements InferenceEngine.EventSink {
 
     /**
      * Whether the pending deltas wait for the end of the stream interval (a timer pumps then): not the first write,
-     * not once the terminal event is known, and not when the interval is over.
+     * not within a round, not once the terminal event is known, and not when the interval is over.
      */
     private boolean holdsForInterval() {
-        if (first || terminal != null || intervalNanos <= 0 || pending.isEmpty()) {
+        if (first || roundOpen || terminal != null || intervalNanos <= 0 || pending.isEmpty()) {
             return false; // a timer still armed finds the write done, or in flight, when it pumps
         }
         if (held) {
             return true;
         }
-        long wait = lastSentNanos + intervalNanos - System.nanoTime();
+        long wait = roundStartNanos + intervalNanos - System.nanoTime();
         if (wait <= 0) {
             return false;
         }
+        try {
+            redis.later(key, wait, () -> {
+                synchronized (this) {
+                    held = false;
+                    pump();
+                }
+            });
+        } catch (RuntimeException stopping) { // no timer (Vert.x is stopping): written now rather than never
+            return false;
+        }
         held = true;
-        redis.later(key, wait, () -> {
-            synchronized (this) {
-                held = false;
-                pump();
-            }
-        });
         return true;
     }
 
@@ -204,7 +217,6 @@ public final class JobStreamWriter implements InferenceEngine.EventSink {
 
     private void write(TokenEvent next, int retries) {
         inFlight = true;
-        lastSentNanos = System.nanoTime();
         boolean isTerminal = next.terminal();
         if (first) {
             next = switch (next) {
