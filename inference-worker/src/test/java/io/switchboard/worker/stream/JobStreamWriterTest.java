@@ -60,11 +60,9 @@ class JobStreamWriterTest {
 
     @Test
     void deltasThatComeWithinTheStreamIntervalGoOutTogetherInOneEntryAtItsEnd() throws Exception {
-        Job job = ownedJob(Duration.ofSeconds(5));
-        JobStreamWriter writer = job.writer();
         long start = System.nanoTime();
-        writer.delta("Once");
-        Wait.until(Duration.ofSeconds(10), "the first delta is written at once", () -> events(job.key()).size() == 1);
+        Job job = firstDeltaWritten(Duration.ofSeconds(5));
+        JobStreamWriter writer = job.writer();
         writer.delta(" upon");
         writer.delta(" a");
         writer.delta(" time");
@@ -81,10 +79,8 @@ class JobStreamWriterTest {
 
     @Test
     void theChoicesHeldByTheStreamIntervalAreWrittenTogetherNotAnIntervalApartEach() throws Exception {
-        Job job = ownedJob(Duration.ofSeconds(5));
+        Job job = firstDeltaWritten(Duration.ofSeconds(5));
         JobStreamWriter writer = job.writer();
-        writer.delta("Once");
-        Wait.until(Duration.ofSeconds(10), "the first delta is written at once", () -> events(job.key()).size() == 1);
         writer.delta(TokenEvent.Delta.of(0, " upon"));
         writer.delta(TokenEvent.Delta.of(1, "Twice"));
 
@@ -97,10 +93,8 @@ class JobStreamWriterTest {
 
     @Test
     void theEndIsNotHeldByTheStreamIntervalAndFollowsWhatWasPending() throws Exception {
-        Job job = ownedJob(Duration.ofSeconds(30));
+        Job job = firstDeltaWritten(Duration.ofSeconds(30));
         JobStreamWriter writer = job.writer();
-        writer.delta("Once");
-        Wait.until(Duration.ofSeconds(10), "the first delta is written at once", () -> events(job.key()).size() == 1);
         writer.delta(" upon");
         writer.end(TokenEvent.Finish.of("stop", Usage.of(1, 2, 0))).get(10, TimeUnit.SECONDS);
 
@@ -175,6 +169,14 @@ class JobStreamWriterTest {
         redis.value(String.class).set(RedisKeys.jobOwner(jobId), "worker-w");
         return new Job(jobId, RedisKeys.jobStream(jobId), new JobStreamWriter(connections, jobId, "worker-w", "local", 1000,
                 Duration.ofMinutes(1), Duration.ofMinutes(1), streamInterval));
+    }
+
+    /** A job whose writer has the stream interval given and has written its first delta ("Once"), at once. */
+    private Job firstDeltaWritten(Duration streamInterval) {
+        Job job = ownedJob(streamInterval);
+        job.writer().delta("Once");
+        Wait.until(Duration.ofSeconds(10), "the first delta is written at once", () -> events(job.key()).size() == 1);
+        return job;
     }
 
     private static String text(TokenEvent event) {
