@@ -88,7 +88,7 @@ public final class JobStreamWriter implements InferenceEngine.EventSink {
     /**
      * @param owner    this worker's id, which must hold the job's owner claim for the first event to be written
      * @param provider which provider serves the job ({@code local}, {@code cloud}): the first event says so
-     * @param streamInterval the shortest time between two writes after the first ({@link Duration#ZERO}: none)
+     * @param streamInterval the shortest time between two rounds of writes after the first ({@link Duration#ZERO}: none)
      */
     public JobStreamWriter(StreamConnections redis, String jobId, String owner, String provider, long maxLen,
             Duration ttlWhileRunning, Duration ttlAfterEnd, Duration streamInterval) {
