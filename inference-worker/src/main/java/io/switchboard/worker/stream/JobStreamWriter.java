@@ -3,6 +3,7 @@ package io.switchboard.worker.stream;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 
 import org.jboss.logging.Logger;
 
@@ -195,7 +196,7 @@ public final class JobStreamWriter implements InferenceEngine.EventSink {
             return false;
         }
         try {
-            redis.later(key, wait, () -> {
+            redis.holdForInterval(key, wait, () -> {
                 synchronized (this) {
                     held = false;
                     pump();
@@ -319,7 +320,8 @@ public final class JobStreamWriter implements InferenceEngine.EventSink {
             }
             if (attempt < retries) {
                 try {
-                    redis.later(backoffMs(attempt), () -> sendRetried(commands, retries, attempt + 1, done));
+                    redis.later(key, TimeUnit.MILLISECONDS.toNanos(backoffMs(attempt)),
+                            () -> sendRetried(commands, retries, attempt + 1, done));
                     return;
                 } catch (RuntimeException stopping) { // no timer (Vert.x is stopping): the write fails now
                     failure.addSuppressed(stopping);

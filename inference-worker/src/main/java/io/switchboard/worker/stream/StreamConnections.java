@@ -59,6 +59,7 @@ public class StreamConnections {
     private final long unansweredNanos;
     private final Held[] held;
     private final Counter opened;
+    private final Counter heldForInterval;
     /** Commands a connection may have unanswered (the client's waiting queue): every running job has one at most. */
     static final int MAX_UNANSWERED = 65536;
     private final long watchdog;
@@ -76,6 +77,10 @@ public class StreamConnections {
         this.opened = Counter.builder("switchboard.worker.stream.connections.opened")
                 .description("Redis connections taken for writing token streams (one per connection at first use, and "
                         + "one each time a connection was lost)")
+                .register(registry);
+        this.heldForInterval = Counter.builder("switchboard.worker.stream.writes.held")
+                .description("Rounds of token-stream writes held until the end of the job's stream interval "
+                        + "(switchboard.worker.stream-interval; never while it is 0)")
                 .register(registry);
         Gauge.builder("switchboard.worker.stream.connections", this, StreamConnections::connected)
                 .description("Redis connections held for writing token streams").register(registry);
@@ -114,21 +119,22 @@ public class StreamConnections {
         held[Math.floorMod(key.hashCode(), held.length)].send(request, answer);
     }
 
-    /** Runs {@code task} on an event loop after {@code delayMs}: a writer's backoff before it tries again. */
-    public void later(long delayMs, Runnable task) {
-        vertx.setTimer(Math.max(1, delayMs), id -> task.run());
-    }
-
     /**
-     * Runs {@code task} after {@code delayNanos} on the event loop of {@code key}'s connection, so that what it sends
-     * there goes out without a hop to another thread (a writer's next write, held for its stream interval).
+     * Runs {@code task} after {@code delayNanos} (in 1 ms steps) on the event loop of {@code key}'s connection, as a
+     * Vert.x timer of that connection's context: what it sends there goes out without a hop to another thread, and is
+     * answered there (a bare Netty task on the same thread is outside any context: the client would answer its
+     * commands on another event loop). A writer's backoff before it tries again, or its next round after the stream
+     * interval ({@link #holdForInterval}).
      */
     public void later(String key, long delayNanos, Runnable task) {
-        // a Vert.x timer of that connection's context (1 ms steps): the task runs as the context's own, so the commands
-        // it sends are answered there too (a bare Netty task on the same thread is outside any context: the client
-        // would answer its commands on another event loop)
         ((ContextInternal) held[Math.floorMod(key.hashCode(), held.length)].context)
                 .setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(delayNanos + 999_999)), id -> task.run());
+    }
+
+    /** {@link #later}, for a writer's deltas held until the end of its stream interval; counted. */
+    public void holdForInterval(String key, long delayNanos, Runnable task) {
+        later(key, delayNanos, task);
+        heldForInterval.increment();
     }
 
     /** Hands a command its answer; a callback that throws is logged, and the others still get theirs. */

@@ -35,6 +35,8 @@ class JobStreamWriterTest {
     StreamConnections connections;
     @Inject
     RedisDataSource redis;
+    @Inject
+    io.micrometer.core.instrument.MeterRegistry meters;
 
     @Test
     void aDeltaThatCannotBeWrittenEndsTheStreamWithAFailureOnceRedisTakesWritesAgain() throws Exception {
@@ -60,6 +62,7 @@ class JobStreamWriterTest {
 
     @Test
     void deltasThatComeWithinTheStreamIntervalGoOutTogetherInOneEntryAtItsEnd() throws Exception {
+        double heldBefore = meters.counter("switchboard.worker.stream.writes.held").count();
         long start = System.nanoTime();
         Job job = firstDeltaWritten(Duration.ofSeconds(5));
         JobStreamWriter writer = job.writer();
@@ -74,6 +77,7 @@ class JobStreamWriterTest {
 
         Wait.until(Duration.ofSeconds(15), "the held deltas are written", () -> events(job.key()).size() == 2);
         assertThat(events(job.key())).extracting(JobStreamWriterTest::text).containsExactly("Once", " upon a time");
+        assertThat(meters.counter("switchboard.worker.stream.writes.held").count()).isGreaterThan(heldBefore);
         writer.end(TokenEvent.Finish.of("stop", Usage.of(1, 4, 0))).get(10, TimeUnit.SECONDS);
     }
 
