@@ -107,9 +107,19 @@ public interface GatewayConfig {
         @WithDefault("1s")
         Duration fileCheckInterval();
 
-        /** How often the gateway checks Redis for a tenant or key change (a revocation takes effect within this). */
+        /**
+         * How often the gateway checks Redis for a tenant or key change while it receives no change notices (their
+         * Redis connection is down): a revocation made meanwhile takes effect within this.
+         */
         @WithDefault("250ms")
         Duration refreshInterval();
+
+        /**
+         * How often it checks while it receives change notices (a change takes effect as its notice arrives): a
+         * backstop for a notice lost on a connection that still looks open.
+         */
+        @WithDefault("5s")
+        Duration listeningRefreshInterval();
 
         /** The admin API's bearer key (env {@code SWITCHBOARD_ADMIN_KEY}); unset, the admin API answers 401 to everyone. */
         Optional<String> adminKey();

@@ -95,6 +95,11 @@ public final class RedisKeys {
     public static final String API_KEYS = PREFIX + "tenancy:keys";
     /** Counter bumped on every change of {@link #TENANTS} or {@link #API_KEYS}; gateways reload when it moves. */
     public static final String TENANCY_VERSION = PREFIX + "tenancy:version";
+    /**
+     * Pub/sub channel: the new {@link #TENANCY_VERSION}, published by the script that bumped it, so every gateway
+     * reloads at once instead of at its next poll.
+     */
+    public static final String TENANCY_CHANGES = PREFIX + "tenancy:changes";
 
     // ---- Limits and budgets. Every key of one tenant shares the hash tag {tenant}, so the one admission script
     // ---- (tenant scope and key scope together) touches a single Redis Cluster slot.

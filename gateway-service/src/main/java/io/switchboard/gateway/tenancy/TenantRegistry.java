@@ -18,16 +18,19 @@ import org.jboss.logging.Logger;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.runtime.StartupEvent;
 import io.switchboard.gateway.GatewayConfig;
 import io.vertx.core.Vertx;
 
 /**
  * What this gateway knows of tenants and keys, held in memory so that authenticating costs no network round trip:
- * the tenants file's tenants merged over those stored in Redis ({@link TenantStore}). Redis is polled for its
- * tenancy version every {@code refresh-interval} (250 ms), and reloaded when it moved, so a change made through any
- * gateway replica (a revoked key) takes effect on every replica within that interval; the file is re-read when its
- * content changes. A reload that fails keeps the last good state.
+ * the tenants file's tenants merged over those stored in Redis ({@link TenantStore}). Every change publishes its new
+ * version on a Redis channel ({@link TenancyChanges}): on each notice the gateway compares versions and reloads when
+ * the version moved, so a change made through any gateway replica (a revoked key) takes effect on every replica as the
+ * notice arrives. While notices cannot arrive (the subscription's connection is down) Redis is polled for the version
+ * every {@code refresh-interval} (250 ms) instead, and every {@code listening-refresh-interval} (5 s) while they can,
+ * in case one was lost. The file is re-read when its content changes. A reload that fails keeps the last good state.
  */
 @ApplicationScoped
 public class TenantRegistry {
@@ -41,7 +44,12 @@ public class TenantRegistry {
     private final Vertx vertx;
     private final MeterRegistry metrics;
     private final AtomicBoolean polling = new AtomicBoolean();
+    /** A poll was asked for while one was in flight (which may have read the version before the change): poll again. */
+    private final AtomicBoolean again = new AtomicBoolean();
     private final List<Long> timers = new ArrayList<>();
+    private final TenancyChanges changes;
+    private long pollTimer = -1;
+    private boolean stopped;
 
     private volatile TenancySnapshot stored = TenancySnapshot.EMPTY;
     private volatile TenantsFile.Declared declared = TenantsFile.Declared.NONE;
@@ -49,19 +57,25 @@ public class TenantRegistry {
     private volatile TenancySnapshot merged = TenancySnapshot.EMPTY;
 
     @Inject
-    public TenantRegistry(GatewayConfig config, TenantStore store, Validator validator, Vertx vertx, MeterRegistry metrics) {
+    public TenantRegistry(GatewayConfig config, TenantStore store, Validator validator, Vertx vertx, MeterRegistry metrics,
+            ReactiveRedisDataSource redis) {
         this.config = config.tenancy();
         this.store = store;
         this.validator = validator;
         this.vertx = vertx;
         this.metrics = metrics;
+        this.changes = new TenancyChanges(redis.getRedis().getDelegate(), vertx, metrics, this::pollRedis,
+                this::schedulePoll);
         Gauge.builder("switchboard.tenancy.tenants", this, r -> r.merged.tenants().size())
                 .description("Tenants known to this gateway (file and Redis)").register(metrics);
         Gauge.builder("switchboard.tenancy.keys", this, r -> r.merged.keysById().size())
                 .description("API keys known to this gateway, revoked ones included").register(metrics);
     }
 
-    /** Reads the file (a bad file stops the start), then Redis (if down, retried by the poll), then starts polling. */
+    /**
+     * Reads the file (a bad file stops the start), then Redis (if down, retried by the poll), then listens for change
+     * notices and starts polling.
+     */
     void start(@Observes StartupEvent ignored) {
         config.file().ifPresent(file -> {
             if (!readFile(file)) {
@@ -76,7 +90,8 @@ public class TenantRegistry {
             reloaded("redis", false);
         }
         merge();
-        timers.add(vertx.setPeriodic(config.refreshInterval().toMillis(), id -> pollRedis()));
+        changes.start();
+        schedulePoll();
         config.file().ifPresent(file -> timers.add(vertx.setPeriodic(config.fileCheckInterval().toMillis(),
                 id -> vertx.executeBlocking(() -> readFile(file), false))));
     }
@@ -84,6 +99,27 @@ public class TenantRegistry {
     @PreDestroy
     void stop() {
         timers.forEach(vertx::cancelTimer);
+        synchronized (this) {
+            stopped = true;
+            vertx.cancelTimer(pollTimer);
+        }
+        changes.close();
+    }
+
+    /**
+     * (Re)schedules the next poll of Redis: after {@code refresh-interval} while change notices cannot arrive, after
+     * {@code listening-refresh-interval} while they can. Runs again when that flips.
+     */
+    private synchronized void schedulePoll() {
+        if (stopped) {
+            return;
+        }
+        vertx.cancelTimer(pollTimer);
+        long delay = (changes.listening() ? config.listeningRefreshInterval() : config.refreshInterval()).toMillis();
+        pollTimer = vertx.setTimer(Math.max(1, delay), id -> {
+            pollRedis();
+            schedulePoll();
+        });
     }
 
     /** The current tenants and keys. */
@@ -101,9 +137,11 @@ public class TenantRegistry {
     }
 
     private void pollRedis() {
+        again.set(true);
         if (!polling.compareAndSet(false, true)) {
             return;
         }
+        again.set(false);
         store.version()
                 .chain(version -> version == stored.version() ? io.smallrye.mutiny.Uni.createFrom().nullItem() : store.load())
                 .ifNoItem().after(POLL_TIMEOUT).fail()
@@ -112,12 +150,19 @@ public class TenantRegistry {
                         reloaded("redis", true);
                         LOG.debugf("tenancy reloaded at version %d", snapshot.version());
                     }
-                    polling.set(false);
+                    polled();
                 }, failure -> {
                     reloaded("redis", false);
                     LOG.debugf("tenancy poll failed: %s", failure.getMessage());
-                    polling.set(false);
+                    polled();
                 });
+    }
+
+    private void polled() {
+        polling.set(false);
+        if (again.get()) {
+            pollRedis();
+        }
     }
 
     /** Reads the file if its content changed; false when it is unreadable or not valid (the last good one stays). */

@@ -17,7 +17,8 @@ import io.vertx.mutiny.redis.client.Response;
 
 /**
  * The system of record of tenants and API keys: two Redis hashes ({@link RedisKeys#TENANTS}, {@link RedisKeys#API_KEYS})
- * of JSON, and a version counter bumped by the same script as every change, which tells every gateway to reload.
+ * of JSON, and a version counter bumped by the same script as every change and published on
+ * {@link RedisKeys#TENANCY_CHANGES}, which tells every gateway to reload.
  * Run Redis with AOF persistence (the launcher and the Kubernetes manifests do).
  */
 @ApplicationScoped
@@ -27,23 +28,26 @@ public class TenantStore {
     private static final LuaScript LOAD = new LuaScript("""
             return {redis.call('GET', KEYS[1]) or '0', redis.call('HVALS', KEYS[2]), redis.call('HVALS', KEYS[3])}
             """);
-    /** HSET (HSETNX when ARGV[3] is "nx") one field and bump the version; 0 if nx found the field taken. */
+    /**
+     * HSET (HSETNX when ARGV[3] is "nx") one field, bump the version and publish it on {@link RedisKeys#TENANCY_CHANGES};
+     * 0 if nx found the field taken.
+     */
     private static final LuaScript PUT = new LuaScript("""
             if ARGV[3] == 'nx' then
               if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
             else
               redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
             end
-            redis.call('INCR', KEYS[2])
+            redis.call('PUBLISH', '%s', redis.call('INCR', KEYS[2]))
             return 1
-            """);
-    /** HDEL a tenant, store its revoked keys (ARGV[2..]: id, json pairs), bump the version; 0 if it was absent. */
+            """.formatted(RedisKeys.TENANCY_CHANGES));
+    /** HDEL a tenant, store its revoked keys (ARGV[2..]: id, json pairs), bump and publish the version; 0 if absent. */
     private static final LuaScript DELETE_TENANT = new LuaScript("""
             if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
             for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
-            redis.call('INCR', KEYS[3])
+            redis.call('PUBLISH', '%s', redis.call('INCR', KEYS[3]))
             return 1
-            """);
+            """.formatted(RedisKeys.TENANCY_CHANGES));
 
     private final RedisDataSource redis;
     private final ReactiveRedisDataSource reactive;
