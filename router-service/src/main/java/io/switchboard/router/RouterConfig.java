@@ -19,8 +19,12 @@ public interface RouterConfig {
     @WithDefault("2s")
     Duration leaseTtl();
 
-    /** How often the active router renews its lease, and a standby tries to take it. */
-    @WithDefault("250ms")
+    /**
+     * How often the active router renews its lease, and a standby tries to take it: a standby takes over within the
+     * lease's time to live plus this; the active router acts only until the time to live less this after its last
+     * renewal began. Each renewal is a Redis round trip: 500 ms rather than 250 halves what an idle router spends on it.
+     */
+    @WithDefault("500ms")
     Duration leaseRenewInterval();
 
     /** How long a worker may leave an assignment unanswered before the router takes the job back. */
