@@ -27,7 +27,10 @@
 #      (BENCH_STREAM_MAX_TOKENS, 2048) from a fast simulated engine (BENCH_STREAM_TOKENS_PER_SECOND per stream, 2000),
 #      after an unmeasured warm-up (BENCH_TOKENS_WARMUP_REQUESTS, 1536, at 128 streams); content chunks/s beside them
 #   9. idle: each process's CPU (% of one core) and resident memory over BENCH_IDLE_SECONDS (30) without requests,
-#      on a stack of its own (simulated engine) after a warm-up and BENCH_IDLE_SETTLE_SECONDS (60) of quiet
+#      on a stack of its own (simulated engine) after a warm-up and BENCH_IDLE_SETTLE_SECONDS (60) of quiet; twice:
+#      the services without JDK AOT caches ("idle"), then as run.sh starts them on a JDK 25, each mapping the AOT cache
+#      its first run recorded ("idle-aot": a training run of BENCH_IDLE_TRAIN_REQUESTS, 2000, is started and stopped
+#      first, not measured); skipped without a JDK 25
 #  10. streams: BENCH_STREAMS (10000) concurrent streams held open and idle (BENCH_STREAMS_SLOTS, 128, of them running:
 #      first token at once, the next one 1000 s later; the others queued in the router): the gateway's heap per open
 #      stream (after a forced GC, before and while they are open), its resident memory and its Redis connections
@@ -226,14 +229,6 @@ fi
 
 if part idle; then
 IDLE_S=${BENCH_IDLE_SECONDS:-30}
-# a stack of its own, so that nothing the other parts left behind (streams expiring in Redis, usage records) is
-# counted: started, warmed up with a few hundred requests, then left alone
-start simulated 64 simulated SWITCHBOARD_WORKER_SIMULATED_TIME_TO_FIRST_TOKEN=0ms SWITCHBOARD_WORKER_SIMULATED_TOKENS_PER_SECOND=2000
-bench --model simulated --concurrency 8 --requests 400 --max-tokens 8 --warmup 20 --label "idle warm-up c=8" || true
-# the warm-up's last usage records, compilations and the like settle (the JIT compilers take the longest)
-sleep "${BENCH_IDLE_SETTLE_SECONDS:-60}"
-echo "== idle: each process of the stack (simulated engine, 1 worker x 64 slots) over $IDLE_S s without requests"
-echo "   (CPU as % of one core; $CORES cores)"
 TCK=$(getconf CLK_TCK)
 stack_ticks() { # name pid ticks (utime + stime of the whole process), one line per process of the stack
   local f name pid
@@ -243,23 +238,48 @@ stack_ticks() { # name pid ticks (utime + stime of the whole process), one line 
     echo "$name $pid $(sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}')"
   done
 }
-stack_ticks >"$OUT/idle-before.txt"
-t0=$(date +%s%N)
-sleep "$IDLE_S"
-stack_ticks >"$OUT/idle-after.txt"
-t1=$(date +%s%N)
-while read -r name pid ticks; do
-  echo "$name $pid $ticks $(awk '/^VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)"
-done <"$OUT/idle-after.txt" >"$OUT/idle-rss.txt"
-awk -v tck="$TCK" -v secs="$(( (t1 - t0) / 1000000 ))" '
-  FNR == 1 { file++ }
-  file == 1 { before[$1] = $3; next }
-  { name = $1; cpu = 100 * ($3 - before[name]) / tck / (secs / 1000); rss = $4 / 1024
-    printf "idle %-9s (pid %7d): CPU %5.1f%% of a core, RSS %6.0f MB\n", name, $2, cpu, rss
-    tc += cpu; tr += rss }
-  END { printf "idle total    over %.1f s: CPU %5.1f%% of a core, RSS %6.0f MB\n", secs / 1000, tc, tr }' \
-  "$OUT/idle-before.txt" "$OUT/idle-rss.txt" | tee -a "$SUMMARY"
-stop
+idle_stack() { # label [extra env...]: a stack of its own (nothing the other parts left behind, streams expiring in
+  # Redis, usage records, is counted): started, warmed up with a few hundred requests, then left alone and measured
+  local label=$1; shift
+  start simulated 64 simulated SWITCHBOARD_WORKER_SIMULATED_TIME_TO_FIRST_TOKEN=0ms \
+    SWITCHBOARD_WORKER_SIMULATED_TOKENS_PER_SECOND=2000 "$@"
+  bench --model simulated --concurrency 8 --requests 400 --max-tokens 8 --warmup 20 --label "$label warm-up c=8" || true
+  # the warm-up's last usage records, compilations and the like settle (the JIT compilers take the longest)
+  sleep "${BENCH_IDLE_SETTLE_SECONDS:-60}"
+  echo "== $label: each process of the stack (simulated engine, 1 worker x 64 slots) over $IDLE_S s without requests"
+  echo "   (CPU as % of one core; $CORES cores)"
+  stack_ticks >"$OUT/$label-before.txt"
+  local t0 t1; t0=$(date +%s%N)
+  sleep "$IDLE_S"
+  stack_ticks >"$OUT/$label-after.txt"
+  t1=$(date +%s%N)
+  while read -r name pid ticks; do
+    echo "$name $pid $ticks $(awk '/^VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)"
+  done <"$OUT/$label-after.txt" >"$OUT/$label-rss.txt"
+  awk -v tck="$TCK" -v secs="$(( (t1 - t0) / 1000000 ))" -v label="$label" '
+    FNR == 1 { file++ }
+    file == 1 { before[$1] = $3; next }
+    { name = $1; cpu = 100 * ($3 - before[name]) / tck / (secs / 1000); rss = $4 / 1024
+      printf "%s %-9s (pid %7d): CPU %5.1f%% of a core, RSS %6.0f MB\n", label, name, $2, cpu, rss
+      tc += cpu; tr += rss }
+    END { printf "%s total    over %.1f s: CPU %5.1f%% of a core, RSS %6.0f MB\n", label, secs / 1000, tc, tr }' \
+    "$OUT/$label-before.txt" "$OUT/$label-rss.txt" | tee -a "$SUMMARY"
+  stop
+}
+idle_stack idle
+# as run.sh starts the services on a JDK 25: each maps the AOT cache (classes loaded and linked, method profiles) its
+# first run recorded, so it reaches compiled code sooner and compiles less later; that first run is started here, given
+# load and stopped (its caches are written as it stops), unmeasured
+if "$JAVA_HOME/bin/java" -XX:+PrintFlagsFinal -version 2>/dev/null | grep -q ' AOTCacheOutput '; then
+  rm -rf "$OUT/run-simulated/aot"
+  start simulated 64 simulated SWITCHBOARD_AOT_CACHE=1 SWITCHBOARD_WORKER_SIMULATED_TIME_TO_FIRST_TOKEN=0ms \
+    SWITCHBOARD_WORKER_SIMULATED_TOKENS_PER_SECOND=2000
+  unmeasured --model simulated --concurrency 8 --requests "${BENCH_IDLE_TRAIN_REQUESTS:-2000}" --max-tokens 8 || true
+  stop
+  idle_stack idle-aot SWITCHBOARD_AOT_CACHE=1
+else
+  echo "== idle-aot: skipped (no JDK 25 AOT cache in $JAVA_HOME)"
+fi
 fi
 
 if part fairness; then

@@ -184,11 +184,12 @@ cleanup() {
     log "stopping $((${#services[@]} + ${#infra[@]})) processes"
     # the services first, together (workers end their streams with an error), then Kafka and Redis
     # a service recording its AOT cache writes it as it stops (a cache of a start that failed is not kept)
-    local grace=15 training=
+    local grace=15 training= infra_grace=15
     for app in "${!AOT_TRAINER[@]}"; do
       name=${AOT_TRAINER[$app]}
       [ -n "$name" ] && [ -n "${SVC_PID[$name]:-}" ] && training+=" $name"
     done
+    [ "$was" = supervising ] && [ "${AOT_TRAINER[kafka]:-}" = kafka ] && infra_grace=90
     if [ -n "$training" ] && [ "$was" = supervising ]; then
       grace=90
       log "writing the class caches of$training for their next start (a first run only: up to a minute; Ctrl-C again: not)"
@@ -196,11 +197,14 @@ cleanup() {
     [ ${#services[@]} -gt 0 ] && stop_pids "$grace" "${services[@]}"
     for app in "${!AOT_TRAINER[@]}"; do
       name=${AOT_TRAINER[$app]}
-      [ -n "$name" ] || continue
+      [ -n "$name" ] && [ "$app" != kafka ] || continue
       if [ "$was" = supervising ]; then aot_promote "$app" "$name"; else aot_discard "$app"; fi
     done
     HURRY=0
-    [ ${#infra[@]} -gt 0 ] && stop_pids 15 "${infra[@]}"
+    [ ${#infra[@]} -gt 0 ] && stop_pids "$infra_grace" "${infra[@]}"
+    if [ -n "${AOT_TRAINER[kafka]:-}" ]; then
+      if [ "$was" = supervising ]; then aot_promote kafka kafka; else aot_discard kafka; fi
+    fi
   fi
   # a process started just as the signal came, before its id was noted: this shell's own children only
   if command -v pkill >/dev/null; then pkill -KILL -P $$ 2>/dev/null || true; fi
@@ -223,11 +227,12 @@ add_service() { # name port: declares it (its log starts empty, its port is kept
   echo "$1 $2" >>"$RUN_DIR/endpoints"
 }
 
-# JDK 25 AOT cache of each Quarkus service (its classes loaded and linked, and method profiles, from a training run),
-# one per app in $RUN_DIR/aot: when it is missing, or was made from other jars or another JDK (a fingerprint of both
-# beside it: this JDK may not notice changed jars itself), the app's first instance records one this run, written as
-# it stops (the launcher then waits up to 90 s) and kept once its JVM reported it whole; later starts map it. Other
-# instances of an app run without meanwhile. SWITCHBOARD_AOT_CACHE=0, or a JDK before 25, runs without.
+# JDK 25 AOT cache of each Quarkus service and of the Kafka broker (its classes loaded and linked, and method
+# profiles, from a training run), one per app in $RUN_DIR/aot: when it is missing, or was made from other jars or
+# another JDK (a fingerprint of both beside it: this JDK may not notice changed jars itself), the app's first instance
+# records one this run, written as it stops (the launcher then waits up to 90 s) and kept once its JVM reported it
+# whole; later starts map it. Other instances of an app run without meanwhile. SWITCHBOARD_AOT_CACHE=0, or a JDK
+# before 25, runs without (the broker then with a CDS archive of its classes).
 AOT_DIR="$RUN_DIR/aot"
 AOT_ON=0
 if [ "${SWITCHBOARD_AOT_CACHE:-1}" = 1 ] && "$JAVA" -XX:+PrintFlagsFinal -version 2>/dev/null | grep -q ' AOTCacheOutput '; then
@@ -252,13 +257,16 @@ aot_discard() { # app: what its trainer left unpromoted goes (the cache, its fin
   rm -f "$AOT_DIR/$1.aot.new"*
   AOT_TRAINER[$1]=
 }
-aot_args() { # name app app-dir: sets AOT_ARGS for that instance's JVM: the app's cache, recording it, or nothing
+aot_kafka_fingerprint() { # of the JDK and of every jar of the broker's class path (path, size, time)
+  { printf '%s\n' "$AOT_JDK"; tr ':' '\n' <<<"$KAFKA_CP" | xargs -r stat -c '%n %s %Y' 2>/dev/null; } | sha256sum | cut -d' ' -f1
+}
+aot_args() { # name app app-dir|-: sets AOT_ARGS for that instance's JVM: the app's cache, recording it, or nothing
   AOT_ARGS=()
   [ "$AOT_ON" = 1 ] || return 0
   local app=$2 fp
   # the app's trainer starting again: what it wrote as it stopped may be whole
   [ "${AOT_TRAINER[$app]:-}" = "$1" ] && aot_promote "$app" "$1"
-  fp=$(aot_fingerprint "$3")
+  if [ "$3" = - ]; then fp=$(aot_kafka_fingerprint); else fp=$(aot_fingerprint "$3"); fi
   if [ -s "$AOT_DIR/$app.aot" ] && [ "$(cat "$AOT_DIR/$app.aot.fp" 2>/dev/null)" = "$fp" ]; then
     AOT_ARGS=(-XX:AOTCache="$AOT_DIR/$app.aot")
   elif [ -z "${AOT_TRAINER[$app]:-}" ]; then
@@ -281,7 +289,15 @@ spawn() { # name
         --dir "$RUN_DIR/redis" >>"$log" 2>&1 &
       ;;
     kafka)
-      "$JAVA" "${KAFKA_JVM[@]}" "${KAFKA_BROKER_JVM[@]}" kafka.Kafka "$KAFKA_DIR/server.properties" >>"$log" 2>&1 &
+      # on a JDK 25 an AOT cache like the services' (classes and method profiles), else the CDS archive (classes)
+      aot_args kafka kafka -
+      if [ ${#AOT_ARGS[@]} -gt 0 ]; then
+        # JDK 25.0.3 warns at each start that a few adapter stubs in the broker's cache do not match (it makes them
+        # anew): only errors of the AOT cache go to its log
+        "$JAVA" "${KAFKA_JVM[@]}" "${AOT_ARGS[@]}" -Xlog:aot*=error kafka.Kafka "$KAFKA_DIR/server.properties" >>"$log" 2>&1 &
+      else
+        "$JAVA" "${KAFKA_JVM[@]}" "${KAFKA_BROKER_JVM[@]}" kafka.Kafka "$KAFKA_DIR/server.properties" >>"$log" 2>&1 &
+      fi
       ;;
     router*)
       # the id through the environment (switchboard.router.id), so a router that has no such setting ignores it
@@ -393,8 +409,8 @@ KAFKA_DIR="$RUN_DIR/kafka"
 rm -rf "$KAFKA_DIR" && mkdir -p "$KAFKA_DIR/data"
 switchboard_kafka_properties "$KAFKA_DIR/data" "$KAFKA_PORT" "$CONTROLLER_PORT" >"$KAFKA_DIR/server.properties"
 KAFKA_JVM=(-Xms256m -Xmx512m -XX:+UseSerialGC -cp "$KAFKA_CP")
-# class data sharing: the broker's first run writes an archive of the classes it loaded (at its exit), later runs map
-# it (deploy/bench/broker-cds.sh: the port opens in about 1.4 s instead of 2.6 s, 25 MB less resident); a new JDK or
+# class data sharing without an AOT cache (SWITCHBOARD_AOT_CACHE=0, a JDK before 25): the broker's first run writes an
+# archive of the classes it loaded (at its exit), later runs map it (deploy/bench/broker-cds.sh: the port opens in about 1.4 s instead of 2.6 s, 25 MB less resident); a new JDK or
 # jar rewrites it
 mkdir -p "$RUN_DIR/cds"
 KAFKA_BROKER_JVM=(-XX:SharedArchiveFile="$RUN_DIR/cds/kafka.jsa" -XX:+AutoCreateSharedArchive)
