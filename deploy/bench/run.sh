@@ -266,7 +266,7 @@ idle_stack() { # label [extra env...]: a stack of its own (nothing the other par
     "$OUT/$label-before.txt" "$OUT/$label-rss.txt" | tee -a "$SUMMARY"
   stop
 }
-idle_stack idle
+idle_stack idle SWITCHBOARD_AOT_CACHE=0
 # as run.sh starts the services on a JDK 25: each maps the AOT cache (classes loaded and linked, method profiles) its
 # first run recorded, so it reaches compiled code sooner and compiles less later; that first run is started here, given
 # load and stopped (its caches are written as it stops), unmeasured

@@ -192,7 +192,7 @@ cleanup() {
     [ "$was" = supervising ] && [ "${AOT_TRAINER[kafka]:-}" = kafka ] && infra_grace=90
     if [ -n "$training" ] && [ "$was" = supervising ]; then
       grace=90
-      log "writing the class caches of$training for their next start (a first run only: up to a minute; Ctrl-C again: not)"
+      log "writing the class caches of$training for their next start (a first run only: a minute or two; Ctrl-C again: not)"
     fi
     [ ${#services[@]} -gt 0 ] && stop_pids "$grace" "${services[@]}"
     for app in "${!AOT_TRAINER[@]}"; do
@@ -258,7 +258,14 @@ aot_discard() { # app: what its trainer left unpromoted goes (the cache, its fin
   AOT_TRAINER[$1]=
 }
 aot_kafka_fingerprint() { # of the JDK and of every jar of the broker's class path (path, size, time)
-  { printf '%s\n' "$AOT_JDK"; tr ':' '\n' <<<"$KAFKA_CP" | xargs -r stat -c '%n %s %Y' 2>/dev/null; } | sha256sum | cut -d' ' -f1
+  local entries entry f
+  IFS=: read -ra entries <<<"$KAFKA_CP"
+  { printf '%s\n' "$AOT_JDK"
+    for entry in "${entries[@]}"; do
+      for f in $entry; do # a wildcard entry (/opt/kafka/libs/*) stands for its jars
+        stat -c '%n %s %Y' "$f" 2>/dev/null || echo "$f (missing)"
+      done
+    done; } | sha256sum | cut -d' ' -f1
 }
 aot_args() { # name app app-dir|-: sets AOT_ARGS for that instance's JVM: the app's cache, recording it, or nothing
   AOT_ARGS=()

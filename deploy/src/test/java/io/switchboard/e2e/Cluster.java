@@ -294,7 +294,7 @@ final class Cluster {
         return key;
     }
 
-    /** A new key works on the replica that made it at once, and on the others within their refresh interval (250 ms). */
+    /** A new key works on the replica that made it at once, and on the others as the change's notice reaches them. */
     void awaitKeyOnEveryReplica(String key) {
         for (ServiceProcess replica : List.of(gateway, gateway2)) {
             Wait.until(Duration.ofSeconds(5), "the new key works on " + replica.name, () -> HttpClient.newHttpClient()

@@ -14,17 +14,20 @@ import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
+import io.vertx.redis.client.ResponseType;
 
 /**
  * The tenancy change notices of {@link RedisKeys#TENANCY_CHANGES}, received on a Redis connection of their own: each
- * notice, and each (re)subscription (notices may have been missed meanwhile), runs {@code changed}. A lost connection
- * is taken again after a backoff (1 s, doubling up to 30 s). {@link #listening()} says whether notices are arriving
- * now, so that the registry polls Redis fast only while they are not.
+ * notice, and each subscription once Redis confirmed it (notices may have been missed before), runs {@code changed}. A
+ * lost connection, a refused subscription or one not confirmed within 5 s is taken again after a backoff (1 s,
+ * doubling up to 30 s). {@link #listening()} says whether notices are arriving now, so that the registry polls Redis
+ * fast only while they are not.
  */
 final class TenancyChanges {
     private static final Logger LOG = Logger.getLogger(TenancyChanges.class);
     private static final long FIRST_BACKOFF_MS = 1000;
     private static final long MAX_BACKOFF_MS = 30_000;
+    private static final long CONFIRM_WITHIN_MS = 5000;
 
     private final Redis redis;
     private final Vertx vertx;
@@ -83,23 +86,27 @@ final class TenancyChanges {
             c.handler(this::message);
             c.exceptionHandler(t -> lost(c, t));
             c.endHandler(v -> lost(c, null));
-            c.send(Request.cmd(Command.SUBSCRIBE).arg(RedisKeys.TENANCY_CHANGES)).onComplete(ar -> {
-                if (ar.succeeded()) {
-                    subscribed(c);
-                } else {
-                    lost(c, ar.cause());
-                    c.close();
+            // the send completes once written (Vert.x waits for no answer to a pub/sub command): Redis's confirmation,
+            // or its refusal, comes to the handler, RESP2 and RESP3 alike
+            c.send(Request.cmd(Command.SUBSCRIBE).arg(RedisKeys.TENANCY_CHANGES)).onFailure(t -> lost(c, t));
+            vertx.setTimer(CONFIRM_WITHIN_MS, id -> {
+                if (connection == c && !listening) {
+                    lost(c, new IllegalStateException("the subscription was not confirmed"));
                 }
             });
-        }).onFailure(t -> retry(t));
+        }).onFailure(this::retry);
     }
 
-    /**
-     * A notice, or the confirmation of the subscription: over RESP3 it comes as a push, like the notices; over RESP2 it
-     * answers the SUBSCRIBE itself.
-     */
+    /** A notice, the confirmation of the subscription, or its refusal. */
     private void message(Response r) {
-        if (r == null || r.size() < 3) {
+        if (r == null) {
+            return;
+        }
+        if (r.type() == ResponseType.ERROR) {
+            lost(connection, new IllegalStateException(r.toString()));
+            return;
+        }
+        if (r.size() < 3) {
             return;
         }
         String kind = r.get(0).toString();
@@ -111,7 +118,7 @@ final class TenancyChanges {
         }
     }
 
-    /** The subscription is confirmed (once per connection, whichever way the confirmation came). */
+    /** Redis confirmed the subscription. */
     private void subscribed(RedisConnection c) {
         if (c == null || connection != c || listening) {
             return;
@@ -122,11 +129,13 @@ final class TenancyChanges {
         changed.run(); // whatever changed while nobody listened
     }
 
+    /** The connection ended, failed or was refused: it is closed (if still open) and taken again after a backoff. */
     private void lost(RedisConnection c, Throwable cause) {
-        if (connection != c) {
+        if (c == null || connection != c) {
             return;
         }
         connection = null;
+        c.close();
         boolean was = listening;
         listening = false;
         if (was) {

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import jakarta.annotation.PreDestroy;
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
@@ -19,6 +20,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
+import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.switchboard.gateway.GatewayConfig;
 import io.vertx.core.Vertx;
@@ -48,6 +50,8 @@ public class TenantRegistry {
     private final AtomicBoolean again = new AtomicBoolean();
     private final List<Long> timers = new ArrayList<>();
     private final TenancyChanges changes;
+    /** Guards the poll's timer (not {@code this}: a timer must not wait behind a merge). */
+    private final Object pollLock = new Object();
     private long pollTimer = -1;
     private boolean stopped;
 
@@ -96,30 +100,39 @@ public class TenantRegistry {
                 id -> vertx.executeBlocking(() -> readFile(file), false))));
     }
 
-    @PreDestroy
-    void stop() {
-        timers.forEach(vertx::cancelTimer);
-        synchronized (this) {
+    /**
+     * Shutting down, after the drain ({@code ShutdownDrain}, priority 1): no more polls or subscriptions, as the Redis
+     * client closes before this bean is destroyed.
+     */
+    void stopping(@Observes @Priority(100) ShutdownEvent ignored) {
+        synchronized (pollLock) {
             stopped = true;
             vertx.cancelTimer(pollTimer);
         }
         changes.close();
     }
 
+    @PreDestroy
+    void stop() {
+        timers.forEach(vertx::cancelTimer);
+    }
+
     /**
      * (Re)schedules the next poll of Redis: after {@code refresh-interval} while change notices cannot arrive, after
      * {@code listening-refresh-interval} while they can. Runs again when that flips.
      */
-    private synchronized void schedulePoll() {
-        if (stopped) {
-            return;
+    private void schedulePoll() {
+        synchronized (pollLock) {
+            if (stopped) {
+                return;
+            }
+            vertx.cancelTimer(pollTimer);
+            long delay = (changes.listening() ? config.listeningRefreshInterval() : config.refreshInterval()).toMillis();
+            pollTimer = vertx.setTimer(Math.max(1, delay), id -> {
+                pollRedis();
+                schedulePoll();
+            });
         }
-        vertx.cancelTimer(pollTimer);
-        long delay = (changes.listening() ? config.listeningRefreshInterval() : config.refreshInterval()).toMillis();
-        pollTimer = vertx.setTimer(Math.max(1, delay), id -> {
-            pollRedis();
-            schedulePoll();
-        });
     }
 
     /** The current tenants and keys. */

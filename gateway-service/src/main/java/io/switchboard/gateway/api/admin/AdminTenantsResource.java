@@ -99,7 +99,7 @@ public class AdminTenantsResource {
         return ListOf.of(admin.keys(id).stream().map(ApiKey::redacted).toList());
     }
 
-    /** Revokes the key; every gateway replica refuses it within its refresh interval (250 ms by default). */
+    /** Revokes the key; every gateway replica refuses it as the change's notice reaches it (see TenantRegistry). */
     @DELETE
     @Path("keys/{keyId}")
     public Deleted revoke(@PathParam("keyId") String keyId) {
