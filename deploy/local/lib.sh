@@ -72,6 +72,9 @@ log.dirs=$1
 # about three times a second (its network and request threads: 24 before, 8 now)
 num.network.threads=1
 num.io.threads=2
+# one thread for the group coordinator (default 4, each waking about 4 times a second while idle): a local broker
+# serves a handful of consumer groups
+group.coordinator.threads=1
 num.partitions=1
 offsets.topic.replication.factor=1
 offsets.topic.num.partitions=1
