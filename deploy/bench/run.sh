@@ -238,11 +238,14 @@ stack_ticks() { # name pid ticks (utime + stime of the whole process), one line 
     echo "$name $pid $(sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}')"
   done
 }
+idle_start() { # [extra env...]: the idle part's stack (simulated engine, 1 worker x 64 slots)
+  start simulated 64 simulated SWITCHBOARD_WORKER_SIMULATED_TIME_TO_FIRST_TOKEN=0ms \
+    SWITCHBOARD_WORKER_SIMULATED_TOKENS_PER_SECOND=2000 "$@"
+}
 idle_stack() { # label [extra env...]: a stack of its own (nothing the other parts left behind, streams expiring in
   # Redis, usage records, is counted): started, warmed up with a few hundred requests, then left alone and measured
   local label=$1; shift
-  start simulated 64 simulated SWITCHBOARD_WORKER_SIMULATED_TIME_TO_FIRST_TOKEN=0ms \
-    SWITCHBOARD_WORKER_SIMULATED_TOKENS_PER_SECOND=2000 "$@"
+  idle_start "$@"
   bench --model simulated --concurrency 8 --requests 400 --max-tokens 8 --warmup 20 --label "$label warm-up c=8" || true
   # the warm-up's last usage records, compilations and the like settle (the JIT compilers take the longest)
   sleep "${BENCH_IDLE_SETTLE_SECONDS:-60}"
@@ -272,8 +275,7 @@ idle_stack idle SWITCHBOARD_AOT_CACHE=0
 # load and stopped (its caches are written as it stops), unmeasured
 if "$JAVA_HOME/bin/java" -XX:+PrintFlagsFinal -version 2>/dev/null | grep -q ' AOTCacheOutput '; then
   rm -rf "$OUT/run-simulated/aot"
-  start simulated 64 simulated SWITCHBOARD_AOT_CACHE=1 SWITCHBOARD_WORKER_SIMULATED_TIME_TO_FIRST_TOKEN=0ms \
-    SWITCHBOARD_WORKER_SIMULATED_TOKENS_PER_SECOND=2000
+  idle_start SWITCHBOARD_AOT_CACHE=1
   unmeasured --model simulated --concurrency 8 --requests "${BENCH_IDLE_TRAIN_REQUESTS:-2000}" --max-tokens 8 || true
   stop
   idle_stack idle-aot SWITCHBOARD_AOT_CACHE=1

@@ -267,13 +267,14 @@ aot_kafka_fingerprint() { # of the JDK and of every jar of the broker's class pa
       done
     done; } | sha256sum | cut -d' ' -f1
 }
-aot_args() { # name app app-dir|-: sets AOT_ARGS for that instance's JVM: the app's cache, recording it, or nothing
+aot_args() { # name app fingerprint-command [its args...]: sets AOT_ARGS for that instance's JVM: the app's cache,
+  # recording it, or nothing
   AOT_ARGS=()
   [ "$AOT_ON" = 1 ] || return 0
   local app=$2 fp
   # the app's trainer starting again: what it wrote as it stopped may be whole
   [ "${AOT_TRAINER[$app]:-}" = "$1" ] && aot_promote "$app" "$1"
-  if [ "$3" = - ]; then fp=$(aot_kafka_fingerprint); else fp=$(aot_fingerprint "$3"); fi
+  fp=$("${@:3}")
   if [ -s "$AOT_DIR/$app.aot" ] && [ "$(cat "$AOT_DIR/$app.aot.fp" 2>/dev/null)" = "$fp" ]; then
     AOT_ARGS=(-XX:AOTCache="$AOT_DIR/$app.aot")
   elif [ -z "${AOT_TRAINER[$app]:-}" ]; then
@@ -297,29 +298,27 @@ spawn() { # name
       ;;
     kafka)
       # on a JDK 25 an AOT cache like the services' (classes and method profiles), else the CDS archive (classes)
-      aot_args kafka kafka -
-      if [ ${#AOT_ARGS[@]} -gt 0 ]; then
-        # JDK 25.0.3 warns at each start that a few adapter stubs in the broker's cache do not match (it makes them
-        # anew): only errors of the AOT cache go to its log
-        "$JAVA" "${KAFKA_JVM[@]}" "${AOT_ARGS[@]}" -Xlog:aot*=error kafka.Kafka "$KAFKA_DIR/server.properties" >>"$log" 2>&1 &
-      else
-        "$JAVA" "${KAFKA_JVM[@]}" "${KAFKA_BROKER_JVM[@]}" kafka.Kafka "$KAFKA_DIR/server.properties" >>"$log" 2>&1 &
-      fi
+      aot_args kafka kafka aot_kafka_fingerprint
+      local broker=("${KAFKA_BROKER_JVM[@]}")
+      # JDK 25.0.3 warns at each start that a few adapter stubs in the broker's cache do not match (it makes them
+      # anew): only errors of the AOT cache go to its log
+      [ ${#AOT_ARGS[@]} -gt 0 ] && broker=("${AOT_ARGS[@]}" -Xlog:aot*=error)
+      "$JAVA" "${KAFKA_JVM[@]}" "${broker[@]}" kafka.Kafka "$KAFKA_DIR/server.properties" >>"$log" 2>&1 &
       ;;
     router*)
       # the id through the environment (switchboard.router.id), so a router that has no such setting ignores it
-      aot_args "$name" router "$ROOT/router-service"
+      aot_args "$name" router aot_fingerprint "$ROOT/router-service"
       SWITCHBOARD_ROUTER_ID=$name "$JAVA" "${COMMON[@]}" ${AOT_ARGS[@]+"${AOT_ARGS[@]}"} -Dquarkus.http.port="$port" \
         -jar "$ROOT/router-service/target/quarkus-app/quarkus-run.jar" >>"$log" 2>&1 &
       ;;
     worker-*)
-      aot_args "$name" worker "$ROOT/inference-worker"
+      aot_args "$name" worker aot_fingerprint "$ROOT/inference-worker"
       "$JAVA" "${COMMON[@]}" ${AOT_ARGS[@]+"${AOT_ARGS[@]}"} -Dquarkus.http.port="$port" -Dswitchboard.worker.id="$name" "${WORKER_ARGS[@]}" \
         -jar "$ROOT/inference-worker/target/quarkus-app/quarkus-run.jar" >>"$log" 2>&1 &
       ;;
     gateway)
       # the admin key goes through the environment, not the command line (which any local user can read with ps)
-      aot_args "$name" gateway "$ROOT/gateway-service"
+      aot_args "$name" gateway aot_fingerprint "$ROOT/gateway-service"
       SWITCHBOARD_ADMIN_KEY=$ADMIN_KEY "$JAVA" "${COMMON[@]}" ${AOT_ARGS[@]+"${AOT_ARGS[@]}"} -Dquarkus.http.port="$port" \
         -Dswitchboard.gateway.tenancy.file="$TENANTS_FILE" -Dswitchboard.gateway.models="$MODEL_ID" \
         -jar "$ROOT/gateway-service/target/quarkus-app/quarkus-run.jar" >>"$log" 2>&1 &
