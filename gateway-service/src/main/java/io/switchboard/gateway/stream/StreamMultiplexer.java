@@ -23,10 +23,14 @@ import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.runtime.ShutdownEvent;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.UniEmitter;
+import io.netty.channel.EventLoop;
 import io.switchboard.gateway.GatewayConfig;
 import io.switchboard.gateway.metrics.ReliabilityMetrics;
+import io.switchboard.gateway.redis.RedisClientOptions;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
+import io.vertx.core.impl.ContextInternal;
+import io.vertx.core.impl.VertxInternal;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisConnection;
@@ -39,6 +43,11 @@ import io.vertx.redis.client.Response;
  * of its own: {@code XREAD COUNT 512 BLOCK t STREAMS k1..kn id1..idn} over the keys its waiters wait on, then hands
  * each waiter what came for it. So an open stream costs a map entry, not a Redis connection, and an idle one costs
  * nothing on the wire. What comes for a waiter is handed over on the Vert.x context it was asked from.
+ *
+ * <p>Each shard lives on one event loop (a context of its own, a Redis client of one connection made there), and a
+ * waiter asked from an event loop goes to a shard of that loop (by key hash among them): the read's answer, the
+ * relay's write to its client and its next wait then run on one thread, with no hand-over to another event loop per
+ * token. A waiter asked from elsewhere (or from a loop without a shard) goes to a shard by key hash among all.
  *
  * <p>A waiter that arrives while its shard's read is blocked wakes the read with {@code CLIENT UNBLOCK} (at most one
  * in flight per read; if it reached Redis before the read did, it is sent again a millisecond later until the read
@@ -75,6 +84,11 @@ public class StreamMultiplexer {
     private final int retries;
     private final long backoffMs;
     private final Shard[] shards;
+    /** The shards of each event loop that has some. */
+    private final Map<EventLoop, Shard[]> byLoop = new HashMap<>();
+    private final RedisClientOptions options;
+    private final Counter ownLoop;
+    private final Counter otherLoop;
     private final AtomicInteger waiters = new AtomicInteger();
     private final Counter rounds;
     private final Counter unblocks;
@@ -85,17 +99,22 @@ public class StreamMultiplexer {
 
     @Inject
     public StreamMultiplexer(ReactiveRedisDataSource redis, Vertx vertx, GatewayConfig config,
-            ReliabilityMetrics metrics, MeterRegistry registry) {
+            ReliabilityMetrics metrics, RedisClientOptions options, MeterRegistry registry) {
         this.redis = redis.getRedis().getDelegate();
         this.vertx = vertx;
+        this.options = options;
         this.metrics = metrics;
         this.blockMs = Math.max(1, config.streamBlock().toMillis());
         this.retries = config.streamReadRetries();
         this.backoffMs = Math.max(1, config.streamReadBackoff().toMillis());
         this.shards = new Shard[Math.max(1, config.streamReaders())];
+        Map<EventLoop, List<Shard>> loops = new HashMap<>();
         for (int i = 0; i < shards.length; i++) {
-            shards[i] = new Shard(i);
+            // a context on the next event loop of Vert.x's group (round robin): the shards spread over the loops
+            shards[i] = new Shard(i, (ContextInternal) ((VertxInternal) vertx).createEventLoopContext());
+            loops.computeIfAbsent(shards[i].context.nettyEventLoop(), l -> new ArrayList<>()).add(shards[i]);
         }
+        loops.forEach((loop, list) -> byLoop.put(loop, list.toArray(Shard[]::new)));
         this.sweeper = vertx.setPeriodic(SWEEP_EVERY_MS, id -> {
             for (Shard s : shards) {
                 s.sweep();
@@ -110,6 +129,12 @@ public class StreamMultiplexer {
         this.unblocks = Counter.builder("switchboard.gateway.stream.reader.unblocks")
                 .description("Blocked XREADs woken (CLIENT UNBLOCK) to take in a newly waiting stream")
                 .register(registry);
+        this.ownLoop = Counter.builder("switchboard.gateway.stream.reader.waits").tag("loop", "own")
+                .description("Waits on a job stream taken by a shard of the asking event loop (answered on that thread) "
+                        + "or by one of another loop (answered through a hand-over)").register(registry);
+        this.otherLoop = Counter.builder("switchboard.gateway.stream.reader.waits").tag("loop", "other")
+                .description("Waits on a job stream taken by a shard of the asking event loop (answered on that thread) "
+                        + "or by one of another loop (answered through a hand-over)").register(registry);
         this.isolatedReads = Counter.builder("switchboard.gateway.stream.reader.isolated")
                 .description("Reads of part of a shard's streams after Redis answered its XREAD with an error").register(registry);
     }
@@ -124,11 +149,29 @@ public class StreamMultiplexer {
             return Uni.createFrom().failure(new IllegalArgumentException("not a stream entry id: " + after));
         }
         return Uni.createFrom().emitter(emitter -> {
-            Shard shard = shards[Math.floorMod(key.hashCode(), shards.length)];
-            Waiter w = new Waiter(key, after, deadlineMs, Vertx.currentContext(), emitter);
+            Context context = Vertx.currentContext();
+            Shard shard = shardFor(key, context);
+            Waiter w = new Waiter(key, after, deadlineMs, context, emitter);
             emitter.onTermination(() -> shard.remove(w));
             shard.add(w);
         });
+    }
+
+    /** A shard of the event loop of {@code context} when it has some, else any (both by {@code key}'s hash). */
+    private Shard shardFor(String key, Context context) {
+        Shard[] local = context instanceof ContextInternal c && context.isEventLoopContext() ? byLoop.get(c.nettyEventLoop())
+                : null;
+        if (local != null) {
+            ownLoop.increment();
+            return local[Math.floorMod(key.hashCode(), local.length)];
+        }
+        otherLoop.increment();
+        return shards[Math.floorMod(key.hashCode(), shards.length)];
+    }
+
+    /** The event loops the shards live on. */
+    java.util.Set<EventLoop> shardLoops() {
+        return java.util.Set.copyOf(byLoop.keySet());
     }
 
     private int connected() {
@@ -182,6 +225,8 @@ public class StreamMultiplexer {
         final long startedMs = System.currentTimeMillis();
         RedisConnection connection;
         boolean unblocking;
+        /** Answered or failed already: a later outcome (a stuck read's, once its connection is closed) is ignored. */
+        boolean settled;
 
         Round(Map<String, String> cursors) {
             this.cursors = cursors;
@@ -197,6 +242,10 @@ public class StreamMultiplexer {
     /** One shard: its waiters by key, its connection, the read in flight. Every field is guarded by the shard. */
     private final class Shard {
         final int index;
+        /** Where the shard's connection lives, its answers arrive and its timers run. */
+        final ContextInternal context;
+        /** The shard's own client (one connection), made on its context. */
+        Redis client;
         final Map<String, List<Waiter>> waiting = new HashMap<>();
         /** Keys being read alone after a failed round, until their read answers. */
         final Map<String, Boolean> isolated = new HashMap<>();
@@ -210,8 +259,9 @@ public class StreamMultiplexer {
         /** Set while the next read waits after one that answered streams ({@link #gather}). */
         long gatherTimer = -1;
 
-        Shard(int index) {
+        Shard(int index, ContextInternal context) {
             this.index = index;
+            this.context = context;
         }
 
         synchronized RedisConnection connection() {
@@ -277,7 +327,7 @@ public class StreamMultiplexer {
          */
         private void gather(List<String> answered) {
             if (!answered.isEmpty() && gatherTimer < 0) {
-                gatherTimer = vertx.setTimer(GATHER_MS, id -> {
+                gatherTimer = context.setTimer(GATHER_MS, id -> {
                     synchronized (this) {
                         gatherTimer = -1;
                     }
@@ -304,7 +354,7 @@ public class StreamMultiplexer {
             }
             if (unblock) {
                 // a moment later: the streams that start waiting meanwhile take the same wake-up and the same read
-                vertx.setTimer(UNBLOCK_DELAY_MS, t -> unblock());
+                context.setTimer(UNBLOCK_DELAY_MS, t -> unblock());
             } else {
                 kick();
             }
@@ -356,7 +406,7 @@ public class StreamMultiplexer {
             }
             if (wakeTimer < 0) {
                 wakeAtMs = at;
-                wakeTimer = vertx.setTimer(Math.max(1, delayMs), id -> {
+                wakeTimer = context.setTimer(Math.max(1, delayMs), id -> {
                     synchronized (this) {
                         wakeTimer = -1;
                     }
@@ -390,6 +440,10 @@ public class StreamMultiplexer {
             List<Runnable> hand = new ArrayList<>();
             try {
                 synchronized (this) {
+                    if (round.settled) {
+                        return;
+                    }
+                    round.settled = true;
                     if (inFlight == round) {
                         inFlight = null;
                     }
@@ -452,6 +506,10 @@ public class StreamMultiplexer {
             List<Runnable> hand = new ArrayList<>();
             try {
                 synchronized (this) {
+                    if (round.settled) {
+                        return;
+                    }
+                    round.settled = true;
                     if (inFlight == round) {
                         inFlight = null;
                     }
@@ -625,31 +683,36 @@ public class StreamMultiplexer {
                 }
                 boolean notBlocked = ar.succeeded() && (ar.result() == null || ar.result().toInteger() == 0);
                 if (again && (notBlocked || ar.failed())) {
-                    vertx.setTimer(ar.failed() ? backoffMs : 1, t -> wake());
+                    context.setTimer(ar.failed() ? backoffMs : 1, t -> wake());
                 }
             });
         }
 
-        /** Takes a connection of its own (held, never shared) and learns its client id, for CLIENT UNBLOCK. */
+        /**
+         * Takes a connection of its own (a client of one connection, the gateway's Redis settings, made on the shard's
+         * context so that its answers arrive on the shard's event loop) and learns its client id, for CLIENT UNBLOCK.
+         */
         private void connect() {
             if (connecting) {
                 return;
             }
             connecting = true;
-            redis.connect()
+            Redis made = Redis.createClient(vertx, options.copy().setMaxPoolSize(1).setMaxPoolWaiting(1));
+            client = made;
+            context.runOnContext(v -> made.connect()
                     .compose(c -> c.send(Request.cmd(Command.CLIENT).arg("ID")).map(id -> {
                         synchronized (this) {
-                            if (closed) {
-                                c.close();
+                            if (closed || client != made) { // shutting down, or given up meanwhile
+                                made.close();
                                 return c;
                             }
                             connection = c;
                             clientId = id.toString();
                         }
                         c.exceptionHandler(t -> lost(c, t));
-                        c.endHandler(v -> lost(c, null));
+                        c.endHandler(end -> lost(c, null));
                         return c;
-                    }).onFailure(t -> c.close()))
+                    }).onFailure(t -> made.close()))
                     .onComplete(ar -> {
                         synchronized (this) {
                             connecting = false;
@@ -661,7 +724,7 @@ public class StreamMultiplexer {
                             LOG.warnf("stream reader %d: connecting to Redis failed: %s", index, ar.cause().toString());
                             reconnectLater(ar.cause());
                         }
-                    });
+                    }));
         }
 
         /** Connecting failed: every waiter counts a failed read (failing once out of retries); retry after a backoff. */
@@ -673,7 +736,7 @@ public class StreamMultiplexer {
                 readFailed(List.copyOf(waiting.keySet()), cause, hand);
             }
             hand.forEach(Runnable::run);
-            vertx.setTimer(delay, t -> kick());
+            context.setTimer(delay, t -> kick());
         }
 
         private void lost(RedisConnection c, Throwable t) {
@@ -682,20 +745,24 @@ public class StreamMultiplexer {
                     return;
                 }
                 LOG.warnf("stream reader %d: Redis connection lost%s", index, t == null ? "" : ": " + t);
-                connection = null; // it ended: nothing to close
-                clientId = null;
+                drop();
             }
             kick();
         }
 
         /**
-         * Forgets the connection without closing it: it broke (Vert.x evicted it), or a read on it never answered.
-         * Closing a pooled connection with a read still pending blocks the calling event loop (the pool resets it),
-         * so a connection that may still have one is left to end on its own; a new one is taken.
+         * Gives the connection up (it broke, ended, or a read on it never answered): its client is closed on the
+         * shard's context, failing a read still pending on it (whose round was settled already: see {@link #send}); the
+         * next read takes a new one.
          */
         private void drop() {
             connection = null;
             clientId = null;
+            Redis old = client;
+            client = null;
+            if (old != null) {
+                context.runOnContext(v -> old.close());
+            }
         }
 
         void close() {

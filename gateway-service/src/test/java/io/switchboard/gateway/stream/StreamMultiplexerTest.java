@@ -26,6 +26,9 @@ import io.quarkus.test.junit.TestProfile;
 import io.smallrye.mutiny.subscription.Cancellable;
 import io.switchboard.schema.wire.RedisKeys;
 import io.switchboard.testing.InfraTestResource;
+import io.vertx.core.Vertx;
+import io.vertx.core.impl.ContextInternal;
+import io.vertx.core.impl.VertxInternal;
 
 /**
  * The multiplexed stream reader against a real Redis. Reads here block for a minute ({@code stream-block=60s}), so
@@ -49,6 +52,8 @@ class StreamMultiplexerTest {
     RedisDataSource redis;
     @Inject
     MeterRegistry registry;
+    @Inject
+    Vertx vertx;
 
     private static long far() {
         return System.currentTimeMillis() + 60_000;
@@ -106,6 +111,42 @@ class StreamMultiplexerTest {
             List<StreamMultiplexer.Entry> got = reads.get(i).get(10, TimeUnit.SECONDS);
             assertThat(got).containsExactly(new StreamMultiplexer.Entry(ids.get(i), "{\"n\":" + i + "}"));
         }
+    }
+
+    @Test
+    void aReadAskedOnAnEventLoopIsTakenByAShardOfThatLoopWhenItHasOneAndAnsweredOnItsThread() throws Exception {
+        VertxInternal vx = (VertxInternal) vertx;
+        int loops = 0;
+        for (var ignored : vx.getEventLoopGroup()) {
+            loops++;
+        }
+        var shardLoops = multiplexer.shardLoops();
+        double ownBefore = waits("own");
+        double otherBefore = waits("other");
+        int onShardLoops = 0;
+        for (int i = 0; i < 2 * loops; i++) { // round robin: every event loop asks twice
+            ContextInternal context = vx.createEventLoopContext();
+            onShardLoops += shardLoops.contains(context.nettyEventLoop()) ? 1 : 0;
+            String key = key();
+            CompletableFuture<Thread> askedOn = new CompletableFuture<>();
+            CompletableFuture<Thread> answeredOn = new CompletableFuture<>();
+            context.runOnContext(v -> {
+                askedOn.complete(Thread.currentThread());
+                multiplexer.read(key, TokenStreamReader.START, far()).subscribe()
+                        .with(entries -> answeredOn.complete(Thread.currentThread()), answeredOn::completeExceptionally);
+            });
+            Thread asker = askedOn.get(10, TimeUnit.SECONDS);
+            add(key, "{\"i\":" + i + "}");
+            assertThat(answeredOn.get(10, TimeUnit.SECONDS)).as("the thread the read was answered on").isSameAs(asker);
+        }
+        assertThat(onShardLoops).as("reads asked on a loop with a shard").isPositive();
+        assertThat(waits("own") - ownBefore).as("reads taken by a shard of the asking loop").isEqualTo(onShardLoops);
+        assertThat(waits("other") - otherBefore).as("reads taken by a shard of another loop")
+                .isEqualTo(2 * loops - onShardLoops);
+    }
+
+    private double waits(String loop) {
+        return registry.find("switchboard.gateway.stream.reader.waits").tag("loop", loop).counter().count();
     }
 
     @Test
