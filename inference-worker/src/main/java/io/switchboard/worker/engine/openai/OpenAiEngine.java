@@ -117,7 +117,7 @@ public final class OpenAiEngine implements InferenceEngine {
         Duration firstWait = stream ? settings.firstTokenTimeout() : settings.answerTimeout();
         HttpRequest request = request(job, stream);
         // a streamed answer is read where its lines arrive; this thread only waits for its end
-        StreamedAnswer streamed = stream ? new StreamedAnswer(chunks) : null;
+        StreamedAnswer streamed = stream ? new StreamedAnswer(chunks, cancelled) : null;
         UpstreamExchange sent = UpstreamExchange.send(client, request, streamed);
         Item first = sent.next(firstWait, cancelled);
         if (UpstreamExchange.staleConnection(first, start) && !cancelled.getAsBoolean()) {
@@ -163,7 +163,11 @@ public final class OpenAiEngine implements InferenceEngine {
             BooleanSupplier cancelled, long start) {
         long firstDeadline = start + settings.firstTokenTimeout().toNanos();
         long idle = settings.idleTimeout().toNanos();
-        Item item = exchange.next(() -> answer.deadlineNanos(firstDeadline, idle), cancelled);
+        Item item = exchange.next(() -> answer.deadlineNanos(firstDeadline, idle), cancelled, answer::pollNanos);
+        if (item instanceof Stopped && answer.stoppedByCancel()) {
+            exchange.abort(); // the upstream stops generating
+            return ended(new Cancelled(), chunks);
+        }
         if (item instanceof Stopped) {
             Generation g = answer.result(); // throws what broke the answer
             exchange.finish();

@@ -23,6 +23,11 @@ import java.util.function.LongSupplier;
 final class UpstreamExchange implements AutoCloseable {
     /** How often a waiting reader looks at its cancel flag and its deadline. */
     static final Duration POLL = Duration.ofMillis(25);
+    /**
+     * How long a waiting reader sleeps between looks while a pushed answer's lines keep coming: their reader looks at
+     * the cancel flag at every line ({@link StreamedAnswer}), so the job's thread need not wake 40 times a second.
+     */
+    static final Duration FLOWING_POLL = Duration.ofMillis(250);
 
     /** What the exchange produced next. */
     sealed interface Item {
@@ -115,6 +120,11 @@ final class UpstreamExchange implements AutoCloseable {
      * deadline that moves (the idle time after the last pushed line) is followed.
      */
     Item next(LongSupplier deadlineNanos, BooleanSupplier cancelled) {
+        return next(deadlineNanos, cancelled, () -> POLL.toNanos());
+    }
+
+    /** {@link #next(LongSupplier, BooleanSupplier)}, sleeping {@code stepNanos} (asked at every step) between looks. */
+    Item next(LongSupplier deadlineNanos, BooleanSupplier cancelled, LongSupplier stepNanos) {
         try {
             while (true) {
                 if (cancelled.getAsBoolean()) {
@@ -126,7 +136,7 @@ final class UpstreamExchange implements AutoCloseable {
                     abort();
                     return new TimedOut();
                 }
-                Item item = items.poll(Math.min(left, POLL.toNanos()), TimeUnit.NANOSECONDS);
+                Item item = items.poll(Math.min(left, stepNanos.getAsLong()), TimeUnit.NANOSECONDS);
                 if (item instanceof End) {
                     complete = true;
                 }

@@ -240,6 +240,37 @@ class UpstreamFaultsTest {
         assertThat(sink.text(0)).as("nothing reaches the sink after the job ended").hasSize(produced);
     }
 
+    @Test
+    void aCancelWhileTheAnswerStreamsIsSeenAtTheNextLineBeforeItsPieceReachesTheSink() {
+        java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+        upstream.chat = ex -> {
+            OutputStream out = FakeUpstream.startStream(ex);
+            try {
+                for (int i = 0; i < 2000; i++) { // a line every 2 ms: many lines within one of the job thread's polls
+                    out.write(("data: " + FakeUpstream.chunk(0, "{\"content\":\"x\"}", null) + "\n\n")
+                            .getBytes(StandardCharsets.UTF_8));
+                    out.flush();
+                    Thread.sleep(2);
+                }
+            } catch (java.io.IOException e) {
+                closed.countDown();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        RecordingSink sink = new RecordingSink();
+        java.util.concurrent.atomic.AtomicBoolean cancel = new java.util.concurrent.atomic.AtomicBoolean();
+        var g = engine.generate(job(), watched(sink, () -> {
+            if (sink.text(0).length() >= 20) { // after 20 pieces, flowing: the job's thread sleeps its long step
+                cancel.set(true);
+            }
+        }), cancel::get);
+        assertThat(g.cancelled()).isTrue();
+        assertThat(sink.text(0)).as("the pieces before the cancel, none after").hasSize(20);
+        assertThat(g.completionTokens()).isEqualTo(20);
+        awaitClosed(closed);
+    }
+
     /** A sink that records into {@code sink}, then runs {@code afterDelta} on the thread that handed the piece over. */
     private static io.switchboard.worker.engine.InferenceEngine.EventSink watched(RecordingSink sink, Runnable afterDelta) {
         return new io.switchboard.worker.engine.InferenceEngine.EventSink() {
