@@ -207,7 +207,7 @@ class OpenAiEngineOnLlamaServerTest {
         }, cancel::get);
 
         assertThat(g.cancelled()).isTrue();
-        // the job's thread sees the cancel within a poll (25 ms), while the answer streams on: 101 tokens on a fast VM
+        // the reading thread sees the cancel at the next line, the job's thread at once after
         assertThat(g.completionTokens()).isBetween(5, 500);
         assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(2));
         // 1500 tokens take this server several seconds: idle within one means it stopped the sequence
