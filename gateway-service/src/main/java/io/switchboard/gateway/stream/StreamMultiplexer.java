@@ -19,11 +19,11 @@ import org.jboss.logging.Logger;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.channel.EventLoop;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.runtime.ShutdownEvent;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.UniEmitter;
-import io.netty.channel.EventLoop;
 import io.switchboard.gateway.GatewayConfig;
 import io.switchboard.gateway.metrics.ReliabilityMetrics;
 import io.switchboard.gateway.redis.RedisClientOptions;
@@ -697,6 +697,10 @@ public class StreamMultiplexer {
                 return;
             }
             connecting = true;
+            Redis old = client; // one whose connection never came (or was dropped)
+            if (old != null) {
+                context.runOnContext(v -> old.close());
+            }
             Redis made = Redis.createClient(vertx, options.copy().setMaxPoolSize(1).setMaxPoolWaiting(1));
             client = made;
             context.runOnContext(v -> made.connect()

@@ -212,19 +212,7 @@ class UpstreamFaultsTest {
     @Test
     void aCancelAfterTheFirstTokenEndsTheJobWithWhatItProducedAndNothingAfter() {
         java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
-        upstream.chat = ex -> {
-            OutputStream out = FakeUpstream.startStream(ex);
-            try {
-                for (int i = 0; i < 200; i++) {
-                    out.write(("data: " + FakeUpstream.chunk(0, "{\"content\":\"x\"}", null) + "\n\n")
-                            .getBytes(StandardCharsets.UTF_8));
-                    out.flush();
-                    Thread.sleep(20);
-                }
-            } catch (java.io.IOException e) {
-                closed.countDown(); // the engine closed the connection: the upstream stops generating
-            }
-        };
+        upstream.chat = streaming(200, 20, closed);
         RecordingSink sink = new RecordingSink();
         java.util.concurrent.atomic.AtomicBoolean cancel = new java.util.concurrent.atomic.AtomicBoolean();
         var g = engine.generate(job(), watched(sink, () -> {
@@ -243,21 +231,8 @@ class UpstreamFaultsTest {
     @Test
     void aCancelWhileTheAnswerStreamsIsSeenAtTheNextLineBeforeItsPieceReachesTheSink() {
         java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
-        upstream.chat = ex -> {
-            OutputStream out = FakeUpstream.startStream(ex);
-            try {
-                for (int i = 0; i < 2000; i++) { // a line every 2 ms: many lines within one of the job thread's polls
-                    out.write(("data: " + FakeUpstream.chunk(0, "{\"content\":\"x\"}", null) + "\n\n")
-                            .getBytes(StandardCharsets.UTF_8));
-                    out.flush();
-                    Thread.sleep(2);
-                }
-            } catch (java.io.IOException e) {
-                closed.countDown();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        };
+        // a line every 2 ms: many lines within one of the job thread's polls
+        upstream.chat = streaming(2000, 2, closed);
         RecordingSink sink = new RecordingSink();
         java.util.concurrent.atomic.AtomicBoolean cancel = new java.util.concurrent.atomic.AtomicBoolean();
         var g = engine.generate(job(), watched(sink, () -> {
@@ -269,6 +244,26 @@ class UpstreamFaultsTest {
         assertThat(sink.text(0)).as("the pieces before the cancel, none after").hasSize(20);
         assertThat(g.completionTokens()).isEqualTo(20);
         awaitClosed(closed);
+    }
+
+    /**
+     * An upstream that streams {@code lines} one-piece chunks ("x"), one every {@code everyMs}; {@code closed} counts
+     * down when the engine closes the connection (the upstream stops generating).
+     */
+    private static FakeUpstream.Reply streaming(int lines, long everyMs, java.util.concurrent.CountDownLatch closed) {
+        return ex -> {
+            OutputStream out = FakeUpstream.startStream(ex);
+            try {
+                for (int i = 0; i < lines; i++) {
+                    out.write(("data: " + FakeUpstream.chunk(0, "{\"content\":\"x\"}", null) + "\n\n")
+                            .getBytes(StandardCharsets.UTF_8));
+                    out.flush();
+                    Thread.sleep(everyMs);
+                }
+            } catch (java.io.IOException e) {
+                closed.countDown();
+            }
+        };
     }
 
     /** A sink that records into {@code sink}, then runs {@code afterDelta} on the thread that handed the piece over. */
