@@ -90,6 +90,8 @@ public class StreamMultiplexer {
     private final Counter ownLoop;
     private final Counter otherLoop;
     private final AtomicInteger waiters = new AtomicInteger();
+    /** Read answers that arrived on another thread than their shard's event loop (none, by design): for the tests. */
+    private final java.util.concurrent.atomic.AtomicLong answersOffLoop = new java.util.concurrent.atomic.AtomicLong();
     private final Counter rounds;
     private final Counter unblocks;
     private final Counter isolatedReads;
@@ -159,14 +161,19 @@ public class StreamMultiplexer {
 
     /** A shard of the event loop of {@code context} when it has some, else any (both by {@code key}'s hash). */
     private Shard shardFor(String key, Context context) {
-        Shard[] local = context instanceof ContextInternal c && context.isEventLoopContext() ? byLoop.get(c.nettyEventLoop())
-                : null;
+        Shard[] local = context instanceof ContextInternal c && c.nettyEventLoop() != null && c.nettyEventLoop().inEventLoop()
+                ? byLoop.get(c.nettyEventLoop()) : null;
         if (local != null) {
             ownLoop.increment();
             return local[Math.floorMod(key.hashCode(), local.length)];
         }
         otherLoop.increment();
         return shards[Math.floorMod(key.hashCode(), shards.length)];
+    }
+
+    /** How many read answers arrived off their shard's event loop. */
+    long answersOffLoop() {
+        return answersOffLoop.get();
     }
 
     /** The event loops the shards live on. */
@@ -426,7 +433,18 @@ public class StreamMultiplexer {
             }
             rounds.increment();
             round.connection = c;
+            if (context.nettyEventLoop().inEventLoop()) {
+                sendOn(c, xread, round);
+            } else { // sent from the shard's loop, its answer arrives there (a command answers on its sender's context)
+                context.runOnContext(v -> sendOn(c, xread, round));
+            }
+        }
+
+        private void sendOn(RedisConnection c, Request xread, Round round) {
             c.send(xread).onComplete(ar -> {
+                if (!context.nettyEventLoop().inEventLoop()) {
+                    answersOffLoop.incrementAndGet();
+                }
                 ReadOutcome read = ReadOutcome.of(ar);
                 if (read.byKey() != null) {
                     answered(round, read.byKey());
@@ -543,7 +561,7 @@ public class StreamMultiplexer {
          */
         void sweep() {
             List<Runnable> hand = new ArrayList<>();
-            RedisConnection stuck = null;
+            Round stuck = null;
             synchronized (this) {
                 long now = System.currentTimeMillis();
                 for (Iterator<Map.Entry<String, List<Waiter>>> keys = waiting.entrySet().iterator(); keys.hasNext();) {
@@ -564,18 +582,12 @@ public class StreamMultiplexer {
                         && now - inFlight.startedMs > blockMs + STUCK_MS) {
                     LOG.warnf("stream reader %d: a read has not answered for %d ms; reconnecting", index,
                             now - inFlight.startedMs);
-                    stuck = connection;
+                    stuck = inFlight; // if it answers meanwhile, it is settled and this failure is ignored
                 }
             }
             hand.forEach(Runnable::run);
             if (stuck != null) {
-                Round round;
-                synchronized (this) {
-                    round = inFlight;
-                }
-                if (round != null) {
-                    failed(round, new java.io.IOException("stream read unanswered; reconnecting"));
-                }
+                failed(stuck, new java.io.IOException("stream read unanswered; reconnecting"));
             }
         }
 
@@ -697,18 +709,39 @@ public class StreamMultiplexer {
                 return;
             }
             connecting = true;
-            Redis old = client; // one whose connection never came (or was dropped)
+            Redis old = client; // one whose connection never came
+            client = null;
+            context.runOnContext(v -> open(old));
+        }
+
+        /**
+         * On the shard's context: a Redis client's event loop is the context it was made on, and its connection's
+         * with it.
+         */
+        private void open(Redis old) {
             if (old != null) {
-                context.runOnContext(v -> old.close());
+                old.close();
             }
-            Redis made = Redis.createClient(vertx, options.copy().setMaxPoolSize(1).setMaxPoolWaiting(1));
-            client = made;
-            context.runOnContext(v -> made.connect()
+            Redis made;
+            try {
+                made = Redis.createClient(vertx, options.copy().setMaxPoolSize(1).setMaxPoolWaiting(1));
+            } catch (RuntimeException e) {
+                synchronized (this) {
+                    connecting = false;
+                    connectFailures++;
+                }
+                LOG.warnf("stream reader %d: no Redis client: %s", index, e.toString());
+                reconnectLater(e);
+                return;
+            }
+            synchronized (this) {
+                client = made;
+            }
+            made.connect()
                     .compose(c -> c.send(Request.cmd(Command.CLIENT).arg("ID")).map(id -> {
                         synchronized (this) {
                             if (closed || client != made) { // shutting down, or given up meanwhile
-                                made.close();
-                                return c;
+                                throw new IllegalStateException("stream reader " + index + " closed");
                             }
                             connection = c;
                             clientId = id.toString();
@@ -716,19 +749,31 @@ public class StreamMultiplexer {
                         c.exceptionHandler(t -> lost(c, t));
                         c.endHandler(end -> lost(c, null));
                         return c;
-                    }).onFailure(t -> made.close()))
+                    }))
                     .onComplete(ar -> {
+                        boolean stop;
+                        boolean mine;
                         synchronized (this) {
                             connecting = false;
                             connectFailures = ar.succeeded() ? 0 : connectFailures + 1;
+                            mine = client == made; // else drop() took it, and closed it
+                            if (ar.failed() && mine) {
+                                client = null;
+                            }
+                            stop = closed;
                         }
                         if (ar.succeeded()) {
                             kick();
-                        } else {
+                            return;
+                        }
+                        if (mine) {
+                            made.close();
+                        }
+                        if (!stop) {
                             LOG.warnf("stream reader %d: connecting to Redis failed: %s", index, ar.cause().toString());
                             reconnectLater(ar.cause());
                         }
-                    }));
+                    });
         }
 
         /** Connecting failed: every waiter counts a failed read (failing once out of retries); retry after a backoff. */

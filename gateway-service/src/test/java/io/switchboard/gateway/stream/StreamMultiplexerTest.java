@@ -139,6 +139,8 @@ class StreamMultiplexerTest {
             add(key, "{\"i\":" + i + "}");
             assertThat(answeredOn.get(10, TimeUnit.SECONDS)).as("the thread the read was answered on").isSameAs(asker);
         }
+        assertThat(multiplexer.answersOffLoop()).as("read answers that arrived off their shard's event loop, "
+                + "whether the read was asked on an event loop or on a test's own thread").isZero();
         assertThat(onShardLoops).as("reads asked on a loop with a shard").isPositive();
         assertThat(waits("own") - ownBefore).as("reads taken by a shard of the asking loop").isEqualTo(onShardLoops);
         assertThat(waits("other") - otherBefore).as("reads taken by a shard of another loop")

@@ -15,7 +15,8 @@ import java.util.function.LongSupplier;
 /**
  * One HTTP exchange with the upstream, read as a sequence of {@link Item}s: the status, then the body's lines, then
  * its end (or a transport failure). The reading thread waits for each item in short steps, so a cancel or a timeout
- * is seen within {@link #POLL} and aborts the exchange: the connection is closed and the upstream stops generating.
+ * is seen within {@link #POLL} (or the step its caller gives) and aborts the exchange: the connection is closed and the
+ * upstream stops generating.
  * <p>
  * A successful answer's lines may instead be pushed ({@link BodyLines}): read on the client's own thread as they
  * arrive, with only their end (and {@link Stopped}, when the lines' reader wants no more) queued for the waiting thread.
