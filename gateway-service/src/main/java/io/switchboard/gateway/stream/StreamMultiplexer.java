@@ -5,8 +5,10 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 import jakarta.annotation.PreDestroy;
 import jakarta.annotation.Priority;
@@ -91,7 +93,7 @@ public class StreamMultiplexer {
     private final Counter otherLoop;
     private final AtomicInteger waiters = new AtomicInteger();
     /** Read answers that arrived on another thread than their shard's event loop (none, by design): for the tests. */
-    private final java.util.concurrent.atomic.AtomicLong answersOffLoop = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong answersOffLoop = new AtomicLong();
     private final Counter rounds;
     private final Counter unblocks;
     private final Counter isolatedReads;
@@ -131,12 +133,8 @@ public class StreamMultiplexer {
         this.unblocks = Counter.builder("switchboard.gateway.stream.reader.unblocks")
                 .description("Blocked XREADs woken (CLIENT UNBLOCK) to take in a newly waiting stream")
                 .register(registry);
-        this.ownLoop = Counter.builder("switchboard.gateway.stream.reader.waits").tag("loop", "own")
-                .description("Waits on a job stream taken by a shard of the asking event loop (answered on that thread) "
-                        + "or by one of another loop (answered through a hand-over)").register(registry);
-        this.otherLoop = Counter.builder("switchboard.gateway.stream.reader.waits").tag("loop", "other")
-                .description("Waits on a job stream taken by a shard of the asking event loop (answered on that thread) "
-                        + "or by one of another loop (answered through a hand-over)").register(registry);
+        this.ownLoop = waits(registry, "own");
+        this.otherLoop = waits(registry, "other");
         this.isolatedReads = Counter.builder("switchboard.gateway.stream.reader.isolated")
                 .description("Reads of part of a shard's streams after Redis answered its XREAD with an error").register(registry);
     }
@@ -159,6 +157,12 @@ public class StreamMultiplexer {
         });
     }
 
+    private static Counter waits(MeterRegistry registry, String loop) {
+        return Counter.builder("switchboard.gateway.stream.reader.waits").tag("loop", loop)
+                .description("Waits on a job stream taken by a shard of the asking event loop (answered on that thread) "
+                        + "or by one of another loop (answered through a hand-over)").register(registry);
+    }
+
     /** A shard of the event loop of {@code context} when it has some, else any (both by {@code key}'s hash). */
     private Shard shardFor(String key, Context context) {
         Shard[] local = context instanceof ContextInternal c && c.nettyEventLoop() != null && c.nettyEventLoop().inEventLoop()
@@ -177,8 +181,8 @@ public class StreamMultiplexer {
     }
 
     /** The event loops the shards live on. */
-    java.util.Set<EventLoop> shardLoops() {
-        return java.util.Set.copyOf(byLoop.keySet());
+    Set<EventLoop> shardLoops() {
+        return Set.copyOf(byLoop.keySet());
     }
 
     private int connected() {
@@ -709,19 +713,14 @@ public class StreamMultiplexer {
                 return;
             }
             connecting = true;
-            Redis old = client; // one whose connection never came
-            client = null;
-            context.runOnContext(v -> open(old));
+            context.runOnContext(v -> open());
         }
 
         /**
          * On the shard's context: a Redis client's event loop is the context it was made on, and its connection's
          * with it.
          */
-        private void open(Redis old) {
-            if (old != null) {
-                old.close();
-            }
+        private void open() {
             Redis made;
             try {
                 made = Redis.createClient(vertx, options.copy().setMaxPoolSize(1).setMaxPoolWaiting(1));

@@ -214,12 +214,7 @@ class UpstreamFaultsTest {
         java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
         upstream.chat = streaming(200, 20, closed);
         RecordingSink sink = new RecordingSink();
-        java.util.concurrent.atomic.AtomicBoolean cancel = new java.util.concurrent.atomic.AtomicBoolean();
-        var g = engine.generate(job(), watched(sink, () -> {
-            if (sink.text(0).length() >= 3) {
-                cancel.set(true);
-            }
-        }), cancel::get);
+        var g = generateCancelledAfter(3, sink);
         int produced = sink.text(0).length();
         assertThat(g.cancelled()).isTrue();
         assertThat(g.completionTokens()).isEqualTo(produced);
@@ -234,16 +229,21 @@ class UpstreamFaultsTest {
         // a line every 2 ms: many lines within one of the job thread's polls
         upstream.chat = streaming(2000, 2, closed);
         RecordingSink sink = new RecordingSink();
-        java.util.concurrent.atomic.AtomicBoolean cancel = new java.util.concurrent.atomic.AtomicBoolean();
-        var g = engine.generate(job(), watched(sink, () -> {
-            if (sink.text(0).length() >= 20) { // after 20 pieces, flowing: the job's thread sleeps its long step
-                cancel.set(true);
-            }
-        }), cancel::get);
+        var g = generateCancelledAfter(20, sink); // after 20 pieces, flowing: the job's thread sleeps its long step
         assertThat(g.cancelled()).isTrue();
         assertThat(sink.text(0)).as("the pieces before the cancel, none after").hasSize(20);
         assertThat(g.completionTokens()).isEqualTo(20);
         awaitClosed(closed);
+    }
+
+    /** Generates into {@code sink}, the job cancelled (by the thread that hands the pieces over) once it has {@code pieces}. */
+    private io.switchboard.worker.engine.InferenceEngine.Generation generateCancelledAfter(int pieces, RecordingSink sink) {
+        java.util.concurrent.atomic.AtomicBoolean cancel = new java.util.concurrent.atomic.AtomicBoolean();
+        return engine.generate(job(), watched(sink, () -> {
+            if (sink.text(0).length() >= pieces) {
+                cancel.set(true);
+            }
+        }), cancel::get);
     }
 
     /**
