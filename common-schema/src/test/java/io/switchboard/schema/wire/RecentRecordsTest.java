@@ -32,8 +32,9 @@ class RecentRecordsTest {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestInfra.get().kafkaBootstrapServers());
         try (var producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
-            // the records a starting consumer would miss: one older than the lookback, two within it
-            producer.send(new ProducerRecord<>(topic, 0, now - 60_000, "k", "too old")).get();
+            // the records a starting consumer would miss: one older than the lookback, two within it (the lookback is
+            // counted from the assignment, which a cold broker may make many seconds after now)
+            producer.send(new ProducerRecord<>(topic, 0, now - 600_000, "k", "too old")).get();
             producer.send(new ProducerRecord<>(topic, 0, now - 20_000, "k", "during start-up")).get();
             producer.send(new ProducerRecord<>(topic, 0, now - 1_000, "k", "just before")).get();
         }
@@ -47,7 +48,7 @@ class RecentRecordsTest {
             consumer.subscribe(List.of(topic), new ConsumerRebalanceListener() {
                 @Override
                 public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-                    RecentRecords.seekBack(consumer, partitions, Duration.ofSeconds(30), System.currentTimeMillis());
+                    RecentRecords.seekBack(consumer, partitions, Duration.ofMinutes(2), System.currentTimeMillis());
                 }
 
                 @Override
