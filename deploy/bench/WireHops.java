@@ -22,7 +22,10 @@ import java.util.regex.Pattern;
  * it: only what the services and the broker take between packets. deploy/bench/wire-hops.sh takes the capture.
  *
  * java deploy/bench/WireHops.java CAPTURE.pcap GATEWAY_PORT KAFKA_PORT REDIS_PORT [SKIP (0): the first requests, a
- *      client's warm-up, left out]
+ *      client's warm-up, left out] [UPSTREAM_PORT: a stack whose worker drives an engine over HTTP (llama-server)]
+ *
+ * With an upstream port (the capture then holds its traffic too), the worker's hop to its first token is split in
+ * three: the worker sends the request upstream, the upstream sends its first token, the worker writes it to Redis.
  *
  * A request is followed from its POST to the next one, by the job id of the meta the gateway writes for it; one whose
  * packets are not all found (a payload split across segments, a capture that began or ended inside it) is left out,
@@ -41,12 +44,18 @@ public class WireHops {
         int kafka = Integer.parseInt(a[2]);
         int redis = Integer.parseInt(a[3]);
         int skip = a.length > 4 ? Integer.parseInt(a[4]) : 0;
+        int upstream = a.length > 5 ? Integer.parseInt(a[5]) : -1;
         // the chain to the first token, each hop from the one before; then two hops beside it (not on its path)
-        String[] names = { "request -> gateway sends the job to Kafka", "-> broker hands the job to the router",
-                "-> router's assignment in Redis", "-> Redis hands it to the worker", "-> worker sends its claim",
-                "-> Redis answers the claim", "-> worker writes the first token", "-> Redis hands it to the gateway",
+        List<String> chain = new ArrayList<>(List.of("request -> gateway sends the job to Kafka",
+                "-> broker hands the job to the router", "-> router's assignment in Redis",
+                "-> Redis hands it to the worker", "-> worker sends its claim", "-> Redis answers the claim"));
+        if (upstream > 0) {
+            chain.addAll(List.of("-> worker sends the request upstream", "-> upstream sends its first token"));
+        }
+        chain.addAll(List.of("-> worker writes the first token", "-> Redis hands it to the gateway",
                 "-> gateway writes it to the client", "time to first token, on the wire",
-                "beside: request -> gateway writes the job's meta", "beside: job sent -> broker acks it" };
+                "beside: request -> gateway writes the job's meta", "beside: job sent -> broker acks it"));
+        String[] names = chain.toArray(String[]::new);
         List<long[]> rows = new ArrayList<>();
         List<Integer> posts = new ArrayList<>();
         for (int i = 0; i < packets.size(); i++) {
@@ -71,19 +80,24 @@ public class WireHops {
             String id = jobMeta.group(1);
             // each step of the chain: the first packet after the step before it; the two beside it are looked for
             // apart (the meta write may come after the produce, the produce's ack after the router's fetch)
-            int[] found = new int[9];
-            List<Predicate<Packet>> step = List.of(
+            int[] found = new int[names.length - 3];
+            List<Predicate<Packet>> step = new ArrayList<>(List.of(
                     p -> p.dst() == kafka && p.payload().contains(id),
                     p -> p.src() == kafka && p.dst() != seg.get(found[0]).src() && p.payload().contains(id),
                     p -> p.dst() == redis && p.payload().contains(id) && p.payload().contains(":assignments")
                             && p.payload().toLowerCase(java.util.Locale.ROOT).contains("xadd"),
                     p -> p.src() == redis && p.payload().contains(id) && p.payload().contains(":assignments"),
                     p -> p.dst() == redis && p.payload().contains("{" + id + "}:owner"),
-                    p -> p.src() == redis && p.dst() == seg.get(found[4]).src(), // the claim's answer
+                    p -> p.src() == redis && p.dst() == seg.get(found[4]).src())); // the claim's answer
+            if (upstream > 0) {
+                step.add(p -> p.dst() == upstream && p.payload().startsWith("POST "));
+                step.add(p -> p.src() == upstream && CONTENT.matcher(p.payload()).find());
+            }
+            step.addAll(List.of(
                     p -> p.dst() == redis && p.payload().contains(id) && p.payload().contains("\"type\":\"delta\""),
                     p -> p.src() == redis && p.payload().contains("{" + id + "}:events")
                             && p.payload().contains("\"type\":\"delta\""),
-                    p -> p.src() == gateway && CONTENT.matcher(p.payload()).find());
+                    p -> p.src() == gateway && CONTENT.matcher(p.payload()).find()));
             boolean complete = true;
             for (int s = 0; s < step.size(); s++) {
                 found[s] = first(seg, s == 0 ? 0 : found[s - 1], step.get(s));

@@ -266,6 +266,11 @@ public class JobRunner {
             next.choiceEnd(index, finishReason);
         }
 
+        @Override
+        public io.vertx.core.Context context() {
+            return next.context();
+        }
+
         Long firstAt() {
             return at;
         }

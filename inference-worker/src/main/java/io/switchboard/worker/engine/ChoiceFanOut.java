@@ -129,6 +129,11 @@ public final class ChoiceFanOut {
         }
 
         @Override
+        public io.vertx.core.Context context() {
+            return next.context();
+        }
+
+        @Override
         public void choiceEnd(int ignored, String finishReason) {
             // the fan-out reports each choice's end itself
         }

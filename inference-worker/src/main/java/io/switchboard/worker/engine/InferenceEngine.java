@@ -51,6 +51,14 @@ public interface InferenceEngine extends AutoCloseable {
         default void progress(int tokens) {
         }
 
+        /**
+         * The Vert.x context this sink writes from (null: none): an engine that reads its tokens on an event loop reads
+         * them on this one, so each token reaches the sink's connection without a hand-over to another thread.
+         */
+        default io.vertx.core.Context context() {
+            return null;
+        }
+
         /** Plain text of choice 0. */
         default void text(String text) {
             delta(TokenEvent.Delta.of(text));

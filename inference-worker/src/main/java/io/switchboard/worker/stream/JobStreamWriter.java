@@ -105,6 +105,12 @@ public final class JobStreamWriter implements InferenceEngine.EventSink {
         this.ttlAfterEnd = ttlAfterEnd;
     }
 
+    /** The event loop of this job's stream connection, where its writes go out. */
+    @Override
+    public io.vertx.core.Context context() {
+        return redis.context(key);
+    }
+
     public synchronized void delta(String text) {
         delta(TokenEvent.Delta.of(text));
     }

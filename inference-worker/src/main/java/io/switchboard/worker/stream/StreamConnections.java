@@ -131,6 +131,11 @@ public class StreamConnections {
                 .setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(delayNanos + 999_999)), id -> task.run());
     }
 
+    /** The Vert.x context of {@code key}'s connection: what runs there sends on it without a hop to another thread. */
+    public Context context(String key) {
+        return held[Math.floorMod(key.hashCode(), held.length)].context;
+    }
+
     /** {@link #later}, for a writer's deltas held until the end of its stream interval; counted. */
     public void holdForInterval(String key, long delayNanos, Runnable task) {
         later(key, delayNanos, task);

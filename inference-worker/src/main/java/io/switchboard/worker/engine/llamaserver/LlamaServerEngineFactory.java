@@ -25,6 +25,7 @@ import io.switchboard.worker.engine.openai.OpenAiEngineFactory;
 import io.switchboard.worker.engine.openai.OpenAiSettings;
 import io.switchboard.worker.engine.openai.ToolCallIds;
 import io.switchboard.worker.engine.openai.UpstreamMetrics;
+import io.vertx.core.Vertx;
 
 /**
  * {@code llama-server}: the executable at {@code switchboard.worker.llama-server.path} serving
@@ -39,6 +40,8 @@ public class LlamaServerEngineFactory implements EngineFactory {
 
     @Inject
     MeterRegistry registry;
+    @Inject
+    Vertx vertx;
 
     @Override
     public InferenceEngine create(WorkerConfig config) {
@@ -54,12 +57,12 @@ public class LlamaServerEngineFactory implements EngineFactory {
         URI base = URI.create("http://127.0.0.1:" + settings.port() + "/v1");
         String modelId = LlamaEngineFactory.modelId(config, model);
         OpenAiSettings upstream = OpenAiEngineFactory.settings(config.openai(), base, modelId);
-        return create(settings, upstream, modelId, registry);
+        return create(settings, upstream, modelId, registry, vertx);
     }
 
     /** Starts the child and the client that drives it; start-up fails if the child cannot start. */
     public static LlamaServerEngine create(LlamaServerSettings settings, OpenAiSettings upstream, String modelId,
-            MeterRegistry registry) {
+            MeterRegistry registry, Vertx vertx) {
         check(settings.binary(), "llama-server executable", true);
         check(settings.model(), "model file", false);
         OpenAiSettings fixed = OpenAiSettings.of(upstream.baseUrl(), modelId, Flavor.LLAMA_SERVER)
@@ -71,7 +74,7 @@ public class LlamaServerEngineFactory implements EngineFactory {
         LlamaServerSupervisor supervisor = new LlamaServerSupervisor(settings, registry);
         try {
             UpstreamMetrics metrics = new UpstreamMetrics(registry, "llama-server");
-            OpenAiEngine client = new OpenAiEngine("llama-server", modelId, fixed, metrics, ToolCallIds.random());
+            OpenAiEngine client = new OpenAiEngine("llama-server", modelId, fixed, metrics, ToolCallIds.random(), vertx);
             LlamaServerEngine engine = new LlamaServerEngine(supervisor, client);
             metrics.availability(() -> engine.capabilities().available());
             return engine;

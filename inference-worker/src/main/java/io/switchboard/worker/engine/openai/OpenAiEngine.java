@@ -1,7 +1,5 @@
 package io.switchboard.worker.engine.openai;
 
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
@@ -25,12 +23,23 @@ import io.switchboard.worker.engine.openai.UpstreamExchange.Line;
 import io.switchboard.worker.engine.openai.UpstreamExchange.Status;
 import io.switchboard.worker.engine.openai.UpstreamExchange.Stopped;
 import io.switchboard.worker.engine.openai.UpstreamExchange.TimedOut;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
 
 /**
  * Any OpenAI-compatible server (llama.cpp's llama-server, vLLM, SGLang, a cloud provider) driven over streaming HTTP:
  * each job becomes one {@code POST /chat/completions} ({@code n} of them at once unless the upstream takes {@code n}
  * itself), whose chunks are checked and handed to the sink as they arrive. A cancel closes the connection, which
  * makes the upstream stop generating. Available while the upstream's health endpoint answers.
+ * <p>
+ * Spoken to with Vert.x's HTTP client, on the event loop of the job's stream writer ({@link EventSink#context}): the
+ * request goes out from there and each token, read there, reaches the writer's Redis connection without a hand-over
+ * to another thread.
  */
 public final class OpenAiEngine implements InferenceEngine {
     private final String kind;
@@ -38,28 +47,35 @@ public final class OpenAiEngine implements InferenceEngine {
     private final OpenAiSettings settings;
     private final UpstreamMetrics metrics;
     private final Supplier<String> toolCallIds;
+    private final Vertx vertx;
     private final HttpClient client;
+    /** A request sent again because its kept-alive connection was found closed goes out on a connection of its own. */
+    private final HttpClient fresh;
     private final UpstreamHealth health;
     private final EngineCapabilities capabilities;
 
+    /** The most connections open to the upstream at once. */
+    static final int MAX_CONNECTIONS = 1024;
+    /** How long a kept-alive connection to the upstream may stay unused before it is closed. */
+    static final int KEEP_ALIVE_SECONDS = 2;
+
     public OpenAiEngine(String kind, String modelId, OpenAiSettings settings, UpstreamMetrics metrics,
-            Supplier<String> toolCallIds) {
+            Supplier<String> toolCallIds, Vertx vertx) {
         this.kind = kind;
         this.modelId = modelId;
         this.settings = settings;
         this.metrics = metrics;
         this.toolCallIds = toolCallIds;
-        HttpClient.Builder builder = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(settings.connectTimeout());
-        if ("http".equals(settings.chatCompletionsUrl().getScheme())) {
-            // the client's own tasks (the answer's headers, each piece of its body) run on its selector thread
-            // instead of being handed to a pool thread each: what they do (queue a line, or read a streamed chunk
-            // into the job's stream writer, see StreamedAnswer) never blocks; a hop to a pool thread for every token
-            // cost more CPU than the token itself. Not for https: a TLS handshake's work would then hold up every
-            // other stream's reading.
-            builder.executor(Runnable::run);
-        }
-        this.client = builder.build();
+        this.vertx = vertx;
+        // connections are kept alive and reused on the event loop that asks (Vert.x picks a pooled connection of that
+        // loop first), and closed after KEEP_ALIVE_SECONDS unused: before the upstream closes them itself (llama-server
+        // and uvicorn, vLLM's server, after 5 s), which would race with a request sent on one; the bound is far above
+        // any worker's slots: it only stops a runaway
+        HttpClientOptions options = new HttpClientOptions()
+                .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, settings.connectTimeout().toMillis()))
+                .setKeepAlive(true).setKeepAliveTimeout(KEEP_ALIVE_SECONDS).setVerifyHost(true).setForceSni(true);
+        this.client = vertx.createHttpClient(options, new PoolOptions().setHttp1MaxSize(MAX_CONNECTIONS));
+        this.fresh = vertx.createHttpClient(new HttpClientOptions(options).setKeepAlive(false));
         this.capabilities = new EngineCapabilities(settings.aliases(), settings.contextLength(),
                 settings.features().contains(Feature.N) ? settings.maxN() : 1, settings.features(), false);
         this.health = new UpstreamHealth(client, settings, metrics);
@@ -115,15 +131,19 @@ public final class OpenAiEngine implements InferenceEngine {
         ChunkTranslator chunks = new ChunkTranslator(n, n > 1, sink, toolCallIds);
         long start = System.nanoTime();
         Duration firstWait = stream ? settings.firstTokenTimeout() : settings.answerTimeout();
-        HttpRequest request = request(job, stream);
+        RequestOptions request = request(stream);
+        byte[] body = Json.writeBytes(UpstreamRequest.body(job, settings, stream));
+        // the sink's own event loop, where its writes go out (else one of Vert.x's, kept for this thread)
+        Context context = sink.context() != null ? sink.context() : vertx.getOrCreateContext();
         // a streamed answer is read where its lines arrive; this thread only waits for its end
         StreamedAnswer streamed = stream ? new StreamedAnswer(chunks, cancelled) : null;
-        UpstreamExchange sent = UpstreamExchange.send(client, request, streamed);
+        UpstreamExchange sent = UpstreamExchange.send(client, request, body, streamed, context);
         Item first = sent.next(firstWait, cancelled);
         if (UpstreamExchange.staleConnection(first, start) && !cancelled.getAsBoolean()) {
             sent.close(); // the request was never read: once more, on a new connection
             metrics.retriedConnection();
-            sent = UpstreamExchange.send(client, request, streamed); // nothing was read into it: no status came
+            // nothing was read into the answer: no status came; not on another pooled connection, which may be as stale
+            sent = UpstreamExchange.send(fresh, request, body, streamed, context);
             first = sent.next(Duration.ofNanos(Math.max(1, start + firstWait.toNanos() - System.nanoTime())), cancelled);
         }
         try (UpstreamExchange exchange = sent) {
@@ -143,16 +163,15 @@ public final class OpenAiEngine implements InferenceEngine {
         }
     }
 
-    private HttpRequest request(InferenceJob job, boolean stream) {
-        ObjectNode body = UpstreamRequest.body(job, settings, stream);
-        HttpRequest.Builder b = HttpRequest.newBuilder(settings.chatCompletionsUrl())
-                .header("Content-Type", "application/json")
-                .header("Accept", stream ? "text/event-stream" : "application/json")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(Json.writeBytes(body)));
+    private RequestOptions request(boolean stream) {
+        RequestOptions r = new RequestOptions().setMethod(HttpMethod.POST)
+                .setAbsoluteURI(settings.chatCompletionsUrl().toString())
+                .putHeader("Content-Type", "application/json")
+                .putHeader("Accept", stream ? "text/event-stream" : "application/json");
         if (settings.apiKey() != null) {
-            b.header("Authorization", "Bearer " + settings.apiKey());
+            r.putHeader("Authorization", "Bearer " + settings.apiKey());
         }
-        return b.build();
+        return r;
     }
 
     /**
@@ -237,5 +256,6 @@ public final class OpenAiEngine implements InferenceEngine {
     public void close() {
         health.close();
         client.close();
+        fresh.close();
     }
 }

@@ -14,6 +14,7 @@ import io.switchboard.schema.event.Feature;
 import io.switchboard.worker.WorkerConfig;
 import io.switchboard.worker.engine.EngineFactory;
 import io.switchboard.worker.engine.InferenceEngine;
+import io.vertx.core.Vertx;
 
 /** {@code openai}: an OpenAI-compatible server at {@code switchboard.worker.openai.base-url}. */
 @ApplicationScoped
@@ -21,6 +22,8 @@ import io.switchboard.worker.engine.InferenceEngine;
 public class OpenAiEngineFactory implements EngineFactory {
     @Inject
     MeterRegistry registry;
+    @Inject
+    Vertx vertx;
 
     @Override
     public InferenceEngine create(WorkerConfig config) {
@@ -31,7 +34,7 @@ public class OpenAiEngineFactory implements EngineFactory {
                 "switchboard.worker.model-id or switchboard.worker.openai.upstream-model must name the model"));
         UpstreamMetrics metrics = new UpstreamMetrics(registry, "openai");
         OpenAiEngine engine = new OpenAiEngine("openai", modelId, settings(openai, URI.create(baseUrl),
-                openai.upstreamModel().orElse(modelId)), metrics, ToolCallIds.random());
+                openai.upstreamModel().orElse(modelId)), metrics, ToolCallIds.random(), vertx);
         metrics.availability(() -> engine.capabilities().available());
         return engine;
     }

@@ -1,16 +1,20 @@
 package io.switchboard.worker.engine.openai;
 
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Flow;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
+
+import io.vertx.core.Context;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpClosedException;
+import io.vertx.core.http.RequestOptions;
 
 /**
  * One HTTP exchange with the upstream, read as a sequence of {@link Item}s: the status, then the body's lines, then
@@ -18,8 +22,10 @@ import java.util.function.LongSupplier;
  * is seen within {@link #POLL} (or the step its caller gives) and aborts the exchange: the connection is closed and the
  * upstream stops generating.
  * <p>
- * A successful answer's lines may instead be pushed ({@link BodyLines}): read on the client's own thread as they
- * arrive, with only their end (and {@link Stopped}, when the lines' reader wants no more) queued for the waiting thread.
+ * The exchange runs on a Vert.x context (the event loop the job's stream writer sends on, when it has one): the
+ * request is written from there and the answer read there, with no thread of the HTTP client's own between them.
+ * A successful answer's lines may instead be pushed ({@link BodyLines}): read on that event loop as they arrive, with
+ * only their end (and {@link Stopped}, when the lines' reader wants no more) queued for the waiting thread.
  */
 final class UpstreamExchange implements AutoCloseable {
     /** How often a waiting reader looks at its cancel flag and its deadline. */
@@ -71,28 +77,53 @@ final class UpstreamExchange implements AutoCloseable {
     }
 
     private final BlockingQueue<Item> items = new LinkedBlockingQueue<>();
-    private volatile Flow.Subscription subscription;
+    private volatile HttpClientRequest request;
     private volatile boolean aborted;
     private volatile boolean complete;
-    private CompletableFuture<HttpResponse<Void>> response;
     /** Where a successful answer's lines go as they arrive; null: they are queued as {@link Line}s. */
     private final BodyLines pushed;
+    /** Where the request is sent and its answer read. */
+    private final Context context;
 
-    private UpstreamExchange(BodyLines pushed) {
+    private UpstreamExchange(BodyLines pushed, Context context) {
         this.pushed = pushed;
+        this.context = context;
     }
 
-    /** Sends {@code request}; a 2xx answer's lines go to {@code pushed} (when not null) instead of the queue. */
-    static UpstreamExchange send(HttpClient client, HttpRequest request, BodyLines pushed) {
-        UpstreamExchange exchange = new UpstreamExchange(pushed);
-        exchange.response = client.sendAsync(request, exchange::handle);
-        exchange.response.whenComplete((r, e) -> {
-            if (e != null) {
-                exchange.items.offer(new Failed(e instanceof java.util.concurrent.CompletionException c && c.getCause() != null
-                        ? c.getCause() : e));
-            }
-        });
+    /**
+     * Sends {@code body} as {@code request} from {@code context}, where the answer is read too; a 2xx answer's lines go to
+     * {@code pushed} (when not null) instead of the queue.
+     */
+    static UpstreamExchange send(HttpClient client, RequestOptions request, byte[] body, BodyLines pushed,
+            Context context) {
+        UpstreamExchange exchange = new UpstreamExchange(pushed, context);
+        context.runOnContext(v -> exchange.start(client, request, body));
         return exchange;
+    }
+
+    private void start(HttpClient client, RequestOptions options, byte[] body) {
+        if (aborted) {
+            return; // given up before it was sent
+        }
+        client.request(options).onComplete(sent -> {
+            if (sent.failed()) {
+                items.offer(new Failed(sent.cause()));
+                return;
+            }
+            HttpClientRequest r = sent.result();
+            request = r;
+            if (aborted) {
+                r.reset();
+                return;
+            }
+            r.send(Buffer.buffer(body)).onComplete(answered -> {
+                if (answered.failed()) {
+                    items.offer(new Failed(answered.cause()));
+                } else {
+                    read(answered.result());
+                }
+            });
+        });
     }
 
     /** How soon after its send a connection closed unanswered counts as stale (see {@link #staleConnection}). */
@@ -100,13 +131,14 @@ final class UpstreamExchange implements AutoCloseable {
 
     /**
      * Whether the exchange sent at {@code sentNanos} went out on a kept-alive connection the upstream had closed
-     * (llama-server closes one after a few requests): it was closed without a byte of answer, at once, so the request
-     * was never read and may be sent again. A close that comes later may follow the upstream reading and running it (a
-     * crash, a proxy's timeout): a POST is not sent twice then.
+     * (llama-server closes one after a few requests): it was closed (or reset) without a byte of answer, at once, so
+     * the request was never read and may be sent again. A close that comes later may follow the upstream reading and
+     * running it (a crash, a proxy's timeout): a POST is not sent twice then.
      */
     static boolean staleConnection(Item first, long sentNanos) {
-        return first instanceof Failed failed && failed.cause() instanceof java.io.IOException io
-                && io.getMessage() != null && io.getMessage().contains("header parser received no bytes")
+        return first instanceof Failed failed
+                && (failed.cause() instanceof HttpClosedException || failed.cause() instanceof java.io.IOException)
+                && !(failed.cause() instanceof java.net.ConnectException)
                 && System.nanoTime() - sentNanos < STALE_WITHIN.toNanos();
     }
 
@@ -155,12 +187,9 @@ final class UpstreamExchange implements AutoCloseable {
     /** Closes the connection whatever state the exchange is in. */
     void abort() {
         aborted = true;
-        Flow.Subscription s = subscription;
-        if (s != null) {
-            s.cancel();
-        }
-        if (response != null) {
-            response.cancel(true);
+        HttpClientRequest r = request;
+        if (r != null) {
+            context.runOnContext(v -> r.reset()); // HTTP/1.1: closes the connection, unless the answer was complete
         }
     }
 
@@ -177,25 +206,16 @@ final class UpstreamExchange implements AutoCloseable {
         }
     }
 
-    private HttpResponse.BodySubscriber<Void> handle(HttpResponse.ResponseInfo info) {
-        items.offer(new Status(info.statusCode()));
-        BodyLines push = info.statusCode() / 100 == 2 ? pushed : null;
-        return HttpResponse.BodySubscribers.fromLineSubscriber(new Flow.Subscriber<String>() {
-            /** Whether the pushed lines' reader still wants lines (onNext calls come one at a time). */
+    /** Queues the status, then reads the body where it arrives (this exchange's context), line by line. */
+    private void read(HttpClientResponse response) {
+        items.offer(new Status(response.statusCode()));
+        BodyLines push = response.statusCode() / 100 == 2 ? pushed : null;
+        Lines lines = new Lines(new Consumer<>() {
+            /** Whether the pushed lines' reader still wants lines (lines come one at a time, on one thread). */
             private boolean wanted = true;
 
             @Override
-            public void onSubscribe(Flow.Subscription s) {
-                subscription = s;
-                if (aborted) {
-                    s.cancel();
-                } else {
-                    s.request(Long.MAX_VALUE);
-                }
-            }
-
-            @Override
-            public void onNext(String line) {
+            public void accept(String line) {
                 if (push == null) {
                     items.offer(new Line(line));
                 } else if (wanted && !push.line(line)) {
@@ -203,16 +223,61 @@ final class UpstreamExchange implements AutoCloseable {
                     items.offer(new Stopped());
                 }
             }
-
-            @Override
-            public void onError(Throwable t) {
-                items.offer(new Failed(t));
-            }
-
-            @Override
-            public void onComplete() {
-                items.offer(new End());
-            }
         });
+        response.handler(lines::feed);
+        response.exceptionHandler(t -> items.offer(new Failed(t)));
+        response.endHandler(v -> {
+            lines.end();
+            items.offer(new End());
+        });
+    }
+
+    /**
+     * Cuts a body into lines as its buffers arrive: a line ends at {@code \n}, {@code \r} or {@code \r\n} (as
+     * server-sent events may), and is decoded as UTF-8 once whole (a line break is never a byte of a multi-byte
+     * character, so a character split across buffers is joined first).
+     */
+    static final class Lines {
+        private final Consumer<String> out;
+        private byte[] line = new byte[256];
+        private int length;
+        /** The last byte was a {@code \r}: a {@code \n} right after it ends no other line. */
+        private boolean afterCr;
+
+        Lines(Consumer<String> out) {
+            this.out = out;
+        }
+
+        void feed(Buffer buffer) {
+            for (int i = 0, n = buffer.length(); i < n; i++) {
+                byte b = buffer.getByte(i);
+                if (b == '\n' && afterCr) {
+                    afterCr = false;
+                    continue;
+                }
+                afterCr = b == '\r';
+                if (b == '\n' || b == '\r') {
+                    emit();
+                } else {
+                    if (length == line.length) {
+                        line = java.util.Arrays.copyOf(line, length * 2);
+                    }
+                    line[length++] = b;
+                }
+            }
+        }
+
+        /** The body ended: a last line without its break is still a line. */
+        void end() {
+            if (length > 0) {
+                emit();
+            }
+        }
+
+        private void emit() {
+            String text = new String(line, 0, length, java.nio.charset.StandardCharsets.UTF_8);
+            length = 0;
+            out.accept(text);
+        }
     }
 }

@@ -1,8 +1,6 @@
 package io.switchboard.worker.engine.openai;
 
 import java.net.ConnectException;
-import java.net.http.HttpConnectTimeoutException;
-import java.net.http.HttpTimeoutException;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -51,11 +49,11 @@ final class UpstreamFailures {
 
     /** A transport failure: refused or dropped connection, connect timeout. */
     static EngineException transport(Throwable cause, int promptTokens, int completionTokens) {
-        if (cause instanceof HttpConnectTimeoutException) {
+        if (cause instanceof io.netty.channel.ConnectTimeoutException) {
             return new EngineException(FailureCode.ENGINE_TIMEOUT, "The engine did not accept a connection in time.",
                     cause, promptTokens, completionTokens);
         }
-        if (cause instanceof HttpTimeoutException) {
+        if (cause instanceof java.util.concurrent.TimeoutException) {
             return timeout(promptTokens, completionTokens);
         }
         String what = cause instanceof ConnectException ? "The engine cannot be reached"

@@ -1,16 +1,18 @@
 package io.switchboard.worker.engine.openai;
 
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.time.Duration;
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 import org.jboss.logging.Logger;
+
+import io.vertx.core.Context;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
 
 /**
  * Reads the upstream's health every health-interval (up while it answers 2xx) and, where it has Prometheus metrics,
@@ -38,11 +40,19 @@ final class UpstreamHealth implements AutoCloseable {
         });
     }
 
-    /** Checks once now, then every health-interval. */
+    /**
+     * Checks once now, then every health-interval. Never on an event loop: the check waits for its answer, which may
+     * need that loop; there it is the timer's first task instead.
+     */
     void start() {
-        check();
         long every = settings.healthInterval().toMillis();
-        timer.scheduleWithFixedDelay(this::check, every, every, TimeUnit.MILLISECONDS);
+        long first = every;
+        if (Context.isOnEventLoopThread()) {
+            first = 0;
+        } else {
+            check();
+        }
+        timer.scheduleWithFixedDelay(this::check, first, every, TimeUnit.MILLISECONDS);
     }
 
     boolean up() {
@@ -67,7 +77,7 @@ final class UpstreamHealth implements AutoCloseable {
 
     private boolean healthy() {
         try {
-            return get(settings.healthUrl()).statusCode() / 100 == 2;
+            return get(settings.healthUrl()).status() / 100 == 2;
         } catch (Exception e) {
             return false;
         }
@@ -75,8 +85,8 @@ final class UpstreamHealth implements AutoCloseable {
 
     private void readLoad() {
         try {
-            HttpResponse<String> r = get(settings.metricsUrl());
-            if (r.statusCode() / 100 != 2) {
+            Answer r = get(settings.metricsUrl());
+            if (r.status() / 100 != 2) {
                 return;
             }
             Map<String, Double> m = PrometheusText.parse(r.body());
@@ -92,13 +102,21 @@ final class UpstreamHealth implements AutoCloseable {
         }
     }
 
-    private HttpResponse<String> get(URI uri) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(settings.connectTimeout().plus(Duration.ofSeconds(2)))
-                .GET();
+    private record Answer(int status, String body) {
+    }
+
+    /** GET {@code uri}, waited for on this (the timer's) thread, never on an event loop. */
+    private Answer get(URI uri) throws Exception {
+        long timeoutMs = settings.connectTimeout().toMillis() + 2000;
+        RequestOptions o = new RequestOptions().setMethod(HttpMethod.GET).setAbsoluteURI(uri.toString())
+                .setIdleTimeout(timeoutMs);
         if (settings.apiKey() != null) {
-            b.header("Authorization", "Bearer " + settings.apiKey());
+            o.putHeader("Authorization", "Bearer " + settings.apiKey());
         }
-        return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        return client.request(o)
+                .compose(request -> request.send().compose(response -> response.body()
+                        .map(body -> new Answer(response.statusCode(), body.toString(StandardCharsets.UTF_8)))))
+                .toCompletionStage().toCompletableFuture().get(timeoutMs, TimeUnit.MILLISECONDS);
     }
 
     @Override

@@ -34,7 +34,7 @@ class LlamaServerEngineTest {
     LlamaServerEngine start(LlamaServerSettings s) {
         OpenAiSettings upstream = OpenAiSettings.of(java.net.URI.create("http://127.0.0.1:" + s.port() + "/v1"), "stories",
                 Flavor.LLAMA_SERVER).withHealthInterval(Duration.ofMillis(200));
-        return LlamaServerEngineFactory.create(s, upstream, "stories", meters);
+        return LlamaServerEngineFactory.create(s, upstream, "stories", meters, io.switchboard.worker.TestVertx.shared());
     }
 
     @Test

@@ -220,7 +220,7 @@ class OpenAiEngineOnLlamaServerTest {
         var registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
         var metrics = new UpstreamMetrics(registry, "openai");
         try (OpenAiEngine metered = new OpenAiEngine("openai", "stories", Upstreams.llamaServer(server.baseUrl()), metrics,
-                ToolCallIds.random())) {
+                ToolCallIds.random(), io.switchboard.worker.TestVertx.shared())) {
             metrics.availability(() -> metered.capabilities().available());
             metered.generate(job(4, GenerationOptions.DEFAULT), new RecordingSink(), () -> false);
 

@@ -42,7 +42,8 @@ class UpstreamFaultsTest {
     private OpenAiEngine engineAt(OpenAiSettings settings) {
         return new OpenAiEngine("openai", "m", settings.withHealthInterval(Duration.ofMillis(100))
                 .withTimeouts(Duration.ofSeconds(1), Duration.ofMillis(400), Duration.ofMillis(300), Duration.ofSeconds(2)),
-                new UpstreamMetrics(meters, "openai"), ToolCallIds.from(new java.util.Random(1)));
+                new UpstreamMetrics(meters, "openai"), ToolCallIds.from(new java.util.Random(1)),
+                io.switchboard.worker.TestVertx.shared());
     }
 
     private static InferenceJob job() {
@@ -294,7 +295,8 @@ class UpstreamFaultsTest {
         return new OpenAiEngine("openai", "m", OpenAiSettings.of(upstream.baseUrl(), "m", Flavor.VLLM)
                 .withHealthInterval(Duration.ofMillis(100))
                 .withTimeouts(Duration.ofSeconds(1), Duration.ofMillis(400), idle, Duration.ofSeconds(20)),
-                new UpstreamMetrics(meters, "openai"), ToolCallIds.from(new java.util.Random(1)));
+                new UpstreamMetrics(meters, "openai"), ToolCallIds.from(new java.util.Random(1)),
+                io.switchboard.worker.TestVertx.shared());
     }
 
     @Test
@@ -320,6 +322,39 @@ class UpstreamFaultsTest {
                 .finishReason()).isEqualTo("stop");
         assertThat(sink.text(0)).isEqualTo("Once upon");
         assertThat(readers).isNotEmpty().doesNotContain(Thread.currentThread());
+    }
+
+    @Test
+    void streamedChunksReachTheSinkOnTheSinksOwnEventLoopWhenItHasOne() {
+        // the job's stream writer sends on one event loop: the answer is read there, so no token changes threads
+        upstream.chat = FakeUpstream.sse(FakeUpstream.chunk(0, "{\"content\":\"Once\"}", null),
+                FakeUpstream.chunk(0, "{\"content\":\" upon\"}", "stop"), "[DONE]");
+        io.vertx.core.Context own = ((io.vertx.core.impl.VertxInternal) io.switchboard.worker.TestVertx.shared())
+                .createEventLoopContext();
+        java.util.List<io.vertx.core.Context> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        RecordingSink sink = new RecordingSink();
+        var watched = watched(sink, () -> seen.add(io.vertx.core.Vertx.currentContext()));
+        var onItsLoop = new io.switchboard.worker.engine.InferenceEngine.EventSink() {
+            @Override
+            public void delta(io.switchboard.schema.event.TokenEvent.Delta delta) {
+                watched.delta(delta);
+            }
+
+            @Override
+            public void choiceEnd(int index, String finishReason) {
+                watched.choiceEnd(index, finishReason);
+            }
+
+            @Override
+            public io.vertx.core.Context context() {
+                return own;
+            }
+        };
+
+        assertThat(engine.generate(job(), onItsLoop, () -> false).finishReason()).isEqualTo("stop");
+
+        assertThat(sink.text(0)).isEqualTo("Once upon");
+        assertThat(seen).hasSize(2).containsOnly(own);
     }
 
     @Test

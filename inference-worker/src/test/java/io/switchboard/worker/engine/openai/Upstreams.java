@@ -16,6 +16,6 @@ final class Upstreams {
 
     static OpenAiEngine engine(OpenAiSettings settings) {
         return new OpenAiEngine("openai", "stories", settings, new UpstreamMetrics(new SimpleMeterRegistry(), "openai"),
-                ToolCallIds.from(new java.util.Random(7)));
+                ToolCallIds.from(new java.util.Random(7)), io.switchboard.worker.TestVertx.shared());
     }
 }
