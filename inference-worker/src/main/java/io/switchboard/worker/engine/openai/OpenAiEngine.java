@@ -38,8 +38,8 @@ import io.vertx.core.http.RequestOptions;
  * makes the upstream stop generating. Available while the upstream's health endpoint answers.
  * <p>
  * Spoken to with Vert.x's HTTP client, on the event loop of the job's stream writer ({@link EventSink#context}): the
- * request goes out from there and each token, read there, reaches the writer's Redis connection without a hand-over
- * to another thread.
+ * request goes out from there (on a pooled connection of that event loop when one is free) and each token, read there,
+ * reaches the writer's Redis connection without a hand-over to another thread.
  */
 public final class OpenAiEngine implements InferenceEngine {
     private final String kind;
@@ -49,7 +49,10 @@ public final class OpenAiEngine implements InferenceEngine {
     private final Supplier<String> toolCallIds;
     private final Vertx vertx;
     private final HttpClient client;
-    /** A request sent again because its kept-alive connection was found closed goes out on a connection of its own. */
+    /**
+     * Connections of their own: for a request sent again because its kept-alive connection was found closed, and for
+     * the health checks.
+     */
     private final HttpClient fresh;
     private final UpstreamHealth health;
     private final EngineCapabilities capabilities;
@@ -75,10 +78,13 @@ public final class OpenAiEngine implements InferenceEngine {
                 .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, settings.connectTimeout().toMillis()))
                 .setKeepAlive(true).setKeepAliveTimeout(KEEP_ALIVE_SECONDS).setVerifyHost(true).setForceSni(true);
         this.client = vertx.createHttpClient(options, new PoolOptions().setHttp1MaxSize(MAX_CONNECTIONS));
-        this.fresh = vertx.createHttpClient(new HttpClientOptions(options).setKeepAlive(false));
+        this.fresh = vertx.createHttpClient(new HttpClientOptions(options).setKeepAlive(false),
+                new PoolOptions().setHttp1MaxSize(MAX_CONNECTIONS));
         this.capabilities = new EngineCapabilities(settings.aliases(), settings.contextLength(),
                 settings.features().contains(Feature.N) ? settings.maxN() : 1, settings.features(), false);
-        this.health = new UpstreamHealth(client, settings, metrics);
+        // health and metrics on a connection each: one taken from the pool may be one the upstream is closing (llama-server
+        // closes each connection after a streamed answer), and a check failed by it would stop the worker for an interval
+        this.health = new UpstreamHealth(fresh, settings, metrics);
         health.start();
     }
 

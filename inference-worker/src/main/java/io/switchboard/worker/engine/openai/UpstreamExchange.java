@@ -80,6 +80,8 @@ final class UpstreamExchange implements AutoCloseable {
     private volatile HttpClientRequest request;
     private volatile boolean aborted;
     private volatile boolean complete;
+    /** The answer ended or failed (set on the exchange's context, where {@link #abort} reads it). */
+    private boolean ended;
     /** Where a successful answer's lines go as they arrive; null: they are queued as {@link Line}s. */
     private final BodyLines pushed;
     /** Where the request is sent and its answer read. */
@@ -105,6 +107,14 @@ final class UpstreamExchange implements AutoCloseable {
         if (aborted) {
             return; // given up before it was sent
         }
+        try {
+            send(client, options, body);
+        } catch (RuntimeException e) { // the client is closed (the worker stops): the job fails now, not at its deadline
+            items.offer(new Failed(e));
+        }
+    }
+
+    private void send(HttpClient client, RequestOptions options, byte[] body) {
         client.request(options).onComplete(sent -> {
             if (sent.failed()) {
                 items.offer(new Failed(sent.cause()));
@@ -137,8 +147,8 @@ final class UpstreamExchange implements AutoCloseable {
      */
     static boolean staleConnection(Item first, long sentNanos) {
         return first instanceof Failed failed
-                && (failed.cause() instanceof HttpClosedException || failed.cause() instanceof java.io.IOException)
-                && !(failed.cause() instanceof java.net.ConnectException)
+                && (failed.cause() instanceof HttpClosedException || failed.cause() instanceof java.io.IOException io
+                        && String.valueOf(io.getMessage()).contains("reset"))
                 && System.nanoTime() - sentNanos < STALE_WITHIN.toNanos();
     }
 
@@ -184,12 +194,19 @@ final class UpstreamExchange implements AutoCloseable {
         }
     }
 
-    /** Closes the connection whatever state the exchange is in. */
+    /**
+     * Closes the connection whatever state the exchange is in, unless its answer has ended: the connection is then back
+     * in the pool, perhaps already another job's (a reset closes an HTTP/1.1 connection whatever it carries).
+     */
     void abort() {
         aborted = true;
         HttpClientRequest r = request;
         if (r != null) {
-            context.runOnContext(v -> r.reset()); // HTTP/1.1: closes the connection, unless the answer was complete
+            context.runOnContext(v -> {
+                if (!ended) {
+                    r.reset();
+                }
+            });
         }
     }
 
@@ -225,10 +242,17 @@ final class UpstreamExchange implements AutoCloseable {
             }
         });
         response.handler(lines::feed);
-        response.exceptionHandler(t -> items.offer(new Failed(t)));
+        response.exceptionHandler(t -> {
+            ended = true;
+            items.offer(new Failed(t));
+        });
         response.endHandler(v -> {
-            lines.end();
-            items.offer(new End());
+            ended = true;
+            try {
+                lines.end();
+            } finally {
+                items.offer(new End());
+            }
         });
     }
 
