@@ -116,7 +116,7 @@ public class StreamConnections {
      * a job writes every few tokens through here.
      */
     public void send(String key, Request request, Answer answer) {
-        held[Math.floorMod(key.hashCode(), held.length)].send(request, answer);
+        heldFor(key).send(request, answer);
     }
 
     /**
@@ -127,13 +127,18 @@ public class StreamConnections {
      * interval ({@link #holdForInterval}).
      */
     public void later(String key, long delayNanos, Runnable task) {
-        ((ContextInternal) held[Math.floorMod(key.hashCode(), held.length)].context)
+        ((ContextInternal) heldFor(key).context)
                 .setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(delayNanos + 999_999)), id -> task.run());
     }
 
     /** The Vert.x context of {@code key}'s connection: what runs there sends on it without a hop to another thread. */
     public Context context(String key) {
-        return held[Math.floorMod(key.hashCode(), held.length)].context;
+        return heldFor(key).context;
+    }
+
+    /** The connection {@code key}'s job writes on. */
+    private Held heldFor(String key) {
+        return held[Math.floorMod(key.hashCode(), held.length)];
     }
 
     /** {@link #later}, for a writer's deltas held until the end of its stream interval; counted. */

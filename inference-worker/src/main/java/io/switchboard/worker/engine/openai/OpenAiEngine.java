@@ -54,6 +54,8 @@ public final class OpenAiEngine implements InferenceEngine {
      * the health checks.
      */
     private final HttpClient fresh;
+    /** Where chat completions are posted, resolved once. */
+    private final String chatCompletionsUrl;
     private final UpstreamHealth health;
     private final EngineCapabilities capabilities;
 
@@ -70,6 +72,7 @@ public final class OpenAiEngine implements InferenceEngine {
         this.metrics = metrics;
         this.toolCallIds = toolCallIds;
         this.vertx = vertx;
+        this.chatCompletionsUrl = settings.chatCompletionsUrl().toString();
         // connections are kept alive and reused on the event loop that asks (Vert.x picks a pooled connection of that
         // loop first), and closed after KEEP_ALIVE_SECONDS unused: before the upstream closes them itself (llama-server
         // and uvicorn, vLLM's server, after 5 s), which would race with a request sent on one; the bound is far above
@@ -82,8 +85,9 @@ public final class OpenAiEngine implements InferenceEngine {
                 new PoolOptions().setHttp1MaxSize(MAX_CONNECTIONS));
         this.capabilities = new EngineCapabilities(settings.aliases(), settings.contextLength(),
                 settings.features().contains(Feature.N) ? settings.maxN() : 1, settings.features(), false);
-        // health and metrics on a connection each: one taken from the pool may be one the upstream is closing (llama-server
-        // closes each connection after a streamed answer), and a check failed by it would stop the worker for an interval
+        // health and metrics on a connection each: one taken from the pool may be one the upstream is closing
+        // (llama-server closes each connection after a streamed answer), and a check failed by it would stop the
+        // worker for a health interval
         this.health = new UpstreamHealth(fresh, settings, metrics);
         health.start();
     }
@@ -171,7 +175,7 @@ public final class OpenAiEngine implements InferenceEngine {
 
     private RequestOptions request(boolean stream) {
         RequestOptions r = new RequestOptions().setMethod(HttpMethod.POST)
-                .setAbsoluteURI(settings.chatCompletionsUrl().toString())
+                .setAbsoluteURI(chatCompletionsUrl)
                 .putHeader("Content-Type", "application/json")
                 .putHeader("Accept", stream ? "text/event-stream" : "application/json");
         if (settings.apiKey() != null) {
