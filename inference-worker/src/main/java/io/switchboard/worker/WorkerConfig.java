@@ -192,6 +192,12 @@ public interface WorkerConfig {
 
         /** Prometheus metrics URL; default {@code /metrics} beside {@code /v1} for vllm and llama-server. */
         Optional<String> metricsUrl();
+
+        /**
+         * PEM files of the certificates (a private CA's) that an {@code https} upstream's certificate chain must end in,
+         * instead of the JVM's default trust store; the host name is checked either way.
+         */
+        Optional<List<String>> trustCertificates();
     }
 
     interface LlamaServer {

@@ -50,7 +50,8 @@ public class OpenAiEngineFactory implements EngineFactory {
                 .withHealthInterval(c.healthInterval())
                 .withEndpoints(c.healthUrl().map(URI::create).orElse(null),
                         c.metricsUrl().map(URI::create).orElse(flavor.defaultMetricsUrl(baseUrl)),
-                        c.streamTools().orElse(flavor.streamsTools()));
+                        c.streamTools().orElse(flavor.streamsTools()))
+                .withTrustCertificates(c.trustCertificates().orElse(List.of()));
     }
 
     static Set<Feature> features(List<String> names) {

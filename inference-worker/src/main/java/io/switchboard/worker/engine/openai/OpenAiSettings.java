@@ -28,11 +28,13 @@ import io.switchboard.schema.event.Feature;
  * @param healthInterval    how often health and metrics are read
  * @param healthUrl         health endpoint
  * @param metricsUrl        Prometheus endpoint, or null
+ * @param trustCertificates PEM files of the certificates an {@code https} upstream's chain must end in, instead of the
+ *                          JVM's default trust store; empty for the default (a public provider)
  */
 public record OpenAiSettings(URI baseUrl, String apiKey, String upstreamModel, Flavor flavor, List<String> aliases,
         int contextLength, Set<Feature> features, int maxN, boolean nativeN, boolean streamTools, Duration connectTimeout,
         Duration firstTokenTimeout, Duration idleTimeout, Duration answerTimeout, Duration healthInterval, URI healthUrl,
-        URI metricsUrl) {
+        URI metricsUrl, List<String> trustCertificates) {
 
     /** Features announced when configuration names none. */
     public static final Set<Feature> DEFAULT_FEATURES = EnumSet.of(Feature.N, Feature.LOGPROBS, Feature.JSON_OBJECT,
@@ -41,6 +43,7 @@ public record OpenAiSettings(URI baseUrl, String apiKey, String upstreamModel, F
     public OpenAiSettings {
         aliases = aliases == null ? List.of() : List.copyOf(aliases);
         features = features == null ? Set.of() : Set.copyOf(features);
+        trustCertificates = trustCertificates == null ? List.of() : List.copyOf(trustCertificates);
         apiKey = apiKey == null || apiKey.isBlank() ? null : apiKey;
         healthUrl = healthUrl == null ? flavor.defaultHealthUrl(baseUrl) : healthUrl;
     }
@@ -49,42 +52,50 @@ public record OpenAiSettings(URI baseUrl, String apiKey, String upstreamModel, F
     public static OpenAiSettings of(URI baseUrl, String upstreamModel, Flavor flavor) {
         return new OpenAiSettings(baseUrl, null, upstreamModel, flavor, List.of(), 0, DEFAULT_FEATURES, 8, false,
                 flavor.streamsTools(), Duration.ofSeconds(5), Duration.ofSeconds(60), Duration.ofSeconds(30),
-                Duration.ofMinutes(5), Duration.ofSeconds(2), null, flavor.defaultMetricsUrl(baseUrl));
+                Duration.ofMinutes(5), Duration.ofSeconds(2), null, flavor.defaultMetricsUrl(baseUrl), List.of());
     }
 
     public OpenAiSettings withApiKey(String key) {
         return new OpenAiSettings(baseUrl, key, upstreamModel, flavor, aliases, contextLength, features, maxN, nativeN,
                 streamTools, connectTimeout, firstTokenTimeout, idleTimeout, answerTimeout, healthInterval, healthUrl,
-                metricsUrl);
+                metricsUrl, trustCertificates);
     }
 
     public OpenAiSettings withTimeouts(Duration connect, Duration firstToken, Duration idle, Duration answer) {
         return new OpenAiSettings(baseUrl, apiKey, upstreamModel, flavor, aliases, contextLength, features, maxN, nativeN,
-                streamTools, connect, firstToken, idle, answer, healthInterval, healthUrl, metricsUrl);
+                streamTools, connect, firstToken, idle, answer, healthInterval, healthUrl, metricsUrl,
+                trustCertificates);
     }
 
     public OpenAiSettings withHealthInterval(Duration interval) {
         return new OpenAiSettings(baseUrl, apiKey, upstreamModel, flavor, aliases, contextLength, features, maxN, nativeN,
                 streamTools, connectTimeout, firstTokenTimeout, idleTimeout, answerTimeout, interval, healthUrl,
-                metricsUrl);
+                metricsUrl, trustCertificates);
     }
 
     public OpenAiSettings withChoices(int maxN, boolean nativeN) {
         return new OpenAiSettings(baseUrl, apiKey, upstreamModel, flavor, aliases, contextLength, features, maxN, nativeN,
                 streamTools, connectTimeout, firstTokenTimeout, idleTimeout, answerTimeout, healthInterval, healthUrl,
-                metricsUrl);
+                metricsUrl, trustCertificates);
     }
 
     public OpenAiSettings withModelInfo(List<String> aliases, int contextLength, Set<Feature> features) {
         return new OpenAiSettings(baseUrl, apiKey, upstreamModel, flavor, aliases, contextLength, features, maxN, nativeN,
                 streamTools, connectTimeout, firstTokenTimeout, idleTimeout, answerTimeout, healthInterval, healthUrl,
-                metricsUrl);
+                metricsUrl, trustCertificates);
     }
 
     public OpenAiSettings withEndpoints(URI health, URI metrics, boolean streamTools) {
         return new OpenAiSettings(baseUrl, apiKey, upstreamModel, flavor, aliases, contextLength, features, maxN, nativeN,
                 streamTools, connectTimeout, firstTokenTimeout, idleTimeout, answerTimeout, healthInterval,
-                health == null ? flavor.defaultHealthUrl(baseUrl) : health, metrics);
+                health == null ? flavor.defaultHealthUrl(baseUrl) : health, metrics, trustCertificates);
+    }
+
+    /** The same upstream, its certificate checked against the certificates in these PEM files only. */
+    public OpenAiSettings withTrustCertificates(List<String> pemFiles) {
+        return new OpenAiSettings(baseUrl, apiKey, upstreamModel, flavor, aliases, contextLength, features, maxN, nativeN,
+                streamTools, connectTimeout, firstTokenTimeout, idleTimeout, answerTimeout, healthInterval, healthUrl,
+                metricsUrl, pemFiles);
     }
 
     /** {@code POST} target of chat completions. */
