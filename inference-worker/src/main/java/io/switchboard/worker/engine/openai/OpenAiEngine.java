@@ -30,7 +30,6 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
-import io.vertx.core.net.PemTrustOptions;
 
 /**
  * Any OpenAI-compatible server (llama.cpp's llama-server, vLLM, SGLang, a cloud provider) driven over streaming HTTP:
@@ -81,19 +80,7 @@ public final class OpenAiEngine implements InferenceEngine {
         HttpClientOptions options = new HttpClientOptions()
                 .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, settings.connectTimeout().toMillis()))
                 .setKeepAlive(true).setKeepAliveTimeout(KEEP_ALIVE_SECONDS).setVerifyHost(true).setForceSni(true);
-        if (!settings.trustCertificates().isEmpty()) {
-            // an https upstream behind a private CA (an in-house ingress in front of vLLM): its chain must end in one
-            // of these, and only these (the JVM's default trust store otherwise, for a public provider)
-            PemTrustOptions trust = new PemTrustOptions();
-            for (String pem : settings.trustCertificates()) {
-                if (!java.nio.file.Files.isReadable(java.nio.file.Path.of(pem))) {
-                    throw new IllegalArgumentException(
-                            "switchboard.worker.openai.trust-certificates: " + pem + " cannot be read");
-                }
-                trust.addCertPath(pem);
-            }
-            options.setTrustOptions(trust);
-        }
+        UpstreamTls.trust(options, settings.trustCertificates(), vertx);
         this.client = vertx.createHttpClient(options, new PoolOptions().setHttp1MaxSize(MAX_CONNECTIONS));
         this.fresh = vertx.createHttpClient(new HttpClientOptions(options).setKeepAlive(false),
                 new PoolOptions().setHttp1MaxSize(MAX_CONNECTIONS));

@@ -56,8 +56,8 @@ final class UpstreamFailures {
         if (cause instanceof java.util.concurrent.TimeoutException) {
             return timeout(promptTokens, completionTokens);
         }
-        if (tls(cause)) {
-            // a certificate not trusted, or not for the upstream's host name: nothing was sent
+        if (UpstreamTls.certificateRefused(cause)) {
+            // during the handshake: nothing was sent
             return new EngineException(FailureCode.ENGINE_UNAVAILABLE,
                     "The engine's TLS certificate was not accepted (untrusted, or not for its host name).", cause,
                     promptTokens, completionTokens);
@@ -65,16 +65,6 @@ final class UpstreamFailures {
         String what = cause instanceof ConnectException ? "The engine cannot be reached"
                 : "The connection to the engine was lost";
         return new EngineException(FailureCode.ENGINE_UNAVAILABLE, what + ".", cause, promptTokens, completionTokens);
-    }
-
-    /** Whether a TLS handshake failed: the exception or one of its causes is an {@link javax.net.ssl.SSLException}. */
-    private static boolean tls(Throwable cause) {
-        for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof javax.net.ssl.SSLException) {
-                return true;
-            }
-        }
-        return false;
     }
 
     static EngineException timeout(int promptTokens, int completionTokens) {

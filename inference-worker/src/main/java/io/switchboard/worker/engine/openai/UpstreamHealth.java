@@ -28,6 +28,8 @@ final class UpstreamHealth implements AutoCloseable {
     private final UpstreamMetrics metrics;
     private final ScheduledExecutorService timer;
     private volatile boolean up;
+    /** The last failed check's reason (checks run one at a time, on the timer's thread); null after a healthy one. */
+    private String lastFailure;
 
     UpstreamHealth(HttpClient client, OpenAiSettings settings, UpstreamMetrics metrics) {
         this.client = client;
@@ -65,21 +67,28 @@ final class UpstreamHealth implements AutoCloseable {
     }
 
     void check() {
-        boolean now = healthy();
-        if (now != up) {
-            LOG.infof("upstream %s is %s", settings.baseUrl(), now ? "up" : "down");
+        String failure = failure();
+        boolean now = failure == null;
+        if (now && !up) {
+            LOG.infof("upstream %s is up", settings.baseUrl());
+        } else if (!now && (up || !failure.equals(lastFailure))) {
+            // at the first failed check too (the engine starts down), and whenever the reason changes
+            LOG.warnf("upstream %s is down: %s", settings.baseUrl(), failure);
         }
+        lastFailure = failure;
         up = now;
         if (now && settings.metricsUrl() != null) {
             readLoad();
         }
     }
 
-    private boolean healthy() {
+    /** Why the upstream is not healthy (its answer's status, or the transport's failure); null when it is. */
+    private String failure() {
         try {
-            return get(settings.healthUrl()).status() / 100 == 2;
+            int status = get(settings.healthUrl()).status();
+            return status / 100 == 2 ? null : "its health check answered " + status;
         } catch (Exception e) {
-            return false;
+            return UpstreamFailures.transport(e, 0, 0).getMessage() + " (" + e + ")";
         }
     }
 
