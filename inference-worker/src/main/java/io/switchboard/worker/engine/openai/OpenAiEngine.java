@@ -58,11 +58,21 @@ public final class OpenAiEngine implements InferenceEngine {
     private final String chatCompletionsUrl;
     private final UpstreamHealth health;
     private final EngineCapabilities capabilities;
+    /** The upstream is on this machine: a connect not answered at once is tried again ({@link #LOOPBACK_CONNECT_ATTEMPT_MS}). */
+    private final boolean loopback;
 
     /** The most connections open to the upstream at once. */
     static final int MAX_CONNECTIONS = 1024;
     /** How long a kept-alive connection to the upstream may stay unused before it is closed. */
     static final int KEEP_ALIVE_SECONDS = 2;
+    /**
+     * How long one attempt to connect to an upstream on this machine (a loopback address) may take before another is
+     * made, within the connect timeout: the kernel answers a loopback connect in microseconds unless the upstream's
+     * accept queue is full, and then drops the SYN and sends it again only after a second.
+     */
+    static final long LOOPBACK_CONNECT_ATTEMPT_MS = 100;
+    /** Connects tried again at most per request (the last one waits out the connect timeout): a few, not a storm. */
+    static final int LOOPBACK_CONNECT_RETRIES = 3;
 
     public OpenAiEngine(String kind, String modelId, OpenAiSettings settings, UpstreamMetrics metrics,
             Supplier<String> toolCallIds, Vertx vertx) {
@@ -73,6 +83,7 @@ public final class OpenAiEngine implements InferenceEngine {
         this.toolCallIds = toolCallIds;
         this.vertx = vertx;
         this.chatCompletionsUrl = settings.chatCompletionsUrl().toString();
+        this.loopback = loopback(settings.baseUrl().getHost());
         // connections are kept alive and reused on the event loop that asks (Vert.x picks a pooled connection of that
         // loop first), and closed after KEEP_ALIVE_SECONDS unused: before the upstream closes them itself (llama-server
         // and uvicorn, vLLM's server, after 5 s), which would race with a request sent on one; the bound is far above
@@ -91,6 +102,15 @@ public final class OpenAiEngine implements InferenceEngine {
         // worker for a health interval
         this.health = new UpstreamHealth(fresh, settings, metrics);
         health.start();
+    }
+
+    /** Whether {@code host} is this machine's loopback (a name or address, not looked up). */
+    static boolean loopback(String host) {
+        if (host == null) {
+            return false;
+        }
+        String h = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        return h.equalsIgnoreCase("localhost") || h.startsWith("127.") || h.equals("::1");
     }
 
     @Override
@@ -150,6 +170,19 @@ public final class OpenAiEngine implements InferenceEngine {
         StreamedAnswer streamed = stream ? new StreamedAnswer(chunks, cancelled) : null;
         UpstreamExchange sent = UpstreamExchange.send(client, request, body, streamed, context);
         Item first = sent.next(firstWait, cancelled);
+        for (int retry = 1; loopback && UpstreamExchange.connectTimedOut(first) && !cancelled.getAsBoolean()
+                && retry <= LOOPBACK_CONNECT_RETRIES; retry++) {
+            // nothing was sent: the SYN was dropped (the upstream's accept queue was full; llama-server's holds 5),
+            // and the kernel would send it again only after a second; the last try waits out the connect timeout
+            long left = settings.connectTimeout().toMillis() - (System.nanoTime() - start) / 1_000_000;
+            if (left <= 0) {
+                break;
+            }
+            metrics.retriedConnect();
+            request.setConnectTimeout(retry < LOOPBACK_CONNECT_RETRIES ? Math.min(left, LOOPBACK_CONNECT_ATTEMPT_MS) : left);
+            sent = UpstreamExchange.send(client, request, body, streamed, context);
+            first = sent.next(Duration.ofNanos(Math.max(1, start + firstWait.toNanos() - System.nanoTime())), cancelled);
+        }
         if (UpstreamExchange.staleConnection(first, start) && !cancelled.getAsBoolean()) {
             sent.close(); // the request was never read: once more, on a new connection
             metrics.retriedConnection();
@@ -177,10 +210,14 @@ public final class OpenAiEngine implements InferenceEngine {
     private RequestOptions request(boolean stream) {
         RequestOptions r = new RequestOptions().setMethod(HttpMethod.POST)
                 .setAbsoluteURI(chatCompletionsUrl)
+
                 .putHeader("Content-Type", "application/json")
                 .putHeader("Accept", stream ? "text/event-stream" : "application/json");
         if (settings.apiKey() != null) {
             r.putHeader("Authorization", "Bearer " + settings.apiKey());
+        }
+        if (loopback) {
+            r.setConnectTimeout(Math.min(LOOPBACK_CONNECT_ATTEMPT_MS, settings.connectTimeout().toMillis()));
         }
         return r;
     }

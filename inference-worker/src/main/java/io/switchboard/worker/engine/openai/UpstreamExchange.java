@@ -152,6 +152,14 @@ final class UpstreamExchange implements AutoCloseable {
                 && System.nanoTime() - sentNanos < STALE_WITHIN.toNanos();
     }
 
+    /**
+     * Whether the exchange failed because no connection was had within its request's own connect timeout
+     * ({@link RequestOptions#setConnectTimeout}): nothing was sent, so it may be sent again.
+     */
+    static boolean connectTimedOut(Item first) {
+        return first instanceof Failed failed && failed.cause() instanceof java.util.concurrent.TimeoutException;
+    }
+
     /** The next item, waiting at most {@code wait}; {@link TimedOut} or {@link Cancelled} abort the exchange. */
     Item next(Duration wait, BooleanSupplier cancelled) {
         long deadline = System.nanoTime() + wait.toNanos();

@@ -19,6 +19,7 @@ public final class UpstreamMetrics {
     private final Tags tags;
     private final Map<String, Counter> requests = new ConcurrentHashMap<>();
     private final Counter retriedConnections;
+    private final Counter retriedConnects;
     private volatile double running = Double.NaN;
     private volatile double waiting = Double.NaN;
     private volatile double kvCacheUsage = Double.NaN;
@@ -34,6 +35,10 @@ public final class UpstreamMetrics {
                 .description("Share of the upstream's KV cache in use (0-1)").strongReference(true).register(registry);
         this.retriedConnections = Counter.builder("switchboard.engine.upstream.retried_connections").tags(tags)
                 .description("Requests sent again because the upstream closed their kept-alive connection unanswered")
+                .register(registry);
+        this.retriedConnects = Counter.builder("switchboard.engine.upstream.retried_connects").tags(tags)
+                .description("Connections to a loopback upstream opened again because the first was not accepted at "
+                        + "once (its accept queue was full)")
                 .register(registry);
     }
 
@@ -52,6 +57,10 @@ public final class UpstreamMetrics {
 
     void retriedConnection() {
         retriedConnections.increment();
+    }
+
+    void retriedConnect() {
+        retriedConnects.increment();
     }
 
     void load(Double running, Double waiting, Double kvCacheUsage) {
