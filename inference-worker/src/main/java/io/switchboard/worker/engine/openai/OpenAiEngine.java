@@ -71,7 +71,7 @@ public final class OpenAiEngine implements InferenceEngine {
      * accept queue is full, and then drops the SYN and sends it again only after a second.
      */
     static final long LOOPBACK_CONNECT_ATTEMPT_MS = 100;
-    /** Connects tried again at most per request (the last one waits out the connect timeout): a few, not a storm. */
+    /** Connects tried again at most per request, the last of them waiting out the connect timeout: a few, not a storm. */
     static final int LOOPBACK_CONNECT_RETRIES = 3;
 
     public OpenAiEngine(String kind, String modelId, OpenAiSettings settings, UpstreamMetrics metrics,
@@ -92,7 +92,11 @@ public final class OpenAiEngine implements InferenceEngine {
                 .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, settings.connectTimeout().toMillis()))
                 .setKeepAlive(true).setKeepAliveTimeout(KEEP_ALIVE_SECONDS).setVerifyHost(true).setForceSni(true);
         UpstreamTls.trust(options, settings.trustCertificates(), vertx);
-        this.client = vertx.createHttpClient(options, new PoolOptions().setHttp1MaxSize(MAX_CONNECTIONS));
+        // a connection the upstream did not accept at once (its SYN dropped) is closed by the client and opened again
+        // (see LOOPBACK_CONNECT_ATTEMPT_MS); the other clients wait out the connect timeout
+        HttpClientOptions pooled = loopback ? new HttpClientOptions(options).setConnectTimeout(
+                (int) Math.min(LOOPBACK_CONNECT_ATTEMPT_MS, settings.connectTimeout().toMillis())) : options;
+        this.client = vertx.createHttpClient(pooled, new PoolOptions().setHttp1MaxSize(MAX_CONNECTIONS));
         this.fresh = vertx.createHttpClient(new HttpClientOptions(options).setKeepAlive(false),
                 new PoolOptions().setHttp1MaxSize(MAX_CONNECTIONS));
         this.capabilities = new EngineCapabilities(settings.aliases(), settings.contextLength(),
@@ -104,13 +108,28 @@ public final class OpenAiEngine implements InferenceEngine {
         health.start();
     }
 
-    /** Whether {@code host} is this machine's loopback (a name or address, not looked up). */
+    /**
+     * Whether {@code host} is this machine's loopback: {@code localhost} (or a name under it, RFC 6761), or an address
+     * literal that is one; a name is never looked up.
+     */
     static boolean loopback(String host) {
-        if (host == null) {
+        if (host == null || host.isEmpty()) {
             return false;
         }
         String h = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
-        return h.equalsIgnoreCase("localhost") || h.startsWith("127.") || h.equals("::1");
+        h = h.endsWith(".") ? h.substring(0, h.length() - 1) : h;
+        if (h.equalsIgnoreCase("localhost") || h.toLowerCase(java.util.Locale.ROOT).endsWith(".localhost")) {
+            return true;
+        }
+        if (!h.contains(":") && !h.matches("[0-9.]+")) {
+            return false; // a name: not looked up
+        }
+        try {
+            // an address literal: only checked, never looked up
+            return java.net.InetAddress.getByName(h).isLoopbackAddress();
+        } catch (java.net.UnknownHostException notAnAddress) {
+            return false;
+        }
     }
 
     @Override
@@ -170,20 +189,19 @@ public final class OpenAiEngine implements InferenceEngine {
         StreamedAnswer streamed = stream ? new StreamedAnswer(chunks, cancelled) : null;
         UpstreamExchange sent = UpstreamExchange.send(client, request, body, streamed, context);
         Item first = sent.next(firstWait, cancelled);
+        long sentAt = start;
         for (int retry = 1; loopback && UpstreamExchange.connectTimedOut(first) && !cancelled.getAsBoolean()
                 && retry <= LOOPBACK_CONNECT_RETRIES; retry++) {
-            // nothing was sent: the SYN was dropped (the upstream's accept queue was full; llama-server's holds 5),
-            // and the kernel would send it again only after a second; the last try waits out the connect timeout
-            long left = settings.connectTimeout().toMillis() - (System.nanoTime() - start) / 1_000_000;
-            if (left <= 0) {
-                break;
-            }
+            // nothing was sent: the SYN was dropped (the upstream's accept queue was full; llama-server's holds 5), and
+            // the kernel would send it again only after a second; the last try, on a client of its own, waits out the
+            // connect timeout
             metrics.retriedConnect();
-            request.setConnectTimeout(retry < LOOPBACK_CONNECT_RETRIES ? Math.min(left, LOOPBACK_CONNECT_ATTEMPT_MS) : left);
-            sent = UpstreamExchange.send(client, request, body, streamed, context);
+            sentAt = System.nanoTime();
+            sent = UpstreamExchange.send(retry < LOOPBACK_CONNECT_RETRIES ? client : fresh, request, body, streamed,
+                    context);
             first = sent.next(Duration.ofNanos(Math.max(1, start + firstWait.toNanos() - System.nanoTime())), cancelled);
         }
-        if (UpstreamExchange.staleConnection(first, start) && !cancelled.getAsBoolean()) {
+        if (UpstreamExchange.staleConnection(first, sentAt) && !cancelled.getAsBoolean()) {
             sent.close(); // the request was never read: once more, on a new connection
             metrics.retriedConnection();
             // nothing was read into the answer: no status came; not on another pooled connection, which may be as stale
@@ -215,9 +233,6 @@ public final class OpenAiEngine implements InferenceEngine {
                 .putHeader("Accept", stream ? "text/event-stream" : "application/json");
         if (settings.apiKey() != null) {
             r.putHeader("Authorization", "Bearer " + settings.apiKey());
-        }
-        if (loopback) {
-            r.setConnectTimeout(Math.min(LOOPBACK_CONNECT_ATTEMPT_MS, settings.connectTimeout().toMillis()));
         }
         return r;
     }

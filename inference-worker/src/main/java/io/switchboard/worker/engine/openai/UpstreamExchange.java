@@ -152,12 +152,9 @@ final class UpstreamExchange implements AutoCloseable {
                 && System.nanoTime() - sentNanos < STALE_WITHIN.toNanos();
     }
 
-    /**
-     * Whether the exchange failed because no connection was had within its request's own connect timeout
-     * ({@link RequestOptions#setConnectTimeout}): nothing was sent, so it may be sent again.
-     */
+    /** Whether the exchange failed because its connection was not accepted in the client's connect timeout: nothing was sent. */
     static boolean connectTimedOut(Item first) {
-        return first instanceof Failed failed && failed.cause() instanceof java.util.concurrent.TimeoutException;
+        return first instanceof Failed failed && failed.cause() instanceof io.netty.channel.ConnectTimeoutException;
     }
 
     /** The next item, waiting at most {@code wait}; {@link TimedOut} or {@link Cancelled} abort the exchange. */

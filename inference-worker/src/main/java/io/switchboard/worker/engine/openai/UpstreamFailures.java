@@ -54,11 +54,7 @@ final class UpstreamFailures {
                     cause, promptTokens, completionTokens);
         }
         if (cause instanceof java.util.concurrent.TimeoutException) {
-            // the request's own connect timeout (Vert.x: "... when getting a connection to ..."), or a read's
-            return String.valueOf(cause.getMessage()).contains("connection")
-                    ? new EngineException(FailureCode.ENGINE_TIMEOUT, "The engine did not accept a connection in time.",
-                            cause, promptTokens, completionTokens)
-                    : timeout(promptTokens, completionTokens);
+            return timeout(promptTokens, completionTokens);
         }
         if (UpstreamTls.certificateRefused(cause)) {
             // during the handshake: nothing was sent
