@@ -228,7 +228,6 @@ public final class OpenAiEngine implements InferenceEngine {
     private RequestOptions request(boolean stream) {
         RequestOptions r = new RequestOptions().setMethod(HttpMethod.POST)
                 .setAbsoluteURI(chatCompletionsUrl)
-
                 .putHeader("Content-Type", "application/json")
                 .putHeader("Accept", stream ? "text/event-stream" : "application/json");
         if (settings.apiKey() != null) {

@@ -136,22 +136,14 @@ class UpstreamTlsOnLlamaServerTest {
     void aCertificateNotFromTheTrustedOnesFailsTheRequestAsTheEngineUnavailable() {
         try (OpenAiEngine engine = Upstreams.engine(upstream("localhost")
                 .withTrustCertificates(List.of(otherPem.toString())))) {
-            assertThatThrownBy(() -> engine.generate(Jobs.job("stories", 4, 0.0, List.of(), true), new RecordingSink(),
-                    () -> false)).isInstanceOfSatisfying(EngineException.class, e -> {
-                        assertThat(e.code()).isEqualTo(FailureCode.ENGINE_UNAVAILABLE);
-                        assertThat(e.getMessage()).contains("certificate");
-                    });
+            assertRefusedForItsCertificate(engine);
         }
     }
 
     @Test
     void aPrivateCertificateIsRefusedByTheJvmsDefaultTrust() {
         try (OpenAiEngine engine = Upstreams.engine(upstream("localhost"))) {
-            assertThatThrownBy(() -> engine.generate(Jobs.job("stories", 4, 0.0, List.of(), true), new RecordingSink(),
-                    () -> false)).isInstanceOfSatisfying(EngineException.class, e -> {
-                        assertThat(e.code()).isEqualTo(FailureCode.ENGINE_UNAVAILABLE);
-                        assertThat(e.getMessage()).contains("certificate");
-                    });
+            assertRefusedForItsCertificate(engine);
         }
     }
 
@@ -160,12 +152,17 @@ class UpstreamTlsOnLlamaServerTest {
         // the certificate names localhost only; the worker was told 127.0.0.1
         try (OpenAiEngine engine = Upstreams.engine(upstream("127.0.0.1")
                 .withTrustCertificates(List.of(upstreamPem.toString())))) {
-            assertThatThrownBy(() -> engine.generate(Jobs.job("stories", 4, 0.0, List.of(), true), new RecordingSink(),
-                    () -> false)).isInstanceOfSatisfying(EngineException.class, e -> {
-                        assertThat(e.code()).isEqualTo(FailureCode.ENGINE_UNAVAILABLE);
-                        assertThat(e.getMessage()).contains("certificate");
-                    });
+            assertRefusedForItsCertificate(engine);
         }
+    }
+
+    /** A request fails at once as the engine being unavailable, the message naming the certificate. */
+    private static void assertRefusedForItsCertificate(OpenAiEngine engine) {
+        assertThatThrownBy(() -> engine.generate(Jobs.job("stories", 4, 0.0, List.of(), true), new RecordingSink(),
+                () -> false)).isInstanceOfSatisfying(EngineException.class, e -> {
+                    assertThat(e.code()).isEqualTo(FailureCode.ENGINE_UNAVAILABLE);
+                    assertThat(e.getMessage()).contains("certificate");
+                });
     }
 
     @Test
