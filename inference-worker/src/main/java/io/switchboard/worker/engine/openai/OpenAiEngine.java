@@ -199,14 +199,14 @@ public final class OpenAiEngine implements InferenceEngine {
             sentAt = System.nanoTime();
             sent = UpstreamExchange.send(retry < LOOPBACK_CONNECT_RETRIES ? client : fresh, request, body, streamed,
                     context);
-            first = sent.next(Duration.ofNanos(Math.max(1, start + firstWait.toNanos() - System.nanoTime())), cancelled);
+            first = sent.next(untilFirst(start, firstWait), cancelled);
         }
         if (UpstreamExchange.staleConnection(first, sentAt) && !cancelled.getAsBoolean()) {
             sent.close(); // the request was never read: once more, on a new connection
             metrics.retriedConnection();
             // nothing was read into the answer: no status came; not on another pooled connection, which may be as stale
             sent = UpstreamExchange.send(fresh, request, body, streamed, context);
-            first = sent.next(Duration.ofNanos(Math.max(1, start + firstWait.toNanos() - System.nanoTime())), cancelled);
+            first = sent.next(untilFirst(start, firstWait), cancelled);
         }
         try (UpstreamExchange exchange = sent) {
             if (!(first instanceof Status status)) {
@@ -223,6 +223,11 @@ public final class OpenAiEngine implements InferenceEngine {
             return stream ? readStream(exchange, streamed, chunks, cancelled, start)
                     : readWhole(exchange, chunks, cancelled, start, job.options().toolCallForced());
         }
+    }
+
+    /** What is left of the wait for the first item of an exchange started at {@code start} (at least 1 ns). */
+    private static Duration untilFirst(long start, Duration firstWait) {
+        return Duration.ofNanos(Math.max(1, start + firstWait.toNanos() - System.nanoTime()));
     }
 
     private RequestOptions request(boolean stream) {
